@@ -1,0 +1,90 @@
+// Command sigr is a terminal client and live monitor for SignalR, built first
+// for Azure Functions with Azure SignalR Service in serverless mode.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"runtime/debug"
+
+	"github.com/spf13/cobra"
+)
+
+// version is set at build time with -ldflags "-X main.version=v1.2.3"; a
+// plain `go install` falls back to the module version.
+var version = ""
+
+// rootCmd is the `sigr` command. Subcommands register themselves from their
+// own files with init, so each command stays in one place.
+var rootCmd = &cobra.Command{
+	Use:   "sigr [URL]",
+	Short: "A terminal client and live monitor for SignalR and Azure SignalR Service",
+	Long: `sigr calls a SignalR negotiate endpoint (an Azure Functions app, the service,
+or any ASP.NET Core hub), connects with the JSON hub protocol, and shows every
+message that arrives. It ships a local emulator of Azure SignalR Service in
+serverless mode with a small function app, so everything runs with no cloud.
+
+Start with:  sigr demo`,
+	Example: `  sigr demo
+  sigr emulator
+  sigr http://127.0.0.1:7071/api --user alice
+  sigr watch http://127.0.0.1:7071/api --user alice
+  sigr send http://127.0.0.1:7071/api --to-user alice --target newMessage '"hi"'`,
+	Args:          cobra.MaximumNArgs(1),
+	SilenceUsage:  true,
+	SilenceErrors: true,
+	RunE: func(cmd *cobra.Command, args []string) error {
+		if len(args) == 0 {
+			return cmd.Help()
+		}
+		return runRootURL(cmd, args)
+	},
+}
+
+// runRootURL runs the TUI for `sigr URL`; connect.go replaces it once the
+// interface exists, so the root command never carries a dead path.
+var runRootURL = func(cmd *cobra.Command, args []string) error {
+	return errors.New("the interactive interface is not built into this binary; use `sigr watch URL`")
+}
+
+func buildVersion() string {
+	if version != "" {
+		return version
+	}
+	if info, ok := debug.ReadBuildInfo(); ok && info.Main.Version != "" {
+		return info.Main.Version
+	}
+	return "devel"
+}
+
+func main() {
+	rootCmd.Version = buildVersion()
+	if err := rootCmd.Execute(); err != nil {
+		var ec exitCoder
+		if errors.As(err, &ec) {
+			if msg := err.Error(); msg != "" {
+				fmt.Fprintln(os.Stderr, "sigr:", msg)
+			}
+			os.Exit(ec.ExitCode())
+		}
+		fmt.Fprintln(os.Stderr, "sigr:", err)
+		os.Exit(1)
+	}
+}
+
+// exitCoder is an error that carries its own exit status, such as decode's
+// "some records failed" (status 1 with nothing more to say).
+type exitCoder interface {
+	error
+	ExitCode() int
+}
+
+// exitError is an exitCoder with an optional message.
+type exitError struct {
+	code int
+	msg  string
+}
+
+func (e exitError) Error() string { return e.msg }
+func (e exitError) ExitCode() int { return e.code }

@@ -1,0 +1,110 @@
+package protocol
+
+import (
+	"bytes"
+	"fmt"
+)
+
+// DefaultMaxRecordSize is the largest record Framer buffers by default.
+const DefaultMaxRecordSize = 1 << 20
+
+// ErrIncomplete is the official text for bytes left without a terminating
+// record separator.
+const ErrIncomplete = "Message is incomplete."
+
+// RecordTooLargeError reports a record that grew past the Framer's limit
+// without its record separator; the bytes are dropped up to the next
+// separator so that one hostile record cannot grow memory without bound.
+type RecordTooLargeError struct {
+	Limit int
+}
+
+func (e *RecordTooLargeError) Error() string {
+	return fmt.Sprintf("record exceeds the %d-byte limit without a record separator (0x1E); raise the limit if such records are expected", e.Limit)
+}
+
+// Framer splits a byte stream into 0x1E-terminated records. Bytes of a
+// record that has not ended yet are kept for the next Feed, so records
+// split across WebSocket frames, SSE events or HTTP reads come out whole.
+// The zero value is ready to use.
+type Framer struct {
+	// MaxRecordSize caps a record that has not ended. Zero means
+	// DefaultMaxRecordSize (1 MiB).
+	MaxRecordSize int
+
+	buf      []byte
+	off      int  // start of unread bytes in buf
+	scanned  int  // bytes after off known to hold no separator
+	skipping bool // dropping an oversized record up to its separator
+}
+
+func (f *Framer) limit() int {
+	if f.MaxRecordSize > 0 {
+		return f.MaxRecordSize
+	}
+	return DefaultMaxRecordSize
+}
+
+// Feed adds bytes to the stream. It copies p, so the caller may reuse it.
+func (f *Framer) Feed(p []byte) {
+	if f.off > 0 && f.off == len(f.buf) {
+		f.buf, f.off = f.buf[:0], 0
+	} else if f.off > 0 && f.off > cap(f.buf)/2 {
+		n := copy(f.buf, f.buf[f.off:])
+		f.buf, f.off = f.buf[:n], 0
+	}
+	f.buf = append(f.buf, p...)
+}
+
+// Next returns the next complete record without its separator, or ok
+// false when none is complete yet. The record aliases the Framer's buffer
+// and is valid until the next call to Feed or Next. An error means a
+// record exceeded MaxRecordSize; its bytes are dropped and framing resumes
+// after its separator.
+func (f *Framer) Next() (record []byte, ok bool, err error) {
+	for {
+		rest := f.buf[f.off:]
+		i := bytes.IndexByte(rest[f.scanned:], RecordSeparator)
+		if i < 0 {
+			f.scanned = len(rest)
+			if f.skipping {
+				f.buf, f.off, f.scanned = f.buf[:0], 0, 0
+				return nil, false, nil
+			}
+			if len(rest) > f.limit() {
+				f.skipping = true
+				f.buf, f.off, f.scanned = f.buf[:0], 0, 0
+				return nil, false, &RecordTooLargeError{Limit: f.limit()}
+			}
+			return nil, false, nil
+		}
+		end := f.scanned + i
+		f.off += end + 1
+		f.scanned = 0
+		if f.skipping {
+			f.skipping = false
+			continue
+		}
+		if end > f.limit() {
+			return nil, false, &RecordTooLargeError{Limit: f.limit()}
+		}
+		return rest[:end], true, nil
+	}
+}
+
+// Buffered returns how many bytes of an unfinished record are held.
+func (f *Framer) Buffered() int { return len(f.buf) - f.off }
+
+// Reset drops everything buffered, for a new connection.
+func (f *Framer) Reset() { f.buf, f.off, f.scanned, f.skipping = f.buf[:0], 0, 0, false }
+
+// SplitRecords splits a whole buffer the way the TS TextMessageFormat does:
+// it must end with a separator, otherwise it fails with "Message is
+// incomplete.". Records alias buf.
+func SplitRecords(buf []byte) ([][]byte, error) {
+	if len(buf) == 0 || buf[len(buf)-1] != RecordSeparator {
+		return nil, perr(ErrIncomplete)
+	}
+	parts := bytes.Split(buf[:len(buf)-1], []byte{RecordSeparator})
+	return parts, nil
+}
