@@ -1,0 +1,30 @@
+// Package emulator is sigr's local serverless stack: a stand-in for Azure
+// SignalR Service in serverless mode (client negotiate, the three
+// transports, hubs, users, groups, the data-plane REST API) and the small
+// function app every serverless sample has (negotiate, messages, groups).
+// Both are real HTTP servers; the function app reaches the service only
+// through the REST API, as a real function app does.
+//
+// What a client gets for bad input (the table the tests check):
+//
+//	request / input                                  answer
+//	token: bad signature, alg none or asymmetric,    401, WWW-Authenticate: Bearer error="invalid_token",
+//	  expired, no exp, wrong aud, client token on REST   error_description="<why>"
+//	token user differs from the negotiated one       403
+//	negotiate: invalid hub / two hub parameters      400 Invalid value of 'hub'.
+//	/client/ without id                              400 Connection ID required
+//	/client/ unknown or expired id                   404 No Connection with that ID
+//	second WebSocket or SSE stream                   409
+//	POST while another POST runs                     409
+//	POST to a WebSocket connection                   405
+//	DELETE on a non long-polling connection          400
+//	changing transports                              400 Cannot change transports mid-connection
+//	malformed handshake / unknown protocol / version handshake {"error":"<.NET text>"}, then close
+//	record over MaxMessageSize                       Close {"error":"Connection closed with an error. Message of more than N bytes ..."}
+//	a record that is not a hub message               Close {"error":"Connection closed with an error. Invalid message: ..."}
+//	a client that does not read (queue full)         Close with an error, transport dropped
+//
+// Every delivered invocation carries the hub-protocol header `route`
+// (`broadcast`, `user:<id>`, `group:<name>`, `connection:<id>`), which the
+// real service does not send.
+package emulator

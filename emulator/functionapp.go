@@ -1,0 +1,387 @@
+package emulator
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/sigr-dev/sigr/client"
+	"github.com/sigr-dev/sigr/protocol"
+)
+
+// FunctionAppOptions configure a FunctionApp.
+type FunctionAppOptions struct {
+	// ConnectionString names the service and its key, as the
+	// AzureSignalRConnectionString app setting does. Required.
+	ConnectionString string
+	// DefaultHub is the hub when a request names none. Default "chat".
+	DefaultHub string
+	// CORSOrigins are the allowed browser origins ("*" allows any).
+	// Default: none (no CORS headers).
+	CORSOrigins []string
+	// CORSCredentials adds Access-Control-Allow-Credentials: true, which the
+	// JS client needs (withCredentials defaults to true). With it, origins
+	// are echoed, never answered with "*". Default false.
+	CORSCredentials bool
+	// TokenLifetime is the lifetime of negotiated client tokens. Default 1 h.
+	TokenLifetime time.Duration
+	// HTTPClient carries the REST calls to the service. Default: a client
+	// with a 30 s timeout.
+	HTTPClient *http.Client
+	// Logger receives one line per function call. Default slog.Default().
+	Logger *slog.Logger
+}
+
+// FunctionApp is the function app of the serverless samples: negotiate,
+// messages and groups under /api. It reaches the service only through the
+// REST API over HTTP, with a REST token per request.
+type FunctionApp struct {
+	opts FunctionAppOptions
+	cs   protocol.ConnectionString
+	rest *client.RESTClient
+	log  *slog.Logger
+	h    http.Handler
+
+	srvMu   sync.Mutex
+	servers []*http.Server
+	serving sync.WaitGroup
+}
+
+// NewFunctionApp returns a FunctionApp for opts.
+func NewFunctionApp(opts FunctionAppOptions) (*FunctionApp, error) {
+	if opts.DefaultHub == "" {
+		opts.DefaultHub = "chat"
+	}
+	if opts.TokenLifetime <= 0 {
+		opts.TokenLifetime = time.Hour
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	cs, err := protocol.ParseConnectionString(opts.ConnectionString)
+	if err != nil {
+		return nil, fmt.Errorf("function app: %w", err)
+	}
+	rest, err := client.NewRESTClientFor(cs, client.RESTOptions{HTTPClient: opts.HTTPClient})
+	if err != nil {
+		return nil, fmt.Errorf("function app: %w", err)
+	}
+	f := &FunctionApp{opts: opts, cs: cs, rest: rest, log: opts.Logger}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/api/negotiate", f.negotiate)
+	mux.HandleFunc("/api/messages", f.messages)
+	mux.HandleFunc("/api/groups", f.groups)
+	f.h = f.cors(mux)
+	return f, nil
+}
+
+// Handler returns the HTTP handler of the function app.
+func (f *FunctionApp) Handler() http.Handler { return f.h }
+
+// Start serves on ln in the background until Close.
+func (f *FunctionApp) Start(ln net.Listener) {
+	srv := &http.Server{Handler: f.h, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(f.log.Handler(), slog.LevelDebug)}
+	f.srvMu.Lock()
+	f.servers = append(f.servers, srv)
+	f.srvMu.Unlock()
+	f.serving.Add(1)
+	go func() {
+		defer f.serving.Done()
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			f.log.Error("function app stopped serving", "addr", ln.Addr().String(), "err", err)
+		}
+	}()
+}
+
+// Close stops the servers, letting calls in flight finish for up to 3 s.
+func (f *FunctionApp) Close() error {
+	f.srvMu.Lock()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	for _, srv := range f.servers {
+		if err := srv.Shutdown(ctx); err != nil {
+			_ = srv.Close()
+		}
+	}
+	f.servers = nil
+	cancel()
+	f.srvMu.Unlock()
+	f.serving.Wait()
+	return nil
+}
+
+// cors allows the configured origins with credentials when configured;
+// "*" with credentials echoes the origin, since browsers refuse a literal
+// "*" on credentialed requests.
+func (f *FunctionApp) cors(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		origin := r.Header.Get("Origin")
+		allowed, any := false, false
+		for _, o := range f.opts.CORSOrigins {
+			if o == "*" {
+				any = true
+			}
+			if strings.EqualFold(strings.TrimRight(o, "/"), origin) {
+				allowed = true
+			}
+		}
+		if origin != "" && (allowed || any) {
+			h := w.Header()
+			h.Add("Vary", "Origin")
+			if any && !allowed && !f.opts.CORSCredentials {
+				h.Set("Access-Control-Allow-Origin", "*")
+			} else {
+				h.Set("Access-Control-Allow-Origin", origin)
+			}
+			if f.opts.CORSCredentials {
+				h.Set("Access-Control-Allow-Credentials", "true")
+			}
+			if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
+				h.Set("Access-Control-Allow-Methods", "GET, POST, OPTIONS")
+				if rh := r.Header.Get("Access-Control-Request-Headers"); rh != "" {
+					h.Set("Access-Control-Allow-Headers", rh)
+				}
+				h.Set("Access-Control-Max-Age", "600")
+				w.WriteHeader(http.StatusNoContent)
+				return
+			}
+		} else if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
+			// A preflight from an origin that is not allowed: answer without
+			// CORS headers, which the browser reads as a refusal.
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// hub returns the hub of a function request, or false after a 400.
+func (f *FunctionApp) hub(w http.ResponseWriter, r *http.Request) (string, bool) {
+	hubs := r.URL.Query()["hub"]
+	switch {
+	case len(hubs) == 0 || hubs[0] == "":
+		return f.opts.DefaultHub, true
+	case len(hubs) > 1 || !protocol.ValidHubName(hubs[0]):
+		http.Error(w, "Invalid value of 'hub'.", http.StatusBadRequest)
+		return "", false
+	}
+	return hubs[0], true
+}
+
+func (f *FunctionApp) logCall(r *http.Request, status int, start time.Time, attrs ...any) {
+	args := append([]any{"method", r.Method, "path", r.URL.Path, "status", status, "duration", time.Since(start).Round(time.Microsecond).String()}, attrs...)
+	f.log.Info("function call", args...)
+}
+
+// negotiate answers POST|GET /api/negotiate[?hub=H][&userId=U] with the
+// service URL and a client token, as the SignalRConnectionInfo binding
+// does. The user id comes from x-ms-client-principal-id, else
+// x-ms-signalr-userid, else the userId query parameter.
+func (f *FunctionApp) negotiate(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	if r.Method != http.MethodPost && r.Method != http.MethodGet {
+		w.Header().Set("Allow", "GET, POST")
+		http.Error(w, "negotiate takes GET or POST", http.StatusMethodNotAllowed)
+		f.logCall(r, http.StatusMethodNotAllowed, start)
+		return
+	}
+	hub, ok := f.hub(w, r)
+	if !ok {
+		f.logCall(r, http.StatusBadRequest, start)
+		return
+	}
+	user := r.Header.Get("x-ms-client-principal-id")
+	if user == "" {
+		user = r.Header.Get("x-ms-signalr-userid")
+	}
+	if user == "" {
+		user = r.URL.Query().Get("userId")
+	}
+	ca, err := client.MintClientAccess(f.cs, hub, user, f.opts.TokenLifetime)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		f.logCall(r, http.StatusInternalServerError, start)
+		return
+	}
+	writeJSON(w, http.StatusOK, ca)
+	f.logCall(r, http.StatusOK, start, "hub", hub, "user", sanitize(user))
+}
+
+// readBody reads a JSON body of at most 1 MiB.
+func readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", "POST")
+		http.Error(w, "this function takes POST", http.StatusMethodNotAllowed)
+		return nil, false
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20+1))
+	if err != nil {
+		http.Error(w, "reading the body failed", http.StatusBadRequest)
+		return nil, false
+	}
+	if len(body) > 1<<20 {
+		http.Error(w, "the body exceeds 1 MiB", http.StatusRequestEntityTooLarge)
+		return nil, false
+	}
+	return body, true
+}
+
+// messages answers POST /api/messages: a SignalRMessage (has "target"),
+// or the chat sample's body, sent as newMessage to recipient, else to
+// groupname, else to everyone.
+func (f *FunctionApp) messages(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	body, ok := readBody(w, r)
+	if !ok {
+		f.logCall(r, http.StatusBadRequest, start)
+		return
+	}
+	hub, ok := f.hub(w, r)
+	if !ok {
+		f.logCall(r, http.StatusBadRequest, start)
+		return
+	}
+	var keys map[string]json.RawMessage
+	if err := json.Unmarshal(body, &keys); err != nil {
+		http.Error(w, "the body is not a JSON object: "+err.Error(), http.StatusBadRequest)
+		f.logCall(r, http.StatusBadRequest, start)
+		return
+	}
+	has := func(name string) bool {
+		for k := range keys {
+			if strings.EqualFold(k, name) {
+				return true
+			}
+		}
+		return false
+	}
+	var m protocol.SignalRMessage
+	switch {
+	case has("target"):
+		if err := json.Unmarshal(body, &m); err != nil || m.Target == "" {
+			http.Error(w, "a SignalRMessage needs a string 'target' and an 'arguments' array", http.StatusBadRequest)
+			f.logCall(r, http.StatusBadRequest, start)
+			return
+		}
+		if len(m.Arguments) == 0 || string(m.Arguments) == "null" {
+			m.Arguments = json.RawMessage("[]")
+		}
+	case has("text") || has("sender"):
+		var chat protocol.ChatMessage
+		if err := json.Unmarshal(body, &chat); err != nil {
+			http.Error(w, "the chat message does not decode: "+err.Error(), http.StatusBadRequest)
+			f.logCall(r, http.StatusBadRequest, start)
+			return
+		}
+		m.Target = protocol.ChatTarget
+		m.Arguments = append(append(json.RawMessage("["), body...), ']')
+		m.UserID, m.GroupName = chat.Recipient, chat.GroupName
+		if m.UserID != "" {
+			m.GroupName = ""
+		}
+	default:
+		http.Error(w, "the body is neither a SignalRMessage (target, arguments, userId, groupName, connectionId) nor a chat message (sender, text, recipient, groupname)", http.StatusBadRequest)
+		f.logCall(r, http.StatusBadRequest, start)
+		return
+	}
+	route := "broadcast"
+	switch {
+	case m.ConnectionID != "":
+		route = "connection:" + m.ConnectionID
+	case m.UserID != "":
+		route = "user:" + m.UserID
+	case m.GroupName != "":
+		route = "group:" + m.GroupName
+	}
+	if err := f.rest.Send(r.Context(), hub, m); err != nil {
+		status := f.restFailed(w, err)
+		f.logCall(r, status, start, "route", sanitize(route))
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"hub": hub, "target": m.Target, "route": route})
+	f.logCall(r, http.StatusOK, start, "hub", hub, "route", sanitize(route))
+}
+
+// groups answers POST /api/groups with a SignalRGroupAction.
+func (f *FunctionApp) groups(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	body, ok := readBody(w, r)
+	if !ok {
+		f.logCall(r, http.StatusBadRequest, start)
+		return
+	}
+	hub, ok := f.hub(w, r)
+	if !ok {
+		f.logCall(r, http.StatusBadRequest, start)
+		return
+	}
+	var a protocol.SignalRGroupAction
+	if err := json.Unmarshal(body, &a); err != nil {
+		http.Error(w, "the body is not a SignalRGroupAction: "+err.Error(), http.StatusBadRequest)
+		f.logCall(r, http.StatusBadRequest, start)
+		return
+	}
+	bad := func(msg string) {
+		http.Error(w, msg, http.StatusBadRequest)
+		f.logCall(r, http.StatusBadRequest, start)
+	}
+	action := strings.ToLower(a.Action)
+	if action != "add" && action != "remove" && action != "removeall" {
+		bad("'action' must be add, remove or removeAll")
+		return
+	}
+	if a.ConnectionID == "" && a.UserID == "" {
+		bad("ConnectionId and UserId cannot be null or empty together")
+		return
+	}
+	if action != "removeall" && !protocol.ValidGroupName(a.GroupName) {
+		bad("'groupName' is required: 1 to 1024 characters, not all white space")
+		return
+	}
+	ctx := r.Context()
+	var err error
+	switch {
+	case a.ConnectionID != "" && action == "add":
+		err = f.rest.AddConnectionToGroup(ctx, hub, a.GroupName, a.ConnectionID)
+	case a.ConnectionID != "" && action == "remove":
+		err = f.rest.RemoveConnectionFromGroup(ctx, hub, a.GroupName, a.ConnectionID)
+	case a.ConnectionID != "":
+		err = f.rest.RemoveConnectionFromAllGroups(ctx, hub, a.ConnectionID)
+	case action == "add":
+		err = f.rest.AddUserToGroup(ctx, hub, a.GroupName, a.UserID, -1)
+	case action == "remove":
+		err = f.rest.RemoveUserFromGroup(ctx, hub, a.GroupName, a.UserID)
+	default:
+		err = f.rest.RemoveUserFromAllGroups(ctx, hub, a.UserID)
+	}
+	if err != nil {
+		status := f.restFailed(w, err)
+		f.logCall(r, status, start, "action", a.Action)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"hub": hub, "action": a.Action})
+	f.logCall(r, http.StatusOK, start, "hub", hub, "action", a.Action)
+}
+
+// restFailed maps a failed REST call: the service's 4xx answers pass
+// through, anything else is a 502 saying the service could not be reached.
+func (f *FunctionApp) restFailed(w http.ResponseWriter, err error) int {
+	var re *client.RESTError
+	if errors.As(err, &re) && re.Status >= 400 && re.Status < 500 {
+		if re.Code != "" {
+			w.Header().Set("x-ms-error-code", re.Code)
+		}
+		http.Error(w, err.Error(), re.Status)
+		return re.Status
+	}
+	f.log.Warn("function could not reach the SignalR service", "err", err)
+	http.Error(w, err.Error(), http.StatusBadGateway)
+	return http.StatusBadGateway
+}

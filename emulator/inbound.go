@@ -1,0 +1,107 @@
+package emulator
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/sigr-dev/sigr/protocol"
+)
+
+// receive feeds bytes from the client into the connection: the handshake
+// first, then hub messages. It reports false once the connection is
+// closing and further input is pointless. The caller holds c.inMu.
+func (c *conn) receive(p []byte) bool {
+	if c.closing() {
+		return false
+	}
+	c.framer.Feed(p)
+	for {
+		rec, ok, err := c.framer.Next()
+		if err != nil {
+			var tl *protocol.RecordTooLargeError
+			if errors.As(err, &tl) {
+				c.fail(fmt.Sprintf("Connection closed with an error. A message exceeded the maximum message size of %d bytes.", tl.Limit), "message too large")
+			} else {
+				c.fail("Connection closed with an error. "+err.Error(), "framing error")
+			}
+			return false
+		}
+		if !ok {
+			return true
+		}
+		c.touch()
+		if !c.handshaken.Load() {
+			if !c.handshake(rec) {
+				return false
+			}
+			continue
+		}
+		if !c.message(rec) {
+			return false
+		}
+	}
+}
+
+// handshake answers the handshake record. JSON versions 1 and 2 are
+// accepted (2 is what stateful reconnect asks for).
+func (c *conn) handshake(rec []byte) bool {
+	req, err := protocol.ParseHandshakeRequest(rec)
+	errText := ""
+	switch {
+	case err != nil:
+		errText = err.Error()
+	case req.Protocol != "json":
+		errText = fmt.Sprintf("The protocol '%s' is not supported.", req.Protocol)
+	case req.Version < 0 || req.Version > 2:
+		errText = fmt.Sprintf("The server does not support version %d of the '%s' protocol.", req.Version, req.Protocol)
+	}
+	if errText != "" {
+		c.enqueue(protocol.AppendHandshakeResponse(nil, errText))
+		c.close(nil, false, "handshake failed: "+errText)
+		return false
+	}
+	c.timerMu.Lock()
+	if c.hsTimer != nil {
+		c.hsTimer.Stop()
+	}
+	c.timerMu.Unlock()
+	if !c.enqueue(protocol.AppendHandshakeResponse(nil, "")) {
+		return false
+	}
+	c.handshaken.Store(true)
+	if !c.s.register(c) {
+		m := protocol.NewClose("Connection closed with an error. The service is shutting down.", true)
+		c.close(&m, false, "service closing")
+		return false
+	}
+	return true
+}
+
+// message handles one hub message from the client. In serverless mode
+// without upstream there is nobody to deliver invocations to, so they are
+// dropped, as the real service does, with one warning per connection.
+func (c *conn) message(rec []byte) bool {
+	m, err := protocol.ParseMessage(rec, protocol.Lenient)
+	if err != nil {
+		c.fail("Connection closed with an error. Invalid message: "+err.Error(), "invalid message")
+		return false
+	}
+	switch m.Type {
+	case protocol.TypeClose:
+		c.close(nil, false, "client sent Close")
+		return false
+	case protocol.TypeInvocation, protocol.TypeStreamInvocation:
+		if !c.warned {
+			c.warned = true
+			c.s.log.Warn("dropping client invocations: serverless mode has no upstream configured",
+				"hub", c.hubName, "connectionId", c.id, "target", sanitize(m.Target))
+		}
+	}
+	return true
+}
+
+// fail closes the connection with a Close message carrying errText.
+func (c *conn) fail(errText, reason string) {
+	m := protocol.NewClose(errText, false)
+	c.close(&m, false, reason)
+}

@@ -1,0 +1,98 @@
+package emulator
+
+import (
+	"log/slog"
+	"time"
+)
+
+// DefaultAccessKey is the fixed key of the official emulator, used when no
+// key is configured.
+const DefaultAccessKey = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ABCDEFGH"
+
+// Default addresses: the official emulator's port and the Functions host's.
+const (
+	DefaultServiceAddr   = "127.0.0.1:8888"
+	DefaultFunctionsAddr = "127.0.0.1:7071"
+)
+
+// ServiceOptions configure a Service. Zero values take the defaults named
+// on each field.
+type ServiceOptions struct {
+	// AccessKey signs and checks every token. Default DefaultAccessKey.
+	AccessKey string
+	// Endpoint is the service's own URL (scheme://host:port), accepted as a
+	// token audience next to the URL of each request. Default: none.
+	Endpoint string
+	// ClientEndpoint is the URL clients use when they reach the service
+	// through a proxy; tokens whose aud names it are accepted. Default: none.
+	ClientEndpoint string
+	// Logger receives one line per connect, disconnect and REST call.
+	// Default: slog.Default().
+	Logger *slog.Logger
+	// PingInterval is how often an idle connection gets a Ping. Default 15 s.
+	PingInterval time.Duration
+	// HandshakeTimeout closes a connection that sends no handshake. Default 15 s.
+	HandshakeTimeout time.Duration
+	// ClientTimeout closes a connection that pinged once and then went quiet
+	// for this long. Default 30 s.
+	ClientTimeout time.Duration
+	// NegotiateTimeout is how long an unused connection token stays valid.
+	// Default 5 s.
+	NegotiateTimeout time.Duration
+	// MaxMessageSize bounds one hub message record (and REST bodies).
+	// Default 1 MiB.
+	MaxMessageSize int
+	// QueueSize bounds each connection's outgoing queue, in messages; a
+	// connection whose queue is full is closed. Default 1024.
+	QueueSize int
+	// WriteTimeout bounds one write to a client. Default 10 s.
+	WriteTimeout time.Duration
+	// PollTimeout is how long a long poll waits for data. Default 90 s.
+	PollTimeout time.Duration
+	// PollDisconnectTimeout closes a long-polling connection that has not
+	// polled for this long. Default 15 s.
+	PollDisconnectTimeout time.Duration
+	// SweepInterval is how often expired tokens, polls and user-group
+	// memberships are swept. Default 1 s.
+	SweepInterval time.Duration
+	// TokenLeeway is the clock skew allowed on exp. Default 5 s.
+	TokenLeeway time.Duration
+	// ShutdownTimeout bounds how long Close waits for clients to take their
+	// Close message before it drops them. Default 3 s.
+	ShutdownTimeout time.Duration
+	// Now is the clock. Default time.Now. Tests use it for TTLs.
+	Now func() time.Time
+}
+
+func (o *ServiceOptions) setDefaults() {
+	if o.AccessKey == "" {
+		o.AccessKey = DefaultAccessKey
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	def(&o.PingInterval, 15*time.Second)
+	def(&o.HandshakeTimeout, 15*time.Second)
+	def(&o.ClientTimeout, 30*time.Second)
+	def(&o.NegotiateTimeout, 5*time.Second)
+	def(&o.WriteTimeout, 10*time.Second)
+	def(&o.PollTimeout, 90*time.Second)
+	def(&o.PollDisconnectTimeout, 15*time.Second)
+	def(&o.SweepInterval, time.Second)
+	def(&o.TokenLeeway, 5*time.Second)
+	def(&o.ShutdownTimeout, 3*time.Second)
+	if o.MaxMessageSize <= 0 {
+		o.MaxMessageSize = 1 << 20
+	}
+	if o.QueueSize <= 0 {
+		o.QueueSize = 1024
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+}

@@ -1,0 +1,252 @@
+package emulator
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/sigr-dev/sigr/protocol"
+)
+
+// Service is the emulated Azure SignalR Service (serverless mode): client
+// negotiate and transports under /client, the data-plane REST API under
+// /api. It is safe for concurrent use.
+type Service struct {
+	opts ServiceOptions
+	log  *slog.Logger
+	h    http.Handler
+
+	mu     sync.Mutex
+	hubs   map[string]*hub
+	tokens map[string]*conn // connection token -> connection, until finished
+	closed bool
+
+	handlers sync.WaitGroup // transport handlers and writer goroutines
+	stop     chan struct{}
+	bg       sync.WaitGroup // sweeper
+
+	srvMu   sync.Mutex
+	servers []*http.Server
+	serving sync.WaitGroup
+
+	closeOnce sync.Once
+}
+
+// NewService returns a Service; its sweeper runs until Close.
+func NewService(opts ServiceOptions) *Service {
+	opts.setDefaults()
+	s := &Service{
+		opts:   opts,
+		log:    opts.Logger,
+		hubs:   map[string]*hub{},
+		tokens: map[string]*conn{},
+		stop:   make(chan struct{}),
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/client/negotiate", s.handleNegotiate)
+	mux.HandleFunc("/client/negotiate/", s.handleNegotiate)
+	mux.HandleFunc("/client", s.handleClient)
+	mux.HandleFunc("/client/", s.handleClient)
+	mux.HandleFunc("/api/", s.handleREST)
+	s.h = serviceCORS(mux)
+	s.bg.Add(1)
+	go s.sweeper()
+	return s
+}
+
+// Handler returns the HTTP handler of the service, for callers that run
+// their own server. Close still closes every client connection.
+func (s *Service) Handler() http.Handler { return s.h }
+
+// Start serves on ln in the background until Close.
+func (s *Service) Start(ln net.Listener) {
+	srv := &http.Server{Handler: s.h, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelDebug)}
+	s.srvMu.Lock()
+	s.servers = append(s.servers, srv)
+	s.srvMu.Unlock()
+	s.serving.Add(1)
+	go func() {
+		defer s.serving.Done()
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.log.Error("service stopped serving", "addr", ln.Addr().String(), "err", err)
+		}
+	}()
+}
+
+// Serve serves on ln until ctx is cancelled, then closes the service
+// (every client gets a Close message with allowReconnect) and returns.
+func (s *Service) Serve(ctx context.Context, ln net.Listener) error {
+	s.Start(ln)
+	<-ctx.Done()
+	return s.Close()
+}
+
+// Close tells every client the service is going away (a Close message
+// with allowReconnect:true), waits up to ShutdownTimeout for them to take
+// it, drops the rest, stops the servers and waits for every goroutine the
+// service started.
+func (s *Service) Close() error {
+	s.closeOnce.Do(func() {
+		s.mu.Lock()
+		s.closed = true
+		all := make([]*conn, 0, len(s.tokens))
+		for _, c := range s.tokens {
+			all = append(all, c)
+		}
+		s.mu.Unlock()
+		bye := protocol.NewClose("The service is shutting down.", true)
+		for _, c := range all {
+			c.close(&bye, false, "service shutting down")
+			if !c.isStreaming() {
+				s.finish(c)
+			}
+		}
+		waited := make(chan struct{})
+		go func() { s.handlers.Wait(); close(waited) }()
+		select {
+		case <-waited:
+		case <-time.After(s.opts.ShutdownTimeout):
+			for _, c := range all {
+				c.hard.Store(true)
+				c.cancel()
+			}
+			<-waited
+		}
+		s.srvMu.Lock()
+		ctx, cancel := context.WithTimeout(context.Background(), s.opts.ShutdownTimeout)
+		for _, srv := range s.servers {
+			_ = srv.Shutdown(ctx)
+		}
+		cancel()
+		s.srvMu.Unlock()
+		s.serving.Wait()
+		close(s.stop)
+		s.bg.Wait()
+	})
+	return nil
+}
+
+func (s *Service) sweeper() {
+	defer s.bg.Done()
+	t := time.NewTicker(s.opts.SweepInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+			s.sweep()
+		}
+	}
+}
+
+// isStreaming reports whether a handler owns the connection's lifetime
+// (WebSockets or SSE), so that it, not the closer, calls finish.
+func (c *conn) isStreaming() bool {
+	c.s.mu.Lock()
+	defer c.s.mu.Unlock()
+	return c.transport == transportWS || c.transport == transportSSE
+}
+
+// finish forgets a connection for good and logs its disconnect.
+func (s *Service) finish(c *conn) {
+	s.mu.Lock()
+	if c.finished {
+		s.mu.Unlock()
+		return
+	}
+	c.finished = true
+	if s.tokens[c.token] == c {
+		delete(s.tokens, c.token)
+	}
+	connected := c.handshaken.Load()
+	transport := c.transport
+	s.mu.Unlock()
+	c.cancel()
+	reason := "closed"
+	if c.closing() {
+		reason = c.closeReason
+	}
+	if connected {
+		s.log.Info("client disconnected", "hub", c.hubName, "connectionId", c.id, "user", sanitize(c.user),
+			"transport", transport, "reason", reason, "duration", time.Since(c.created).Round(time.Millisecond).String())
+	}
+}
+
+// deliver encodes one invocation once and queues it to every recipient.
+// The `route` header tells the receiver why the message reached it.
+func (s *Service) deliver(recips []*conn, target string, args []byte, route string) {
+	if len(recips) == 0 {
+		return
+	}
+	m := protocol.NewInvocation(target, args)
+	m.Headers = protocol.EncodeHeaders(map[string]string{"route": route})
+	m.Fields |= protocol.FieldHeaders
+	frame := protocol.AppendMessage(nil, &m)
+	for _, c := range recips {
+		if c.handshaken.Load() {
+			c.enqueue(frame)
+		}
+	}
+}
+
+// sanitize makes untrusted text safe for a log line: control characters
+// become escapes, and it is cut to 200 bytes.
+func sanitize(s string) string {
+	if len(s) > 200 {
+		s = s[:200] + "…"
+	}
+	clean := true
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
+			b.WriteString(`\u`)
+			const hex = "0123456789abcdef"
+			b.WriteByte(hex[r>>12&0xf])
+			b.WriteByte(hex[r>>8&0xf])
+			b.WriteByte(hex[r>>4&0xf])
+			b.WriteByte(hex[r&0xf])
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// serviceCORS answers like the official emulator: every origin is echoed
+// with credentials allowed, and preflights are answered here.
+func serviceCORS(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		origin := r.Header.Get("Origin")
+		if origin != "" {
+			h := w.Header()
+			h.Set("Access-Control-Allow-Origin", origin)
+			h.Set("Access-Control-Allow-Credentials", "true")
+			h.Add("Vary", "Origin")
+			if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
+				h.Set("Access-Control-Allow-Methods", r.Header.Get("Access-Control-Request-Method"))
+				if rh := r.Header.Get("Access-Control-Request-Headers"); rh != "" {
+					h.Set("Access-Control-Allow-Headers", rh)
+				}
+				h.Set("Access-Control-Max-Age", "600")
+				w.WriteHeader(http.StatusNoContent)
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}

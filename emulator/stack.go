@@ -1,0 +1,138 @@
+package emulator
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/sigr-dev/sigr/protocol"
+)
+
+// StackOptions configure a Stack. Zero values take the defaults named on
+// each field.
+type StackOptions struct {
+	// ServiceAddr is where the service listens. Default 127.0.0.1:8888; tests
+	// use 127.0.0.1:0.
+	ServiceAddr string
+	// FunctionsAddr is where the function app listens. Default 127.0.0.1:7071.
+	FunctionsAddr string
+	// AccessKey is the service key. Default DefaultAccessKey.
+	AccessKey string
+	// ClientEndpoint, when set, is the service URL negotiate hands to
+	// clients (e.g. a proxy in front of the service). Default: the service.
+	ClientEndpoint string
+	// CORSOrigins and CORSCredentials configure the function app's CORS.
+	// Default: none.
+	CORSOrigins     []string
+	CORSCredentials bool
+	// Logger is shared by both servers. Default slog.Default().
+	Logger *slog.Logger
+	// Service tunes the service; its AccessKey, Endpoint, ClientEndpoint and
+	// Logger are set from the fields above.
+	Service ServiceOptions
+}
+
+// Stack is the emulated serverless pair, both servers running.
+type Stack struct {
+	Service     *Service
+	FunctionApp *FunctionApp
+	// ServiceURL is the service's base URL, e.g. http://127.0.0.1:8888.
+	ServiceURL string
+	// FunctionsURL is the function app's base URL, the one a client passes
+	// to withUrl, e.g. http://127.0.0.1:7071/api.
+	FunctionsURL string
+	// ConnectionString names the service and key, e.g.
+	// Endpoint=http://127.0.0.1;Port=8888;AccessKey=...;Version=1.0;
+	ConnectionString string
+}
+
+// StartStack listens on both addresses and starts the service and the
+// function app. Close stops both.
+func StartStack(ctx context.Context, opts StackOptions) (*Stack, error) {
+	if opts.ServiceAddr == "" {
+		opts.ServiceAddr = DefaultServiceAddr
+	}
+	if opts.FunctionsAddr == "" {
+		opts.FunctionsAddr = DefaultFunctionsAddr
+	}
+	if opts.AccessKey == "" {
+		opts.AccessKey = DefaultAccessKey
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.ClientEndpoint != "" {
+		u, err := url.Parse(opts.ClientEndpoint)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, fmt.Errorf("start emulator: client endpoint %q is not an absolute http(s) URL", opts.ClientEndpoint)
+		}
+		opts.ClientEndpoint = strings.TrimRight(opts.ClientEndpoint, "/")
+	}
+	var lc net.ListenConfig
+	sln, err := lc.Listen(ctx, "tcp", opts.ServiceAddr)
+	if err != nil {
+		return nil, fmt.Errorf("start emulator: the service cannot listen on %s: %w; pick another address with --service-addr", opts.ServiceAddr, err)
+	}
+	fln, err := lc.Listen(ctx, "tcp", opts.FunctionsAddr)
+	if err != nil {
+		_ = sln.Close()
+		return nil, fmt.Errorf("start emulator: the function app cannot listen on %s: %w; pick another address with --functions-addr", opts.FunctionsAddr, err)
+	}
+	saddr := sln.Addr().(*net.TCPAddr)
+	host := saddr.IP.String()
+	if saddr.IP.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	serviceURL := "http://" + net.JoinHostPort(host, fmt.Sprint(saddr.Port))
+	cs := protocol.ConnectionString{
+		Endpoint:       serviceURL,
+		AccessKey:      opts.AccessKey,
+		Version:        "1.0",
+		ClientEndpoint: opts.ClientEndpoint,
+	}
+	so := opts.Service
+	so.AccessKey, so.Endpoint, so.ClientEndpoint, so.Logger = opts.AccessKey, serviceURL, opts.ClientEndpoint, opts.Logger
+	svc := NewService(so)
+	fa, err := NewFunctionApp(FunctionAppOptions{
+		ConnectionString: cs.String(),
+		CORSOrigins:      opts.CORSOrigins,
+		CORSCredentials:  opts.CORSCredentials,
+		Logger:           opts.Logger,
+		HTTPClient:       &http.Client{Timeout: 30 * time.Second},
+	})
+	if err != nil {
+		_ = sln.Close()
+		_ = fln.Close()
+		_ = svc.Close()
+		return nil, fmt.Errorf("start emulator: %w", err)
+	}
+	svc.Start(sln)
+	fa.Start(fln)
+	faddr := fln.Addr().(*net.TCPAddr)
+	fhost := faddr.IP.String()
+	if faddr.IP.IsUnspecified() {
+		fhost = "127.0.0.1"
+	}
+	return &Stack{
+		Service:          svc,
+		FunctionApp:      fa,
+		ServiceURL:       serviceURL,
+		FunctionsURL:     "http://" + net.JoinHostPort(fhost, fmt.Sprint(faddr.Port)) + "/api",
+		ConnectionString: cs.String(),
+	}, nil
+}
+
+// NegotiateURL is the function app's negotiate endpoint.
+func (s *Stack) NegotiateURL() string { return s.FunctionsURL + "/negotiate" }
+
+// Close stops the function app, then closes the service (every client
+// gets a Close message with allowReconnect:true) and waits for both.
+func (s *Stack) Close() error {
+	_ = s.FunctionApp.Close()
+	return s.Service.Close()
+}
