@@ -1,0 +1,150 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/spf13/cobra"
+
+	"github.com/sigr-dev/sigr/client"
+	"github.com/sigr-dev/sigr/tui"
+)
+
+// tuiFlags are the flags of the commands that open the terminal interface:
+// the identity flags plus the history size.
+type tuiFlags struct {
+	id      *identityFlags
+	history int
+}
+
+// connectFlags holds each TUI command's flags, so that runConnect serves
+// both `sigr URL` and `sigr connect URL`.
+var connectFlags = map[*cobra.Command]*tuiFlags{}
+
+func addTUIFlags(cmd *cobra.Command) *tuiFlags {
+	f := &tuiFlags{id: addIdentityFlags(cmd)}
+	cmd.Flags().IntVar(&f.history, "history", tui.DefaultHistory, "how many messages the stream keeps")
+	connectFlags[cmd] = f
+	return f
+}
+
+func init() {
+	rootCmd.AddCommand(newConnectCmd())
+	addTUIFlags(rootCmd)
+	runRootURL = runConnect
+}
+
+func newConnectCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "connect URL",
+		Short: "Open the live monitor and chat client on a function app (also: sigr URL)",
+		Long: `connect negotiates with a function app (the URL a JavaScript client passes to
+withUrl, such as http://127.0.0.1:7071/api), connects to the hub, and opens the
+terminal interface: every message that arrives, per connection, with the
+route it took; a composer that sends through the app's messages function (or
+the service REST API with --connection-string); n opens more connections as
+other identities. Press ? inside for the keys.`,
+		Example: `  sigr http://127.0.0.1:7071/api --user alice
+  sigr connect https://myapp.azurewebsites.net/api --user alice --query code=KEY
+  sigr connect --connection-string "$AzureSignalRConnectionString" --user alice`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: runConnect,
+	}
+	addTUIFlags(cmd)
+	return cmd
+}
+
+// runConnect runs the terminal interface for `sigr URL` and `sigr connect
+// URL`.
+func runConnect(cmd *cobra.Command, args []string) error {
+	f := connectFlags[cmd]
+	if f == nil {
+		return errors.New("connect: internal error: the command has no TUI flags")
+	}
+	opts, err := f.id.clientOptions(args)
+	if err != nil {
+		return err
+	}
+	setup := tuiSetup{base: opts, history: f.history, hub: opts.Hub}
+	if setup.hub == "" {
+		setup.hub = client.DefaultHub
+	}
+	sender := &tui.ClientSender{}
+	if opts.ConnectionString != "" {
+		rest, err := client.NewRESTClient(opts.ConnectionString, client.RESTOptions{})
+		if err != nil {
+			return err
+		}
+		sender.REST = rest
+		setup.url = rest.Endpoint()
+	} else {
+		fa, err := f.id.functionApp(opts.URL)
+		if err != nil {
+			return err
+		}
+		sender.App = fa
+		setup.url = client.RedactURL(opts.URL)
+	}
+	setup.sender = sender
+	setup.specs = []tui.ConnSpec{{Hub: setup.hub, User: opts.UserID}}
+	return runTUI(cmd.Context(), setup)
+}
+
+// tuiSetup is what runTUI needs: how to connect, who to connect as first,
+// and how to send.
+type tuiSetup struct {
+	base    client.Options
+	specs   []tui.ConnSpec
+	sender  tui.Sender
+	url     string // shown in the status line
+	hub     string
+	history int
+	notice  string
+	groups  [][3]string // hub, group, member known at start
+}
+
+// runTUI opens the connections and runs the interface until q or ctrl+c,
+// then closes every connection and waits for them.
+func runTUI(ctx context.Context, s tuiSetup) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	// The interface owns the terminal: logs written to stderr would tear
+	// the screen, and every failure shows in the error panel instead.
+	s.base.Logger = slog.New(slog.DiscardHandler)
+	sess := tui.NewClientSession(s.base)
+	feed := tui.NewFeed(sess.Events(), 0, s.history)
+	m := tui.New(tui.Config{
+		Context: ctx, Session: sess, Sender: s.sender, Feed: feed,
+		URL: s.url, Hub: s.hub, History: s.history, Notice: s.notice,
+	})
+	for _, g := range s.groups {
+		m.AddGroupMember(g[0], g[1], g[2])
+	}
+	var openErr error
+	for _, spec := range s.specs {
+		if err := sess.Open(ctx, spec); err != nil {
+			openErr = err
+			break
+		}
+	}
+	if openErr == nil {
+		_, openErr = tea.NewProgram(m, tea.WithContext(ctx)).Run()
+		if errors.Is(openErr, tea.ErrInterrupted) {
+			openErr = nil
+		}
+	}
+	feed.Stop()
+	closeErr := sess.Close()
+	if openErr != nil {
+		return openErr
+	}
+	if closeErr != nil {
+		slog.Debug("closing connections", "error", closeErr)
+	}
+	return nil
+}

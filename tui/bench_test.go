@@ -1,0 +1,127 @@
+package tui
+
+import (
+	"encoding/json"
+	"fmt"
+	"runtime"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/sigr-dev/sigr/protocol"
+)
+
+// benchEvents returns n chat messages of a typical size (about 120 bytes
+// on the wire) spread over three connections.
+func benchEvents(n int) []Event {
+	conns := []string{"alice@chat", "bob@chat", "alice#2@chat"}
+	evs := make([]Event, n)
+	for i := range evs {
+		args, _ := json.Marshal([]protocol.ChatMessage{{Sender: "user" + fmt.Sprint(i%7), Text: fmt.Sprintf("message number %d, hello there", i)}})
+		msg := protocol.NewInvocation("newMessage", args)
+		msg.Headers = protocol.EncodeHeaders(map[string]string{"route": "broadcast"})
+		msg.Fields |= protocol.FieldHeaders
+		raw := protocol.AppendMessage(nil, &msg)
+		raw = raw[:len(raw)-1]
+		msg, _ = protocol.ParseMessage(raw, protocol.Lenient)
+		evs[i] = Event{Kind: EventMessage, Time: t0.Add(time.Duration(i) * 50 * time.Microsecond), Conn: conns[i%3], Hub: "chat", Msg: msg, Raw: raw}
+	}
+	return evs
+}
+
+func fullModel(b *testing.B, w, h int) *Model {
+	m := newTestModel(w, h, Config{History: DefaultHistory})
+	live(m)
+	feed(m, benchEvents(DefaultHistory))
+	if m.history.Len() != DefaultHistory {
+		b.Fatalf("ring holds %d", m.history.Len())
+	}
+	return m
+}
+
+// BenchmarkFrame is one full render at 200×60 with a full ring: its cost is
+// the rows on screen, not the 50 000 messages kept.
+func BenchmarkFrame(b *testing.B) {
+	m := fullModel(b, 200, 60)
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = m.View()
+	}
+}
+
+// BenchmarkFrameByHistory shows that a frame's cost does not grow with the
+// history kept.
+func BenchmarkFrameByHistory(b *testing.B) {
+	for _, n := range []int{1_000, 50_000} {
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			m := newTestModel(200, 60, Config{History: n})
+			live(m)
+			feed(m, benchEvents(n))
+			for b.Loop() {
+				_ = m.View()
+			}
+		})
+	}
+}
+
+// BenchmarkFrameFiltered renders with a filter that matches every seventh
+// message.
+func BenchmarkFrameFiltered(b *testing.B) {
+	m := fullModel(b, 200, 60)
+	m.setQuery("user3")
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = m.View()
+	}
+}
+
+// BenchmarkIngest20k feeds 20 000 messages per second as the feed would:
+// one batch of 334 per 16 ms frame, each followed by a render and a key
+// press. ns/op is the cost of one frame's work; it must stay well under
+// 16 ms for the screen to keep up and answer keys within a frame.
+func BenchmarkIngest20k(b *testing.B) {
+	m := fullModel(b, 200, 60)
+	const perFrame = 20_000 / 60
+	evs := benchEvents(perFrame * 64)
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		batch := evs[(i%64)*perFrame : (i%64+1)*perFrame]
+		i++
+		m.Update(batchMsg(Batch{Events: batch}))
+		m.Update(tea.KeyPressMsg{Code: tea.KeyUp})
+		_ = m.View()
+		m.Update(tea.KeyPressMsg{Code: tea.KeyEnd})
+	}
+	b.ReportMetric(float64(perFrame), "msgs/frame")
+}
+
+// BenchmarkFilterKeystroke is the cost of one keystroke in the filter: one
+// scan of the full ring.
+func BenchmarkFilterKeystroke(b *testing.B) {
+	m := fullModel(b, 200, 60)
+	qs := []string{"hello", "user3", "target:newMessage", "number 4"}
+	i := 0
+	for b.Loop() {
+		m.setQuery(qs[i%len(qs)])
+		i++
+	}
+}
+
+// BenchmarkRingMemory reports the heap held by a full ring of typical chat
+// messages (MB per 50 000).
+func BenchmarkRingMemory(b *testing.B) {
+	for b.Loop() {
+		runtime.GC()
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		m := newTestModel(200, 60, Config{History: DefaultHistory})
+		// The messages' own memory counts: the ring keeps it.
+		feed(m, benchEvents(DefaultHistory))
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/(1<<20), "MB/full-ring")
+		runtime.KeepAlive(m)
+	}
+}

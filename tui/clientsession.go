@@ -1,0 +1,304 @@
+package tui
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/sigr-dev/sigr/client"
+	"github.com/sigr-dev/sigr/protocol"
+)
+
+// ClientSession is the Session of real hub connections, built on package
+// client. One goroutine per connection forwards its events, converted, to
+// the one Events channel; the Feed batches them for the screen.
+type ClientSession struct {
+	base   client.Options
+	events chan Event
+	done   chan struct{}
+
+	mu     sync.Mutex
+	conns  []*client.Conn
+	closed bool
+	wg     sync.WaitGroup
+}
+
+// NewClientSession returns a session whose connections use base, with Hub,
+// UserID and extra headers taken from each ConnSpec. Nothing connects until
+// Open.
+func NewClientSession(base client.Options) *ClientSession {
+	return &ClientSession{base: base, events: make(chan Event, 4096), done: make(chan struct{})}
+}
+
+// Events implements Session.
+func (s *ClientSession) Events() <-chan Event { return s.events }
+
+// Open implements Session: it creates the connection and starts it in the
+// background, so the screen never waits for a negotiate.
+func (s *ClientSession) Open(ctx context.Context, spec ConnSpec) error {
+	o := s.base
+	o.Hub = spec.Hub
+	o.UserID = spec.User
+	o.Header = o.Header.Clone()
+	if len(spec.Headers) > 0 && o.Header == nil {
+		o.Header = http.Header{}
+	}
+	for k, v := range spec.Headers {
+		o.Header.Set(k, v)
+	}
+	c, err := client.New(o)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return client.ErrClosed
+	}
+	s.conns = append(s.conns, c)
+	s.wg.Add(2)
+	s.mu.Unlock()
+
+	label := spec.Label()
+	token := &tokenSource{opts: o}
+	go func() {
+		defer s.wg.Done()
+		s.forward(c, spec, label, token)
+	}()
+	go func() {
+		defer s.wg.Done()
+		// Failures arrive as events; Start's error adds nothing.
+		_ = c.Start(context.WithoutCancel(ctx))
+	}()
+	return nil
+}
+
+// forward converts every event of c and hands it to the session channel
+// until c's channel closes. While the session is closing it keeps draining
+// but drops, so that Close never waits on a screen that has gone.
+func (s *ClientSession) forward(c *client.Conn, spec ConnSpec, label string, tok *tokenSource) {
+	for ev := range c.Events() {
+		te := Event{Time: ev.Time, Conn: label, Hub: spec.Hub, User: spec.User}
+		switch ev.Kind {
+		case client.EventMessage:
+			te.Kind = EventMessage
+			te.Msg, te.Raw = ev.Message, ev.Raw
+		case client.EventState:
+			te.Kind = EventState
+			te.State = convState(ev.State)
+			te.Transport, te.ConnectionID = ev.Transport, ev.ConnectionID
+			te.Attempt, te.RetryIn = ev.Attempt, ev.RetryIn
+			if ev.Err != nil {
+				te.Err = ev.Err.Error()
+			}
+			if ev.State == client.Connected && !tok.done {
+				tok.done = true
+				// The forwarder holds a count, so this Add cannot race
+				// with Close's Wait reaching zero.
+				s.wg.Add(1)
+				go func() {
+					defer s.wg.Done()
+					t := Event{Kind: EventToken, Time: ev.Time, Conn: label, Hub: spec.Hub, User: spec.User, Token: tok.fetch(s.done)}
+					if t.Token == "" {
+						return
+					}
+					select {
+					case s.events <- t:
+					case <-s.done:
+					}
+				}()
+			}
+		default:
+			continue
+		}
+		select {
+		case s.events <- te:
+		case <-s.done:
+		}
+	}
+}
+
+func convState(st client.State) ConnState {
+	switch st {
+	case client.Connecting:
+		return StateConnecting
+	case client.Connected:
+		return StateConnected
+	case client.Reconnecting:
+		return StateReconnecting
+	}
+	return StateDisconnected
+}
+
+// Close implements Session: it closes every connection, waits for their
+// goroutines and closes Events.
+func (s *ClientSession) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		s.wg.Wait()
+		return nil
+	}
+	s.closed = true
+	close(s.done)
+	conns := s.conns
+	s.mu.Unlock()
+	var errs []error
+	var wg sync.WaitGroup
+	var emu sync.Mutex
+	for _, c := range conns {
+		wg.Go(func() {
+			if err := c.Close(); err != nil {
+				emu.Lock()
+				errs = append(errs, err)
+				emu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	s.wg.Wait()
+	close(s.events)
+	return errors.Join(errs...)
+}
+
+// tokenSource fetches the access token of an identity for the inspector
+// and the status line: package client keeps the connection's own token to
+// itself, so sigr asks the same negotiate for one (or mints it from the
+// connection string, as the connection did). The token is only decoded for
+// display, never sent anywhere.
+type tokenSource struct {
+	opts client.Options
+	done bool // a fetch has started; touched only by the forwarder
+}
+
+func (t *tokenSource) fetch(stop <-chan struct{}) string {
+	if t.opts.ConnectionString != "" {
+		cs, err := protocol.ParseConnectionString(t.opts.ConnectionString)
+		if err != nil {
+			return ""
+		}
+		ca, err := client.MintClientAccess(cs, t.opts.Hub, t.opts.UserID, time.Hour)
+		if err != nil {
+			return ""
+		}
+		return ca.AccessToken
+	}
+	fa, err := client.NewFunctionApp(t.opts.URL)
+	if err != nil {
+		return ""
+	}
+	fa.User, fa.Header, fa.Query = t.opts.UserID, t.opts.Header, t.opts.Query
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	go func() {
+		select {
+		case <-stop:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	ca, err := fa.Negotiate(ctx, t.opts.Hub)
+	if err != nil {
+		return ""
+	}
+	return ca.AccessToken
+}
+
+// ClientSender is the Sender of package client: the service REST API when a
+// connection string is known, else the function app's messages and groups
+// functions.
+type ClientSender struct {
+	App  *client.FunctionApp
+	REST *client.RESTClient
+}
+
+// errNoREST says the existence check needs a connection string.
+var errNoREST = errors.New("group check: needs a connection string (--connection-string)")
+
+// Send implements Sender.
+func (s *ClientSender) Send(ctx context.Context, out Outgoing) error {
+	if s.REST != nil {
+		msg := protocol.SignalRMessage{Target: out.Target, Arguments: out.Args}
+		if out.Chat {
+			body := protocol.ChatMessage{Sender: out.Sender, Text: out.Text}
+			switch out.To {
+			case ToUser:
+				body.Recipient = out.Name
+			case ToGroup:
+				body.GroupName = out.Name
+			}
+			args, err := json.Marshal([]protocol.ChatMessage{body})
+			if err != nil {
+				return err
+			}
+			msg.Target, msg.Arguments = protocol.ChatTarget, args
+		}
+		route(&msg, out)
+		return s.REST.Send(ctx, out.Hub, msg)
+	}
+	if s.App == nil {
+		return errors.New("send: no function app URL and no connection string")
+	}
+	if out.Chat && out.To != ToConnection {
+		body := protocol.ChatMessage{Sender: out.Sender, Text: out.Text}
+		switch out.To {
+		case ToUser:
+			body.Recipient = out.Name
+		case ToGroup:
+			body.GroupName = out.Name
+		}
+		_, err := s.App.PostMessage(ctx, out.Hub, body)
+		return err
+	}
+	msg := protocol.SignalRMessage{Target: out.Target, Arguments: out.Args}
+	route(&msg, out)
+	_, err := s.App.PostMessage(ctx, out.Hub, msg)
+	return err
+}
+
+func route(msg *protocol.SignalRMessage, out Outgoing) {
+	switch out.To {
+	case ToUser:
+		msg.UserID = out.Name
+	case ToGroup:
+		msg.GroupName = out.Name
+	case ToConnection:
+		msg.ConnectionID = out.Name
+	}
+}
+
+// Group implements Sender.
+func (s *ClientSender) Group(ctx context.Context, a GroupAction) error {
+	if s.REST != nil {
+		switch {
+		case a.Add && a.UserID != "":
+			return s.REST.AddUserToGroup(ctx, a.Hub, a.Group, a.UserID, -1)
+		case a.Add:
+			return s.REST.AddConnectionToGroup(ctx, a.Hub, a.Group, a.ConnectionID)
+		case a.UserID != "":
+			return s.REST.RemoveUserFromGroup(ctx, a.Hub, a.Group, a.UserID)
+		default:
+			return s.REST.RemoveConnectionFromGroup(ctx, a.Hub, a.Group, a.ConnectionID)
+		}
+	}
+	if s.App == nil {
+		return errors.New("group: no function app URL and no connection string")
+	}
+	act := protocol.SignalRGroupAction{Action: protocol.GroupRemove, GroupName: a.Group, UserID: a.UserID, ConnectionID: a.ConnectionID}
+	if a.Add {
+		act.Action = protocol.GroupAdd
+	}
+	_, err := s.App.GroupAction(ctx, a.Hub, act)
+	return err
+}
+
+// GroupExists implements GroupChecker through the REST API.
+func (s *ClientSender) GroupExists(ctx context.Context, hub, group string) (bool, error) {
+	if s.REST == nil {
+		return false, errNoREST
+	}
+	return s.REST.GroupExists(ctx, hub, group)
+}

@@ -1,0 +1,119 @@
+package tui
+
+import (
+	"context"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sigr-dev/sigr/client"
+	"github.com/sigr-dev/sigr/emulator"
+)
+
+// TestClientSessionWithEmulator runs the real adapters against the
+// emulator: two identities connect, a chat message to alice and a group
+// message through the function app reach exactly the right connections,
+// and Close leaves no goroutine behind.
+func TestClientSessionWithEmulator(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	quiet := slog.New(slog.DiscardHandler)
+	st, err := emulator.StartStack(ctx, emulator.StackOptions{ServiceAddr: "127.0.0.1:0", FunctionsAddr: "127.0.0.1:0", Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+
+	sess := NewClientSession(client.Options{URL: st.FunctionsURL, Logger: quiet})
+	defer sess.Close()
+	fa, err := client.NewFunctionApp(st.FunctionsURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rest, err := client.NewRESTClient(st.ConnectionString, client.RESTOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	viaApp, viaREST := &ClientSender{App: fa}, &ClientSender{REST: rest}
+
+	for _, u := range []string{"alice", "bob"} {
+		if err := sess.Open(ctx, ConnSpec{Hub: "chat", User: u}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// next returns the next event, failing the test on a timeout.
+	next := func() Event {
+		t.Helper()
+		select {
+		case ev := <-sess.Events():
+			return ev
+		case <-ctx.Done():
+			t.Fatal("timed out waiting for an event")
+		}
+		return Event{}
+	}
+	connected, tokens := map[string]string{}, map[string]string{}
+	for len(connected) < 2 || len(tokens) < 2 {
+		ev := next()
+		switch {
+		case ev.Kind == EventState && ev.State == StateConnected:
+			connected[ev.Conn] = ev.ConnectionID
+		case ev.Kind == EventToken:
+			tokens[ev.Conn] = ev.Token
+		case ev.Kind == EventState && ev.Err != "":
+			t.Fatalf("%s: %s", ev.Conn, ev.Err)
+		}
+	}
+	for conn, tok := range tokens {
+		if want := strings.TrimSuffix(conn, "@chat"); decodeUser(tok) != want {
+			t.Fatalf("%s token is for %q", conn, decodeUser(tok))
+		}
+	}
+
+	if err := viaApp.Send(ctx, Outgoing{Hub: "chat", Target: "newMessage", To: ToUser, Name: "alice", Chat: true, Sender: "bob", Text: "hi alice"}); err != nil {
+		t.Fatal(err)
+	}
+	ev := next()
+	if ev.Kind != EventMessage || ev.Conn != "alice@chat" || ev.Msg.Target != "newMessage" || !strings.Contains(string(ev.Msg.Arguments), `"hi alice"`) {
+		t.Fatalf("got %+v, want hi alice on alice's connection", ev)
+	}
+	if r, _ := ev.Msg.Header("route"); r != "user:alice" {
+		t.Fatalf("route header %q", r)
+	}
+
+	if err := viaApp.Group(ctx, GroupAction{Hub: "chat", Add: true, Group: "devs", ConnectionID: connected["bob@chat"]}); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := viaREST.GroupExists(ctx, "chat", "devs"); err != nil || !ok {
+		t.Fatalf("GroupExists = %v, %v", ok, err)
+	}
+	if _, err := viaApp.GroupExists(ctx, "chat", "devs"); err == nil {
+		t.Fatal("GroupExists without a connection string should say it needs one")
+	}
+	if err := viaREST.Send(ctx, Outgoing{Hub: "chat", Target: "ping2", Args: []byte(`[1]`), To: ToGroup, Name: "devs"}); err != nil {
+		t.Fatal(err)
+	}
+	ev = next()
+	if ev.Kind != EventMessage || ev.Conn != "bob@chat" || ev.Msg.Target != "ping2" {
+		t.Fatalf("got %+v, want ping2 on bob's connection", ev)
+	}
+
+	done := make(chan error, 1)
+	go func() { done <- sess.Close() }()
+	for range sess.Events() {
+		// Drain: the last Disconnected events.
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
+func decodeUser(tok string) string {
+	c := decodeClaims(tok)
+	if c == nil {
+		return ""
+	}
+	s, _ := c["asrs.s.uid"].(string)
+	return s
+}

@@ -1,0 +1,207 @@
+package tui
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/colorprofile"
+	"github.com/charmbracelet/x/ansi"
+	"github.com/charmbracelet/x/exp/teatest/v2"
+)
+
+// fakeSession is a Session whose connections are events the test writes.
+type fakeSession struct {
+	events chan Event
+	mu     sync.Mutex
+	opened []ConnSpec
+	closed bool
+}
+
+func newFakeSession() *fakeSession { return &fakeSession{events: make(chan Event, 1024)} }
+
+func (s *fakeSession) Events() <-chan Event { return s.events }
+
+func (s *fakeSession) Open(_ context.Context, spec ConnSpec) error {
+	s.mu.Lock()
+	s.opened = append(s.opened, spec)
+	s.mu.Unlock()
+	s.events <- Event{Kind: EventState, Time: time.Now(), Conn: spec.Label(), Hub: spec.Hub, User: spec.User, State: StateConnected, Transport: "WebSockets"}
+	return nil
+}
+
+func (s *fakeSession) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.closed {
+		s.closed = true
+		close(s.events)
+	}
+	return nil
+}
+
+type fakeSender struct {
+	mu     sync.Mutex
+	sent   []Outgoing
+	groups []GroupAction
+}
+
+func (f *fakeSender) Send(_ context.Context, out Outgoing) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.sent = append(f.sent, out)
+	return nil
+}
+
+func (f *fakeSender) Group(_ context.Context, a GroupAction) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.groups = append(f.groups, a)
+	return nil
+}
+
+func (f *fakeSender) snapshot() ([]Outgoing, []GroupAction) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]Outgoing(nil), f.sent...), append([]GroupAction(nil), f.groups...)
+}
+
+type flow struct {
+	t      *testing.T
+	tm     *teatest.TestModel
+	sess   *fakeSession
+	sender *fakeSender
+	feed   *Feed
+}
+
+func startFlow(t *testing.T) *flow {
+	sess, sender := newFakeSession(), &fakeSender{}
+	f := NewFeed(sess.Events(), 0, 0)
+	m := New(Config{Session: sess, Sender: sender, Feed: f, URL: "http://fake/api", Location: time.UTC})
+	for _, ev := range liveEvents() {
+		ev.Time = time.Now()
+		sess.events <- ev
+	}
+	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(110, 30),
+		teatest.WithProgramOptions(tea.WithColorProfile(colorprofile.Ascii)))
+	fl := &flow{t: t, tm: tm, sess: sess, sender: sender, feed: f}
+	t.Cleanup(func() {
+		_ = sess.Close()
+		f.Stop()
+	})
+	fl.waitText("priceTick")
+	return fl
+}
+
+func (f *flow) waitText(s string) {
+	f.t.Helper()
+	// The renderer writes only what changed, with styles in between, so
+	// match on the text without escapes, and on strings that are new.
+	teatest.WaitFor(f.t, f.tm.Output(), func(b []byte) bool { return strings.Contains(ansi.Strip(string(b)), s) },
+		teatest.WithDuration(5*time.Second), teatest.WithCheckInterval(10*time.Millisecond))
+}
+
+func (f *flow) keys(ks ...string) {
+	for _, k := range ks {
+		f.tm.Send(press(k))
+	}
+}
+
+// quit presses keys (to leave inputs) and then q, and returns the final
+// model.
+func (f *flow) quit(keys ...string) *Model {
+	f.t.Helper()
+	f.keys(append(keys, "q")...)
+	return f.tm.FinalModel(f.t, teatest.WithFinalTimeout(5*time.Second)).(*Model)
+}
+
+func TestFlowFilter(t *testing.T) {
+	f := startFlow(t)
+	f.keys("/")
+	f.tm.Type("target:priceT")
+	f.waitText("/37 match")
+	m := f.quit("enter")
+	if m.viewLen() != 1 || m.selected().msg.Target != "priceTick" {
+		t.Fatalf("filter left %d rows", m.viewLen())
+	}
+}
+
+func TestFlowSend(t *testing.T) {
+	f := startFlow(t)
+	f.keys("tab", "tab") // stream, sidebar, then the message input
+	f.tm.Type("hi there")
+	f.keys("enter")
+	f.waitText("sent newMessage to all")
+	f.keys("esc")
+	sent, _ := f.sender.snapshot()
+	if len(sent) != 1 || !sent[0].Chat || sent[0].Text != "hi there" || sent[0].Sender != "alice" {
+		t.Fatalf("sent %+v", sent)
+	}
+	m := f.quit()
+	if m.body.Value() != "" {
+		t.Fatalf("composer kept %q after a send", m.body.Value())
+	}
+}
+
+func TestFlowPause(t *testing.T) {
+	f := startFlow(t)
+	f.keys("p")
+	f.waitText("PAUSED")
+	for i := range 3 {
+		f.sess.events <- msgEv(time.Duration(i), "bob@chat", "late", `[1]`, "")
+	}
+	f.waitText("paused, 3")
+	m := f.quit()
+	if m.viewLen() != 37 || m.totalCount != 40 {
+		t.Fatalf("paused view %d total %d, want 37 and 40", m.viewLen(), m.totalCount)
+	}
+}
+
+func TestFlowNewConnection(t *testing.T) {
+	f := startFlow(t)
+	f.keys("n")
+	f.waitText("New connection")
+	f.keys("tab")
+	f.tm.Type("carol")
+	f.keys("tab")
+	f.tm.Type("x-test: 1")
+	f.keys("enter")
+	f.waitText("carol")
+	f.keys("g") // join carol's selected connection to a group
+	f.waitText("Join or leave a group")
+	f.keys("enter", "enter", "enter")
+	f.waitText("joined devs")
+	m := f.quit()
+	f.sess.mu.Lock()
+	opened := f.sess.opened
+	f.sess.mu.Unlock()
+	if len(opened) != 1 || opened[0].User != "carol" || opened[0].Headers["x-test"] != "1" {
+		t.Fatalf("opened %+v", opened)
+	}
+	if _, ok := m.connIdx["carol@chat"]; !ok {
+		t.Fatal("the new connection is not on screen")
+	}
+	if _, groups := f.sender.snapshot(); len(groups) != 1 || !groups[0].Add || groups[0].Group != "devs" {
+		t.Fatalf("group actions %+v", groups)
+	}
+}
+
+func TestFlowQuit(t *testing.T) {
+	f := startFlow(t)
+	f.keys("tab", "tab")
+	f.tm.Type("q") // q in an input is text, not quit
+	f.keys("esc", "q")
+	m := f.tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).(*Model)
+	if m.body.Value() != "q" {
+		t.Fatalf("composer holds %q, want the q typed into it", m.body.Value())
+	}
+}
+
+func TestFlowCtrlC(t *testing.T) {
+	f := startFlow(t)
+	f.keys("/", "ctrl+c")
+	f.tm.WaitFinished(t, teatest.WithFinalTimeout(5*time.Second))
+}

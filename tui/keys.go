@@ -1,0 +1,74 @@
+package tui
+
+import "charm.land/bubbles/v2/key"
+
+// KeyMap is every key binding of the screen, in one place so that the hint
+// line, the `?` page and Update agree.
+type KeyMap struct {
+	Quit      key.Binding
+	Help      key.Binding
+	NextFocus key.Binding
+	PrevFocus key.Binding
+	Filter    key.Binding
+	Details   key.Binding
+	Back      key.Binding
+	Pause     key.Binding
+	Clear     key.Binding
+	Copy      key.Binding
+	NewConn   key.Binding
+	Group     key.Binding
+	Token     key.Binding
+	Matrix    key.Binding
+
+	Up       key.Binding
+	Down     key.Binding
+	PageUp   key.Binding
+	PageDown key.Binding
+	Top      key.Binding
+	Bottom   key.Binding
+
+	Send key.Binding
+}
+
+// DefaultKeyMap returns sigr's key bindings.
+func DefaultKeyMap() KeyMap {
+	return KeyMap{
+		Quit:      key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
+		Help:      key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "keys")),
+		NextFocus: key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "focus")),
+		PrevFocus: key.NewBinding(key.WithKeys("shift+tab"), key.WithHelp("shift+tab", "focus back")),
+		Filter:    key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter")),
+		Details:   key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "details")),
+		Back:      key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),
+		Pause:     key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "pause")),
+		Clear:     key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "clear")),
+		Copy:      key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "copy JSON")),
+		NewConn:   key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "new conn")),
+		Group:     key.NewBinding(key.WithKeys("g"), key.WithHelp("g", "group join/leave")),
+		Token:     key.NewBinding(key.WithKeys("t"), key.WithHelp("t", "token")),
+		Matrix:    key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "routing")),
+
+		Up:       key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "up")),
+		Down:     key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "down")),
+		PageUp:   key.NewBinding(key.WithKeys("pgup", "ctrl+u"), key.WithHelp("pgup", "page up")),
+		PageDown: key.NewBinding(key.WithKeys("pgdown", "ctrl+d"), key.WithHelp("pgdn", "page down")),
+		Top:      key.NewBinding(key.WithKeys("home"), key.WithHelp("home", "oldest")),
+		Bottom:   key.NewBinding(key.WithKeys("end", "G"), key.WithHelp("end/G", "follow")),
+
+		Send: key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "send")),
+	}
+}
+
+// ShortHelp is the one line of hints at the bottom.
+func (k KeyMap) ShortHelp() []key.Binding {
+	return []key.Binding{k.Help, k.NextFocus, k.Filter, k.Details, k.Pause, k.Matrix, k.NewConn, k.Quit}
+}
+
+// FullHelp is the `?` page, in columns.
+func (k KeyMap) FullHelp() [][]key.Binding {
+	return [][]key.Binding{
+		{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom, k.NextFocus, k.PrevFocus},
+		{k.Filter, k.Details, k.Back, k.Pause, k.Clear, k.Copy, k.Send},
+		{k.Matrix, k.Token, k.NewConn, k.Group, k.Help, k.Quit},
+	}
+}

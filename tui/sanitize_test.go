@@ -1,0 +1,109 @@
+package tui
+
+import (
+	"encoding/json"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sigr-dev/sigr/protocol"
+)
+
+func TestSanitize(t *testing.T) {
+	cases := []struct{ in, want string }{
+		{"plain text", "plain text"},
+		{"\x1b[31mred\x1b[0m", `\x1b[31mred\x1b[0m`},
+		{"\x1b]0;pwned\x07title", `\x1b]0;pwned\x07title`},
+		{"\x1b]52;c;ZXZpbA==\x1b\\", `\x1b]52;c;ZXZpbA==\x1b\`},
+		{"a\nb\rc\td", `a\nb\rc\td`},
+		{"\x9b31m", `\x9b31m`},                   // invalid UTF-8 byte: shown as a byte
+		{"\u009b31m", `\u009b31m`},               // C1 CSI as a rune
+		{"abc\u202Egnp.exe", `abc\u202egnp.exe`}, // right-to-left override
+		{"\u2066isolate\u2069", `\u2066isolate\u2069`},
+		{"zero\u200bwidth", `zero\u200bwidth`},
+		{"del\x7f", `del\x7f`},
+		{"line\u2028sep", `line\u2028sep`},
+		{"tag\U000E0041", `tag\ue0041`},
+		{"漢字 e\u0301 👩\u200d💻", "漢字 e\u0301 👩\u200d💻"}, // wide, combining, ZWJ stay
+	}
+	for _, c := range cases {
+		if got := sanitize(c.in); got != c.want {
+			t.Errorf("sanitize(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}
+
+func TestFitWideAndCombining(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		w    int
+		want string
+	}{
+		{"漢字漢字", 5, "漢字…"},
+		{"漢字漢字", 8, "漢字漢字"},
+		{"e\u0301e\u0301e\u0301", 3, "e\u0301e\u0301e\u0301"},
+		{"e\u0301e\u0301e\u0301x", 3, "e\u0301e\u0301…"},
+		{"ab", 4, "ab  "},
+	} {
+		if got := fit(c.in, c.w); got != c.want {
+			t.Errorf("fit(%q, %d) = %q, want %q", c.in, c.w, got, c.want)
+		}
+	}
+}
+
+func TestCompactJSON(t *testing.T) {
+	in := []byte("[ {\"a\" : \"x  y\\\" z\" ,\n \"b\": [1, 2] } ]")
+	if got, want := compactJSON(in, 1000), `[{"a":"x  y\" z","b":[1,2]}]`; got != want {
+		t.Fatalf("compactJSON = %q, want %q", got, want)
+	}
+	if got := compactJSON([]byte(strings.Repeat(`"aaaa",`, 100000)), 50); len(got) > 60 {
+		t.Fatalf("compactJSON ignored its limit: %d bytes", len(got))
+	}
+}
+
+// sgr matches the only escape sequences the screen itself may emit.
+var sgr = regexp.MustCompile(`\x1b\[[0-9;:]*m`)
+
+// TestHostilePayloads sends escape sequences, bidi overrides, invalid UTF-8
+// and wide text in every field the network controls, and checks that no
+// frame, in any view, carries anything but the screen's own colours.
+func TestHostilePayloads(t *testing.T) {
+	hostile := "\x1b[2J\x1b]0;owned\x07\x1b]52;c;ZXZpbA==\x07\u202Eevil\u2066\x9b\xff\x00漢字e\u0301"
+	m := newTestModel(120, 35, Config{})
+	st := Event{Kind: EventState, Time: t0, Conn: "mallory\x1b[5m@chat", Hub: "chat\x1b[7m", User: "mallory\u202E", State: StateDisconnected,
+		Transport: "Web\x1bSockets", ConnectionID: "id\x07", Err: "close: " + hostile,
+		Token: fakeJWT(map[string]any{"asrs.s.uid": hostile, "aud": hostile, "x": hostile})}
+	msg := protocol.Message{Type: protocol.TypeInvocation, Fields: protocol.FieldTarget | protocol.FieldArguments | protocol.FieldInvocationID | protocol.FieldHeaders,
+		Target: hostile, InvocationID: hostile, Arguments: json.RawMessage(`["` + hostile + `",{"k` + hostile + `":1}]`),
+		Headers: json.RawMessage(`{"route":"` + hostile + `"}`)}
+	comp := protocol.Message{Type: protocol.TypeCompletion, Fields: protocol.FieldInvocationID | protocol.FieldError, InvocationID: "1", Error: hostile}
+	feed(m, []Event{st,
+		{Kind: EventMessage, Time: t0.Add(time.Second), Conn: st.Conn, Hub: st.Hub, Msg: msg, Raw: []byte(hostile)},
+		{Kind: EventMessage, Time: t0.Add(2 * time.Second), Conn: st.Conn, Hub: st.Hub, Msg: comp},
+	})
+	m.AddGroupMember("chat", hostile, hostile)
+	m.Update(press("up"))
+	for _, k := range []string{"", "enter", "r", "t", "?", "n"} {
+		if k != "" {
+			m.Update(press("esc"))
+			m.Update(press(k))
+		}
+		out := m.View().Content
+		checkFrame(t, out, 120, 35)
+		rest := sgr.ReplaceAllString(out, "")
+		for _, bad := range []string{"\x1b", "\x07", "\x00", "\u202E", "\u2066", "\u009b", "\xff"} {
+			if strings.Contains(rest, bad) {
+				t.Errorf("view after %q leaks %q", k, bad)
+			}
+		}
+	}
+	m.Update(press("esc"))
+	m.Update(press("/"))
+	for _, r := range "owned" {
+		m.Update(press(string(r)))
+	}
+	if len(m.matches) != 2 {
+		t.Errorf("filter on hostile text: %d matches, want 2 (the invocation and the completion)", len(m.matches))
+	}
+}

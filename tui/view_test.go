@@ -1,0 +1,149 @@
+package tui
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/colorprofile"
+	"github.com/charmbracelet/x/ansi"
+	"github.com/charmbracelet/x/exp/golden"
+)
+
+var sizes = []struct{ w, h int }{{80, 24}, {120, 35}}
+
+// TestView goldens the whole screen in each main state at fixed sizes. The
+// files hold the styled output with escapes quoted; `go test ./tui -update`
+// rewrites them.
+func TestView(t *testing.T) {
+	states := []struct {
+		name  string
+		setup func(m *Model)
+	}{
+		{"empty", func(m *Model) {}},
+		{"live", func(m *Model) { live(m) }},
+		{"filtered", func(m *Model) {
+			live(m)
+			m.Update(press("/"))
+			for _, r := range "user:bob" {
+				m.Update(press(string(r)))
+			}
+		}},
+		{"detail", func(m *Model) {
+			live(m)
+			m.Update(press("up"))
+			m.Update(press("enter"))
+		}},
+		{"error", func(m *Model) {
+			live(m)
+			ev := stateEv(26*time.Second, "bob@chat", "bob", StateReconnecting)
+			ev.Attempt, ev.RetryIn = 2, 10*time.Second
+			ev.Err = "connection lost: websocket: read: unexpected EOF (the server closed the connection without a Close message)"
+			fail := Event{Kind: EventState, Time: t0.Add(27 * time.Second), Conn: "carol@chat", Hub: "chat", User: "carol", State: StateDisconnected,
+				Err: "negotiate: POST http://127.0.0.1:7071/api/negotiate answered 401 Unauthorized"}
+			feed(m, []Event{ev, fail})
+		}},
+		{"matrix", func(m *Model) { live(m); m.Update(press("r")) }},
+		{"help", func(m *Model) { live(m); m.Update(press("?")) }},
+		{"token", func(m *Model) { live(m); m.Update(press("t")) }},
+		{"newconn", func(m *Model) { live(m); m.Update(press("n")) }},
+	}
+	for _, st := range states {
+		for _, sz := range sizes {
+			t.Run(fmt.Sprintf("%s/%dx%d", st.name, sz.w, sz.h), func(t *testing.T) {
+				m := newTestModel(sz.w, sz.h, Config{})
+				st.setup(m)
+				out := m.View().Content
+				checkFrame(t, out, sz.w, sz.h)
+				golden.RequireEqual(t, out)
+			})
+		}
+	}
+}
+
+// TestViewLight goldens the live screen on a light background.
+func TestViewLight(t *testing.T) {
+	m := newTestModel(100, 30, Config{Light: true})
+	live(m)
+	golden.RequireEqual(t, m.View().Content)
+}
+
+func live(m *Model) {
+	m.AddGroupMember("chat", "devs", "bob")
+	feed(m, liveEvents())
+}
+
+func press(s string) tea.KeyPressMsg {
+	switch s {
+	case "enter":
+		return tea.KeyPressMsg{Code: tea.KeyEnter}
+	case "esc":
+		return tea.KeyPressMsg{Code: tea.KeyEscape}
+	case "up":
+		return tea.KeyPressMsg{Code: tea.KeyUp}
+	case "down":
+		return tea.KeyPressMsg{Code: tea.KeyDown}
+	case "tab":
+		return tea.KeyPressMsg{Code: tea.KeyTab}
+	case "shift+tab":
+		return tea.KeyPressMsg{Code: tea.KeyTab, Mod: tea.ModShift}
+	case "ctrl+c":
+		return tea.KeyPressMsg{Code: 'c', Mod: tea.ModCtrl}
+	case "end":
+		return tea.KeyPressMsg{Code: tea.KeyEnd}
+	}
+	r := []rune(s)[0]
+	return tea.KeyPressMsg{Code: r, Text: s}
+}
+
+// checkFrame asserts the frame is exactly h lines of exactly w cells, which
+// is what keeps resizes free of leftovers.
+func checkFrame(t *testing.T, out string, w, h int) {
+	t.Helper()
+	lines := strings.Split(out, "\n")
+	if len(lines) != h {
+		t.Fatalf("frame has %d lines, want %d", len(lines), h)
+	}
+	for i, l := range lines {
+		if got := ansi.StringWidth(l); got != w {
+			t.Fatalf("line %d is %d cells wide, want %d: %q", i, got, w, ansi.Strip(l))
+		}
+	}
+}
+
+// TestResize renders the same state at many sizes, small ones included;
+// every frame must fill the window exactly.
+func TestResize(t *testing.T) {
+	m := newTestModel(80, 24, Config{})
+	live(m)
+	for _, sz := range [][2]int{{200, 60}, {80, 24}, {40, 10}, {20, 5}, {1, 1}, {59, 20}, {61, 20}, {120, 35}} {
+		m.Update(tea.WindowSizeMsg{Width: sz[0], Height: sz[1]})
+		for _, o := range []string{"", "r", "?", "t", "enter"} {
+			if o != "" {
+				m.Update(press(o))
+			}
+			checkFrame(t, m.View().Content, sz[0], sz[1])
+			m.Update(press("esc"))
+		}
+	}
+}
+
+// TestNoColorSelection: without colours the selection must still show, so
+// it turns to reverse video.
+func TestNoColorSelection(t *testing.T) {
+	m := newTestModel(100, 30, Config{})
+	live(m)
+	m.Update(tea.ColorProfileMsg{Profile: colorprofile.ASCII})
+	lines := strings.Split(m.View().Content, "\n")
+	found := false
+	for _, l := range lines {
+		if strings.Contains(ansi.Strip(l), "priceTick  ~user:bob") && strings.Contains(l, "7m") {
+			found = true
+		}
+	}
+	if !found {
+		t.Fatal("the selected row is not in reverse video under a colourless profile")
+	}
+}
