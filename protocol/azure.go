@@ -119,7 +119,13 @@ func (c ConnectionString) String() string {
 	u, err := url.Parse(c.Endpoint)
 	var b strings.Builder
 	if err == nil && u.Port() != "" {
-		b.WriteString("Endpoint=" + u.Scheme + "://" + u.Hostname() + ";Port=" + u.Port() + ";")
+		// The port goes in its own key, as the service prints it; the
+		// path and IPv6 brackets stay on the endpoint.
+		host := u.Hostname()
+		if strings.Contains(host, ":") {
+			host = "[" + host + "]"
+		}
+		b.WriteString("Endpoint=" + u.Scheme + "://" + host + u.Path + ";Port=" + u.Port() + ";")
 	} else {
 		b.WriteString("Endpoint=" + c.Endpoint + ";")
 	}

@@ -1,7 +1,6 @@
 package protocol
 
 import (
-	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -58,10 +57,10 @@ const errReadingJSON = "Error reading JSON."
 // A message of a type this protocol does not define comes back with its
 // Type and no error: both official parsers ignore such messages so that
 // the protocol can grow, and a monitor wants to show them.
-func ParseMessage(record []byte, mode Mode) (Message, error) {
+func ParseMessage(record []byte, mode Mode) (m Message, err error) {
+	// Named results: the message is built in place, not copied out.
 	var p parser
-	var m Message
-	err := p.parse(record, mode, &m)
+	err = p.parse(record, mode, &m)
 	return m, err
 }
 
@@ -86,6 +85,7 @@ type parser struct {
 	hasResult     bool
 	hasError      bool
 	hasSequenceID bool
+	strEsc        bool // the last string scalar read holds escapes
 }
 
 func (p *parser) parse(record []byte, mode Mode, m *Message) error {
@@ -110,26 +110,27 @@ func (p *parser) parse(record []byte, mode Mode, m *Message) error {
 			if s.pos >= len(s.data) || s.data[s.pos] != '"' {
 				return p.syntax(mode)
 			}
-			ns, ne, nesc, err := s.scanString()
-			if err != nil {
+			// The name and its colon, scanned with a local index.
+			j, nesc, msg := stringEnd(record, s.pos+1, s.stopTable())
+			if msg != "" {
+				s.pos = j
 				return p.syntax(mode)
 			}
-			if err := s.colon(); err != nil {
+			name := record[s.pos+1 : j-1]
+			j = skipWS(record, j)
+			if j >= len(record) || record[j] != ':' {
+				s.pos = j
 				return p.syntax(mode)
 			}
-			name := record[ns:ne]
+			s.pos = j + 1
 			var key string
 			if nesc {
-				key = unescape(name)
-			}
-			var merr error
-			if nesc {
-				merr = p.member(key, m, strict)
+				key = memberKey([]byte(unescape(name)))
 			} else {
-				merr = p.member(string(name), m, strict) // no allocation: switch on string(b)
+				key = memberKey(name)
 			}
-			if merr != nil {
-				return merr
+			if err := p.member(key, m, strict); err != nil {
+				return err
 			}
 			s.skipSpace()
 			if s.pos >= len(s.data) {
@@ -159,6 +160,37 @@ func (p *parser) parse(record []byte, mode Mode, m *Message) error {
 	return p.checkLenient(m)
 }
 
+// memberKey returns the protocol's own spelling of a member name it knows
+// and "" for any other, so that member switches on a constant string and
+// the name is never converted (switch on string(b) does not copy).
+func memberKey(name []byte) string {
+	switch string(name) {
+	case "type":
+		return "type"
+	case "invocationId":
+		return "invocationId"
+	case "target":
+		return "target"
+	case "arguments":
+		return "arguments"
+	case "error":
+		return "error"
+	case "item":
+		return "item"
+	case "result":
+		return "result"
+	case "headers":
+		return "headers"
+	case "streamIds":
+		return "streamIds"
+	case "allowReconnect":
+		return "allowReconnect"
+	case "sequenceId":
+		return "sequenceId"
+	}
+	return ""
+}
+
 // member handles one top-level member whose name is key; the cursor is at
 // its value.
 func (p *parser) member(key string, m *Message, strict bool) error {
@@ -184,6 +216,10 @@ func (p *parser) member(key string, m *Message, strict bool) error {
 			return nil
 		}
 		n, ok := parseInt(s.data[start:s.pos])
+		if !ok && !strict {
+			// JSON.parse gives the number 1 for 1.0 or 1e0 too.
+			n, ok = integralFloat(s.data[start:s.pos])
+		}
 		p.typeInt = ok && n >= math.MinInt32 && n <= math.MaxInt32
 		if strict && !p.typeInt {
 			return perr("Expected 'type' to be of type Number.")
@@ -213,9 +249,10 @@ func (p *parser) member(key string, m *Message, strict bool) error {
 			}
 			return p.skipRest(start)
 		}
-		if kind == kindNull {
-			// .NET reads null as "absent"; TS keeps it and then fails the
-			// non-empty-string checks, which checkLenient applies.
+		if kind == kindNull && !strict {
+			// TS keeps the null and then fails its non-empty-string
+			// checks, which checkLenient applies. .NET's ReadAsString
+			// rejects it like any other non-string token.
 			clearString(m, key)
 			return nil
 		}
@@ -226,16 +263,23 @@ func (p *parser) member(key string, m *Message, strict bool) error {
 			clearString(m, key)
 			return nil
 		}
-		v := decodeStringValue(s.data[start:s.pos])
+		// scalar noted whether the string holds escapes, so most values
+		// are copied without a second look; targets repeat, so they are
+		// interned.
+		raw := s.data[start+1 : s.pos-1]
 		switch key {
 		case "invocationId":
-			m.InvocationID = v
+			m.InvocationID = decodeName(raw, p.strEsc)
 			m.Fields |= FieldInvocationID
 		case "target":
-			m.Target = v
+			if p.strEsc {
+				m.Target = unescape(raw)
+			} else {
+				m.Target = internString(raw)
+			}
 			m.Fields |= FieldTarget
 		default:
-			m.Error = v
+			m.Error = decodeName(raw, p.strEsc)
 			m.Fields |= FieldError
 		}
 	case "allowReconnect":
@@ -249,12 +293,12 @@ func (p *parser) member(key string, m *Message, strict bool) error {
 			m.Fields |= FieldAllowReconnect
 		case kindObject, kindArray:
 			if strict {
-				return perr("Expected 'allowReconnect' to be of type Boolean.")
+				return perr("Expected 'allowReconnect' to be true or false.")
 			}
 			return p.skipRest(start)
 		default:
 			if strict {
-				return perr("Expected 'allowReconnect' to be of type Boolean.")
+				return perr("Expected 'allowReconnect' to be true or false.")
 			}
 		}
 	case "sequenceId":
@@ -263,6 +307,13 @@ func (p *parser) member(key string, m *Message, strict bool) error {
 			return err
 		}
 		p.hasSequenceID, p.seqKind = true, kind
+		if kind == kindNull && strict {
+			// .NET's ReadAsInt64 returns null for a null token: the
+			// property counts as absent.
+			m.SequenceID = 0
+			m.Fields &^= FieldSequenceID
+			return nil
+		}
 		if kind == kindObject || kind == kindArray {
 			if strict {
 				return perr("Expected 'sequenceId' to be of type Number.")
@@ -356,29 +407,50 @@ func modeOf(strict bool) Mode {
 // before reading into it.
 func (p *parser) scalar(strict bool) (valueKind, int, error) {
 	s := &p.s
-	kind := s.peekKind()
-	start := s.pos
-	var err error
-	switch kind {
-	case kindObject, kindArray:
+	data := s.data
+	start := skipWS(data, s.pos)
+	s.pos = start
+	if start >= len(data) {
+		return kindInvalid, start, p.syntax(modeOf(strict))
+	}
+	var kind valueKind
+	switch c := data[start]; c {
+	case '{':
+		return kindObject, start, nil
+	case '[':
+		return kindArray, start, nil
+	case '"':
+		j, esc, msg := stringEnd(data, start+1, s.stopTable())
+		s.pos = j
+		if msg != "" {
+			return kindString, start, p.syntax(modeOf(strict))
+		}
+		p.strEsc = esc
+		return kindString, start, nil
+	case 't', 'f', 'n':
+		lit := "null"
+		kind = kindNull
+		if c == 't' {
+			lit, kind = "true", kindTrue
+		} else if c == 'f' {
+			lit, kind = "false", kindFalse
+		}
+		if len(data)-start < len(lit) || string(data[start:start+len(lit)]) != lit {
+			return kind, start, p.syntax(modeOf(strict))
+		}
+		s.pos = start + len(lit)
 		return kind, start, nil
-	case kindString:
-		_, _, _, err = s.scanString()
-	case kindNumber:
-		err = s.scanNumber()
-	case kindTrue:
-		err = s.scanLiteral("true")
-	case kindFalse:
-		err = s.scanLiteral("false")
-	case kindNull:
-		err = s.scanLiteral("null")
 	default:
-		err = errors.New("invalid value")
+		if c != '-' && c-'0' >= 10 {
+			return kindInvalid, start, p.syntax(modeOf(strict))
+		}
+		j, ok := numberEnd(data, start)
+		s.pos = j
+		if !ok {
+			return kindNumber, start, p.syntax(modeOf(strict))
+		}
+		return kindNumber, start, nil
 	}
-	if err != nil {
-		return kind, start, p.syntax(modeOf(strict))
-	}
-	return kind, start, nil
 }
 
 // skipRest consumes a container whose start scalar left at the cursor.
@@ -544,6 +616,11 @@ func (p *parser) notObject(kind valueKind, mode Mode) error {
 	if s.pos != len(s.data) {
 		return p.syntax(mode)
 	}
+	if kind == kindNull {
+		// The TS client reads `.type` of what JSON.parse returned, which
+		// throws V8's TypeError for null.
+		return perr("Cannot read properties of null (reading 'type')")
+	}
 	return perr("Invalid payload.")
 }
 
@@ -675,6 +752,16 @@ func truthy(kind valueKind, raw []byte) bool {
 		return err != nil || (f != 0 && !math.IsNaN(f))
 	}
 	return true
+}
+
+// integralFloat parses a JSON number with a fraction or exponent and
+// reports whether its value is a whole number that fits an int64.
+func integralFloat(b []byte) (int64, bool) {
+	f, err := strconv.ParseFloat(string(b), 64)
+	if err != nil || f != math.Trunc(f) || f < math.MinInt64 || f >= math.MaxInt64 {
+		return 0, false
+	}
+	return int64(f), true
 }
 
 // parseInt parses a JSON number that is an integer without exponent or

@@ -92,6 +92,63 @@ func (f *Framer) Next() (record []byte, ok bool, err error) {
 	}
 }
 
+// SplitOwned appends to dst the records that frame completes, for a
+// caller that hands over frame and never modifies it again, as a
+// WebSocket library that returns a fresh slice per message allows. The
+// records alias frame, so they stay valid for as long as the caller keeps
+// them and cost no copy; only a record that spans frames is assembled in a
+// slice of its own. It shares the partial-record state and the size limit
+// with Feed and Next, so the two styles must not be mixed mid-record. An
+// oversized record is dropped and reported, and the rest of the frame is
+// still split.
+func (f *Framer) SplitOwned(dst [][]byte, frame []byte) ([][]byte, error) {
+	var err error
+	limit := f.limit()
+	if f.Buffered() > 0 || f.skipping {
+		i := bytes.IndexByte(frame, RecordSeparator)
+		if i < 0 {
+			f.Feed(frame)
+			_, _, err = f.Next() // applies the limit to the growing record
+			return dst, err
+		}
+		switch {
+		case f.skipping:
+			f.Reset()
+		case f.Buffered()+i > limit:
+			f.Reset()
+			err = &RecordTooLargeError{Limit: limit}
+		default:
+			rec := make([]byte, 0, f.Buffered()+i)
+			rec = append(append(rec, f.buf[f.off:]...), frame[:i]...)
+			f.Reset()
+			dst = append(dst, rec)
+		}
+		frame = frame[i+1:]
+	}
+	for {
+		i := bytes.IndexByte(frame, RecordSeparator)
+		if i < 0 {
+			break
+		}
+		if i > limit {
+			err = &RecordTooLargeError{Limit: limit}
+		} else {
+			dst = append(dst, frame[:i:i])
+		}
+		frame = frame[i+1:]
+	}
+	if len(frame) > 0 {
+		if len(frame) > limit {
+			f.skipping = true
+			err = &RecordTooLargeError{Limit: limit}
+		} else {
+			f.buf = append(f.buf[:0], frame...)
+			f.off, f.scanned = 0, len(frame)
+		}
+	}
+	return dst, err
+}
+
 // Buffered returns how many bytes of an unfinished record are held.
 func (f *Framer) Buffered() int { return len(f.buf) - f.off }
 

@@ -1,7 +1,9 @@
 package protocol
 
 import (
+	"encoding/binary"
 	"errors"
+	"math/bits"
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -72,16 +74,7 @@ func (s *scanner) reset(data []byte, maxDepth int) {
 
 func (s *scanner) fail(msg string) error { return &syntaxError{msg: msg, off: s.pos} }
 
-func (s *scanner) skipSpace() {
-	for s.pos < len(s.data) {
-		switch s.data[s.pos] {
-		case ' ', '\t', '\n', '\r':
-			s.pos++
-		default:
-			return
-		}
-	}
-}
+func (s *scanner) skipSpace() { s.pos = skipWS(s.data, s.pos) }
 
 // peekKind reports the kind of the value starting at the cursor, after
 // white space, without consuming it.
@@ -111,58 +104,109 @@ func (s *scanner) peekKind() valueKind {
 	return kindInvalid
 }
 
+// lsb and msb are the lowest and highest bit of each byte of a word.
+const (
+	lsb = 0x0101010101010101
+	msb = 0x8080808080808080
+)
+
+// strStop marks the bytes that end a fast run inside a string: the quote,
+// the backslash and the control characters. strStopStrict adds every
+// non-ASCII byte, so that strict mode validates UTF-8 rune by rune while
+// ASCII text is skipped with one table load per byte.
+var strStop, strStopStrict = func() (lenient, strict [256]bool) {
+	for c := 0; c < 256; c++ {
+		stop := c < 0x20 || c == '"' || c == '\\'
+		lenient[c] = stop
+		strict[c] = stop || c >= utf8.RuneSelf
+	}
+	return
+}()
+
 // scanString consumes a string at the cursor (which must be at '"') and
 // returns the span of its content without quotes, and whether it holds
 // escapes.
 func (s *scanner) scanString() (start, end int, escaped bool, err error) {
-	s.pos++ // opening quote
-	start = s.pos
-	data := s.data
-	for i := s.pos; i < len(data); {
-		c := data[i]
-		switch {
+	start = s.pos + 1
+	j, esc, msg := stringEnd(s.data, start, s.stopTable())
+	s.pos = j
+	if msg != "" {
+		return 0, 0, false, s.fail(msg)
+	}
+	return start, j - 1, esc, nil
+}
+
+func (s *scanner) stopTable() *[256]bool {
+	if s.strict {
+		return &strStopStrict
+	}
+	return &strStop
+}
+
+// stringEnd scans string content from i, just after the opening quote. It
+// returns the index just after the closing quote and whether the content
+// holds escapes, or a message and the index of the problem. It works on
+// plain values rather than the scanner so that the index stays in a
+// register.
+func stringEnd(data []byte, i int, stop *[256]bool) (j int, escaped bool, msg string) {
+	strict := stop == &strStopStrict
+	for {
+		// Eight bytes at a time: flag each byte that is a quote, a
+		// backslash, a control character or (strict) not ASCII. The
+		// borrow of the subtractions can only flag bytes above a truly
+		// flagged one, so the lowest flag is exact.
+		for {
+			if i+8 > len(data) {
+				for i < len(data) && !stop[data[i]] {
+					i++
+				}
+				break
+			}
+			x := binary.LittleEndian.Uint64(data[i : i+8])
+			q := x ^ ('"' * lsb)
+			b := x ^ ('\\' * lsb)
+			m := (x-0x20*lsb)&^x | (q-lsb)&^q | (b-lsb)&^b
+			if strict {
+				m |= x
+			}
+			if m &= msb; m != 0 {
+				i += bits.TrailingZeros64(m) >> 3
+				break
+			}
+			i += 8
+		}
+		if i >= len(data) {
+			return len(data), false, "unexpected end of string"
+		}
+		switch c := data[i]; {
 		case c == '"':
-			s.pos = i + 1
-			return start, i, escaped, nil
+			return i + 1, escaped, ""
 		case c == '\\':
 			escaped = true
 			if i+1 >= len(data) {
-				s.pos = i
-				return 0, 0, false, s.fail("unexpected end of string")
+				return i, false, "unexpected end of string"
 			}
 			switch data[i+1] {
 			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
 				i += 2
 			case 'u':
 				if i+6 > len(data) || !isHex4(data[i+2:i+6]) {
-					s.pos = i
-					return 0, 0, false, s.fail("invalid \\u escape")
+					return i, false, "invalid \\u escape"
 				}
 				i += 6
 			default:
-				s.pos = i
-				return 0, 0, false, s.fail("invalid escape")
+				return i, false, "invalid escape"
 			}
 		case c < 0x20:
-			s.pos = i
-			return 0, 0, false, s.fail("control character in string")
-		case c < utf8.RuneSelf:
-			i++
-		default:
-			if !s.strict {
-				i++
-				continue
-			}
+			return i, false, "control character in string"
+		default: // non-ASCII, stopped on in strict mode only
 			r, size := utf8.DecodeRune(data[i:])
 			if r == utf8.RuneError && size == 1 {
-				s.pos = i
-				return 0, 0, false, s.fail("invalid UTF-8 in string")
+				return i, false, "invalid UTF-8 in string"
 			}
 			i += size
 		}
 	}
-	s.pos = len(data)
-	return 0, 0, false, s.fail("unexpected end of string")
 }
 
 func isHex4(b []byte) bool {
@@ -176,8 +220,17 @@ func isHex4(b []byte) bool {
 
 // scanNumber consumes a number with the exact JSON grammar.
 func (s *scanner) scanNumber() error {
-	d := s.data
-	i := s.pos
+	j, ok := numberEnd(s.data, s.pos)
+	s.pos = j
+	if !ok {
+		return s.fail("invalid number")
+	}
+	return nil
+}
+
+// numberEnd returns the index just after the number starting at i, or
+// false and the index of the problem.
+func numberEnd(d []byte, i int) (int, bool) {
 	if i < len(d) && d[i] == '-' {
 		i++
 	}
@@ -185,18 +238,16 @@ func (s *scanner) scanNumber() error {
 	case i < len(d) && d[i] == '0':
 		i++
 	case i < len(d) && d[i] >= '1' && d[i] <= '9':
-		for i < len(d) && d[i] >= '0' && d[i] <= '9' {
+		for i < len(d) && d[i]-'0' < 10 {
 			i++
 		}
 	default:
-		s.pos = i
-		return s.fail("invalid number")
+		return i, false
 	}
 	if i < len(d) && d[i] == '.' {
 		i++
 		if i >= len(d) || d[i] < '0' || d[i] > '9' {
-			s.pos = i
-			return s.fail("invalid number")
+			return i, false
 		}
 		for i < len(d) && d[i] >= '0' && d[i] <= '9' {
 			i++
@@ -208,15 +259,25 @@ func (s *scanner) scanNumber() error {
 			i++
 		}
 		if i >= len(d) || d[i] < '0' || d[i] > '9' {
-			s.pos = i
-			return s.fail("invalid number")
+			return i, false
 		}
 		for i < len(d) && d[i] >= '0' && d[i] <= '9' {
 			i++
 		}
 	}
-	s.pos = i
-	return nil
+	return i, true
+}
+
+// skipWS returns the index of the first byte at or after i that is not
+// JSON white space.
+func skipWS(data []byte, i int) int {
+	for i < len(data) {
+		if c := data[i]; c > ' ' || c != ' ' && c != '\t' && c != '\n' && c != '\r' {
+			break
+		}
+		i++
+	}
+	return i
 }
 
 func (s *scanner) scanLiteral(lit string) error {
@@ -230,115 +291,148 @@ func (s *scanner) scanLiteral(lit string) error {
 // skipValue validates and consumes one value at the cursor, of any depth,
 // without recursion: depth is tracked in a bit stack (1 = object) so a
 // hostile document cannot exhaust the goroutine stack. depth is the nesting
-// level of the value's container, counted against maxDepth.
+// level of the value's container, counted against maxDepth. It is the
+// decoder's hottest path (arguments, items and results all pass through
+// it), so it keeps its index in a local variable and calls only plain
+// functions; the scanner's cursor is written back once, at the end.
 func (s *scanner) skipValue(depth int) error {
 	var stackBuf [4]uint64
-	stack := stackBuf[:0:len(stackBuf)]
+	stack := stackBuf[:]
 	top := -1 // index of the innermost open container in bit positions
-	push := func(isObj bool) error {
-		top++
-		depth++
-		if s.maxDepth > 0 && depth > s.maxDepth {
-			return errDepth
-		}
-		if top/64 >= len(stack) {
-			stack = append(stack, 0)
-		}
-		if isObj {
-			stack[top/64] |= 1 << (top % 64)
-		} else {
-			stack[top/64] &^= 1 << (top % 64)
-		}
-		return nil
+	data := s.data
+	stop := s.stopTable()
+	i := s.pos
+	fail := func(at int, msg string) error {
+		s.pos = at
+		return s.fail(msg)
 	}
-	inObject := func() bool { return stack[top/64]&(1<<(top%64)) != 0 }
-
 	for {
 		// Expect a value.
-		switch s.peekKind() {
-		case kindString:
-			if _, _, _, err := s.scanString(); err != nil {
-				return err
+		i = skipWS(data, i)
+		if i >= len(data) {
+			return fail(i, "unexpected end of JSON input")
+		}
+		switch c := data[i]; c {
+		case '"':
+			j, _, msg := stringEnd(data, i+1, stop)
+			if msg != "" {
+				return fail(j, msg)
 			}
-		case kindNumber:
-			if err := s.scanNumber(); err != nil {
-				return err
+			i = j
+		case '{', '[':
+			i++
+			top++
+			depth++
+			if s.maxDepth > 0 && depth > s.maxDepth {
+				s.pos = i
+				return errDepth
 			}
-		case kindTrue:
-			if err := s.scanLiteral("true"); err != nil {
-				return err
+			w := top >> 6
+			if w >= len(stack) {
+				stack = append(stack, 0)
 			}
-		case kindFalse:
-			if err := s.scanLiteral("false"); err != nil {
-				return err
+			bit := uint64(1) << (top & 63)
+			i = skipWS(data, i)
+			if c == '[' {
+				stack[w] &^= bit
+				if i < len(data) && data[i] == ']' {
+					i++
+					top--
+					depth--
+					break
+				}
+				continue
 			}
-		case kindNull:
-			if err := s.scanLiteral("null"); err != nil {
-				return err
-			}
-		case kindObject:
-			s.pos++
-			if err := push(true); err != nil {
-				return err
-			}
-			s.skipSpace()
-			if s.pos < len(s.data) && s.data[s.pos] == '}' {
-				s.pos++
+			stack[w] |= bit
+			if i < len(data) && data[i] == '}' {
+				i++
 				top--
 				depth--
 				break
 			}
-			if err := s.memberName(); err != nil {
-				return err
+			j, msg := memberNameEnd(data, i, stop)
+			if msg != "" {
+				return fail(j, msg)
 			}
+			i = j
 			continue
-		case kindArray:
-			s.pos++
-			if err := push(false); err != nil {
-				return err
+		case 't', 'f', 'n':
+			lit := "null"
+			if c == 't' {
+				lit = "true"
+			} else if c == 'f' {
+				lit = "false"
 			}
-			s.skipSpace()
-			if s.pos < len(s.data) && s.data[s.pos] == ']' {
-				s.pos++
-				top--
-				depth--
-				break
+			if len(data)-i < len(lit) || string(data[i:i+len(lit)]) != lit {
+				return fail(i, "invalid literal")
 			}
-			continue
+			i += len(lit)
 		default:
-			if s.pos >= len(s.data) {
-				return s.fail("unexpected end of JSON input")
+			if c != '-' && (c < '0' || c > '9') {
+				return fail(i, "unexpected character")
 			}
-			return s.fail("unexpected character")
+			j, ok := numberEnd(data, i)
+			if !ok {
+				return fail(j, "invalid number")
+			}
+			i = j
 		}
 		// After a value: close containers or move to the next element.
 		for {
 			if top < 0 {
+				s.pos = i
 				return nil
 			}
-			s.skipSpace()
-			if s.pos >= len(s.data) {
-				return s.fail("unexpected end of JSON input")
+			i = skipWS(data, i)
+			if i >= len(data) {
+				return fail(i, "unexpected end of JSON input")
 			}
-			c := s.data[s.pos]
+			c := data[i]
+			inObject := stack[top>>6]&(1<<(top&63)) != 0
 			if c == ',' {
-				s.pos++
-				if inObject() {
-					if err := s.memberName(); err != nil {
-						return err
+				i++
+				if inObject {
+					j, msg := memberNameEnd(data, i, stop)
+					if msg != "" {
+						return fail(j, msg)
 					}
+					i = j
 				}
 				break
 			}
-			if inObject() && c == '}' || !inObject() && c == ']' {
-				s.pos++
+			if inObject && c == '}' || !inObject && c == ']' {
+				i++
 				top--
 				depth--
 				continue
 			}
-			return s.fail("expected ',' or end of container")
+			return fail(i, "expected ',' or end of container")
 		}
 	}
+}
+
+// memberNameEnd consumes `"name" :` from i and returns the index after
+// the colon, or a message and the index of the problem.
+func memberNameEnd(data []byte, i int, stop *[256]bool) (int, string) {
+	i = skipWS(data, i)
+	if i >= len(data) {
+		return i, "unexpected end of JSON input"
+	}
+	if data[i] != '"' {
+		return i, "expected property name"
+	}
+	j, _, msg := stringEnd(data, i+1, stop)
+	if msg != "" {
+		return j, msg
+	}
+	j = skipWS(data, j)
+	if j >= len(data) {
+		return j, "unexpected end of JSON input"
+	}
+	if data[j] != ':' {
+		return j, "expected ':'"
+	}
+	return j + 1, ""
 }
 
 // memberName consumes `"name" :` inside an object.

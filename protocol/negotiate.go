@@ -92,11 +92,13 @@ func ParseNegotiateResponse(body []byte) (NegotiateResponse, error) {
 	if err := json.Unmarshal(trimmed, &probe); err != nil {
 		return r, &NotJSONError{Body: preview(trimmed)}
 	}
-	if err := json.Unmarshal(trimmed, &r); err != nil {
-		return r, fmt.Errorf("negotiate response has a field of the wrong type: %w", err)
-	}
+	// A classic server is reported as such before any field is typed, so
+	// no field of its own shape can hide it behind a type error.
 	if _, ok := probe["ProtocolVersion"]; ok {
 		return r, errors.New(ErrClassicServer)
+	}
+	if err := json.Unmarshal(trimmed, &r); err != nil {
+		return r, fmt.Errorf("negotiate response has a field of the wrong type: %w", err)
 	}
 	r.ProtocolVersion = ""
 	if r.NegotiateVersion < 1 && r.ConnectionToken == "" {

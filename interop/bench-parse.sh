@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# bench-parse.sh compares sigr's record decoder with the official
+# @microsoft/signalr (10.0.11) JsonHubProtocol.parseMessages on the same
+# buffer, 100 copies of a 130-byte chat invocation each ended by 0x1E, in
+# one run on one machine, and prints both rates and their ratio.
+#
+#   bash interop/bench-parse.sh
+#
+# Both sides are measured the same way: several timed rounds, the best one
+# kept, so that a busy machine disturbs the comparison as little as it can.
+# COUNT (default 5) and BENCHTIME (default 1s) are passed to `go test
+# -count -benchtime`; ROUNDS (default 5) and ROUND_MS (default 1000) tune the
+# Node side.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+
+if ! command -v node >/dev/null; then
+  echo "bench-parse: node is not on PATH; install Node 20+ to run the official parser" >&2
+  exit 1
+fi
+if [ ! -f interop/node_modules/@microsoft/signalr/package.json ]; then
+  (cd interop && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
+go_out=$(go test ./protocol -run '^$' -bench '^BenchmarkDecode(Owned)?$' -benchmem -benchtime "${BENCHTIME:-1s}" -count "${COUNT:-5}")
+node_out=$(ROUNDS="${ROUNDS:-5}" node interop/parse-bench.mjs)
+
+echo "$go_out" | grep '^Benchmark'
+echo "$node_out"
+echo
+echo "best Go run vs best Node round (same buffer, same machine):"
+
+official=$(awk '$1 == "official" && $2 == "msgs/s" { print $3 }' <<<"$node_out")
+# BenchmarkDecode copies every record (a receiver whose read buffer is
+# reused); BenchmarkDecodeOwned splits records in place in a frame the
+# transport handed over (what sigr's WebSocket receive path does).
+for mode in Decode/lenient Decode/strict DecodeOwned/lenient DecodeOwned/strict; do
+  rate=$(awk -v name="Benchmark$mode-" '
+    index($1, name) == 1 { for (i = 2; i <= NF; i++) if ($i == "msgs/s" && $(i - 1) + 0 > best) best = $(i - 1) + 0 }
+    END { if (best > 0) printf "%.0f\n", best }' <<<"$go_out")
+  if [ -z "$rate" ] || [ -z "$official" ]; then
+    echo "bench-parse: could not read the rates" >&2
+    exit 1
+  fi
+  awk -v mode="$mode" -v sigr="$rate" -v off="$official" 'BEGIN {
+    printf "sigr %-14s %10.0f msgs/s  vs  official %10.0f msgs/s  ratio %.2fx\n", mode, sigr, off, sigr / off }'
+done
