@@ -1,0 +1,172 @@
+package client
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"syscall"
+
+	"github.com/coder/websocket"
+
+	"github.com/sigr-dev/sigr/protocol"
+)
+
+// wsTransport is the WebSocket transport: one hub protocol payload per
+// text message.
+type wsTransport struct {
+	conn *websocket.Conn
+	url  string // redacted, for errors
+	buf  []byte // reused by Read
+	once sync.Once
+}
+
+// wsInitialBuffer is the starting size of the read buffer; it grows to the
+// largest message seen, up to the read limit.
+const wsInitialBuffer = 4 << 10
+
+func dialWebSocket(ctx context.Context, c *Conn, t dialTarget) (transport, error) {
+	u, err := url.Parse(t.connectURL)
+	if err != nil {
+		return nil, &Error{Op: "connect", Msg: "invalid URL", Permanent: true, Err: err}
+	}
+	switch u.Scheme {
+	case "http":
+		u.Scheme = "ws"
+	case "https":
+		u.Scheme = "wss"
+	}
+	h := http.Header{}
+	h.Set("User-Agent", userAgent)
+	if t.token != "" && origin(t.base) == t.tokenOrigin {
+		// Go is not a browser: the token travels in a header, never in the
+		// query string where proxies log it.
+		h.Set("Authorization", "Bearer "+t.token)
+	}
+	shown := RedactURL(u.String())
+	ws, resp, err := websocket.Dial(ctx, u.String(), &websocket.DialOptions{
+		HTTPClient: c.wsHTTPClient(),
+		HTTPHeader: h,
+	})
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		e := &Error{Op: "connect", URL: shown, Err: unwrapURLError(err)}
+		if resp != nil {
+			e.Status = resp.StatusCode
+			switch resp.StatusCode {
+			case http.StatusNotFound:
+				e.Msg = "HTTP 404: the connection is not on the server (it expired, or a proxy or load balancer without sticky sessions sent the request elsewhere)"
+				e.Err = nil
+			case http.StatusUnauthorized, http.StatusForbidden:
+				e.Msg = fmt.Sprintf("HTTP %d: the service refused the access token (expired, wrong audience, or signed with another key)", resp.StatusCode)
+				e.Err = nil
+			default:
+				e.Msg = "WebSocket failed to connect"
+			}
+		} else {
+			e.Msg = "WebSocket failed to connect"
+		}
+		return nil, e
+	}
+	limit := c.opts.ReadLimit
+	if limit < 0 {
+		limit = -1
+	}
+	ws.SetReadLimit(limit)
+	return &wsTransport{conn: ws, url: shown, buf: make([]byte, wsInitialBuffer)}, nil
+}
+
+// wsHTTPClient returns the HTTP client for the upgrade. coder/websocket
+// refuses a client with a Timeout (it would cut the long-lived
+// connection), so the timeout is dropped and the dial context bounds the
+// upgrade instead.
+func (c *Conn) wsHTTPClient() *http.Client {
+	hc := c.opts.HTTPClient
+	if hc.Timeout == 0 {
+		return hc
+	}
+	cp := *hc
+	cp.Timeout = 0
+	return &cp
+}
+
+func (w *wsTransport) Name() string { return protocol.TransportWebSockets }
+
+func (w *wsTransport) Read() ([]byte, error) {
+	_, r, err := w.conn.Reader(context.Background())
+	if err != nil {
+		return nil, w.readErr(err)
+	}
+	n := 0
+	for {
+		if n == len(w.buf) {
+			w.buf = append(w.buf, 0)
+			w.buf = w.buf[:cap(w.buf)]
+		}
+		m, err := r.Read(w.buf[n:])
+		n += m
+		if err == io.EOF {
+			return w.buf[:n], nil
+		}
+		if err != nil {
+			return nil, w.readErr(err)
+		}
+	}
+}
+
+// readErr explains why the socket stopped, in the official client's words
+// where it has them.
+func (w *wsTransport) readErr(err error) error {
+	if code := websocket.CloseStatus(err); code != -1 {
+		reason := "no reason given"
+		var ce websocket.CloseError
+		if errors.As(err, &ce) && ce.Reason != "" {
+			reason = sanitizeLine(ce.Reason)
+		}
+		return fmt.Errorf("WebSocket closed with status code: %d (%s).", int(code), reason)
+	}
+	if strings.Contains(err.Error(), "read limited at") {
+		return fmt.Errorf("a message exceeded the read limit (raise Options.ReadLimit / --read-limit): %w", err)
+	}
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return errors.New("the server dropped the connection without a WebSocket close")
+	}
+	if errors.Is(err, syscall.ECONNRESET) {
+		return errors.New("the server dropped the connection without a WebSocket close (connection reset)")
+	}
+	if errors.Is(err, net.ErrClosed) {
+		return errors.New("the connection was closed")
+	}
+	return fmt.Errorf("WebSocket read failed: %w", err)
+}
+
+func (w *wsTransport) Write(ctx context.Context, p []byte) error {
+	return w.conn.Write(ctx, websocket.MessageText, p)
+}
+
+// Close closes the socket at once rather than waiting for the server's
+// close frame (up to 5 s in coder/websocket), for the reason the official
+// client gives: a dead network can take that long to notice.
+func (w *wsTransport) Close() error {
+	w.once.Do(func() {
+		_ = w.conn.CloseNow()
+	})
+	return nil
+}
+
+// CloseGracefully sends a normal WebSocket close and waits for the
+// server's answer (at most 5 s, coder/websocket's bound). It is used only
+// for a user's Close on a healthy connection.
+func (w *wsTransport) CloseGracefully() error {
+	w.once.Do(func() {
+		_ = w.conn.Close(websocket.StatusNormalClosure, "")
+	})
+	return nil
+}

@@ -1,0 +1,184 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sigr-dev/sigr/client"
+	"github.com/sigr-dev/sigr/protocol"
+)
+
+func init() { rootCmd.AddCommand(newSendCmd()) }
+
+// sendTimeout bounds one send, HTTP round trip included.
+const sendTimeout = 30 * time.Second
+
+// chatTarget is the target the serverless chat sample's messages function
+// sends a chat body under.
+const chatTarget = "newMessage"
+
+type sendFlags struct {
+	id           *identityFlags
+	target       string
+	text         string
+	toUser       string
+	toGroup      string
+	toConnection string
+}
+
+func newSendCmd() *cobra.Command {
+	sf := &sendFlags{}
+	cmd := &cobra.Command{
+		Use:   "send [URL] [ARG...]",
+		Short: "Send a message through the function app (or the service REST API)",
+		Long: `send posts a message to the function app's messages function, to everyone or
+to one user, group or connection. Each ARG is a JSON value; a bare word that
+is not JSON is taken as a string. --text posts the serverless chat sample's
+body instead ({sender, text, recipient|groupname}), with --user as sender.
+
+With --connection-string (or $AzureSignalRConnectionString and no URL) it goes
+straight to the Azure SignalR Service REST API, as a function's output
+binding would.
+
+It prints the HTTP status; on failure, the status and the response body.`,
+		Example: `  sigr send http://127.0.0.1:7071/api --to-user alice --target newMessage '{"text":"hi"}'
+  sigr send http://127.0.0.1:7071/api --user bob --to-group room1 --text "hello room"
+  sigr send --connection-string "$CS" --hub chat --target notify hello 42`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx, cancel := context.WithTimeout(cmd.Context(), sendTimeout)
+			defer cancel()
+			return runSend(ctx, cmd.OutOrStdout(), args, sf)
+		},
+	}
+	sf.id = addIdentityFlags(cmd)
+	fs := cmd.Flags()
+	fs.StringVar(&sf.target, "target", "", "client method to invoke, e.g. newMessage")
+	fs.StringVar(&sf.text, "text", "", "send the chat sample body with this text (target newMessage)")
+	fs.StringVar(&sf.toUser, "to-user", "", "send to every connection of this user")
+	fs.StringVar(&sf.toGroup, "to-group", "", "send to every connection in this group")
+	fs.StringVar(&sf.toConnection, "to-connection", "", "send to this connection id")
+	return cmd
+}
+
+// splitURLArg separates the optional URL from the message arguments: the
+// first argument is the URL unless a connection string is in use.
+func splitURLArg(id *identityFlags, args []string) (urlArgs, rest []string) {
+	if len(args) > 0 && looksLikeURL(args[0]) {
+		return args[:1], args[1:]
+	}
+	return nil, args
+}
+
+func looksLikeURL(s string) bool {
+	return strings.HasPrefix(s, "http://") || strings.HasPrefix(s, "https://")
+}
+
+// parseArgs turns command-line words into a JSON array: JSON values as
+// they are, anything else as a JSON string.
+func parseArgs(words []string) json.RawMessage {
+	out := []byte{'['}
+	for i, w := range words {
+		if i > 0 {
+			out = append(out, ',')
+		}
+		t := strings.TrimSpace(w)
+		if t != "" && json.Valid([]byte(t)) {
+			out = append(out, t...)
+			continue
+		}
+		s, _ := json.Marshal(w)
+		out = append(out, s...)
+	}
+	return append(out, ']')
+}
+
+func runSend(ctx context.Context, stdout io.Writer, args []string, sf *sendFlags) error {
+	urlArgs, words := splitURLArg(sf.id, args)
+	baseURL, cs, err := sf.id.resolve(urlArgs)
+	if err != nil {
+		return err
+	}
+	n := 0
+	for _, s := range []string{sf.toUser, sf.toGroup, sf.toConnection} {
+		if s != "" {
+			n++
+		}
+	}
+	if n > 1 {
+		return errors.New("give at most one of --to-user, --to-group, --to-connection")
+	}
+	if sf.text != "" {
+		if len(words) > 0 || (sf.target != "" && sf.target != chatTarget) {
+			return errors.New("--text sends the chat sample body; it takes no --target and no arguments")
+		}
+		if sf.toConnection != "" {
+			return errors.New("--text reaches a user (--to-user) or a group (--to-group), as the chat sample does; use --target for --to-connection")
+		}
+	} else if sf.target == "" {
+		return errors.New("--target is required (the client method, e.g. newMessage), or use --text")
+	}
+
+	if cs != "" {
+		return sendREST(ctx, stdout, cs, sf, words)
+	}
+	fa, err := sf.id.functionApp(baseURL)
+	if err != nil {
+		return err
+	}
+	var body any
+	if sf.text != "" {
+		body = protocol.ChatMessage{Sender: sf.id.user, Text: sf.text, Recipient: sf.toUser, GroupName: sf.toGroup}
+	} else {
+		body = protocol.SignalRMessage{
+			Target:       sf.target,
+			Arguments:    parseArgs(words),
+			UserID:       sf.toUser,
+			GroupName:    sf.toGroup,
+			ConnectionID: sf.toConnection,
+		}
+	}
+	resp, err := fa.PostMessage(ctx, sf.id.hub, body)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%d %s\n", resp.Status, http.StatusText(resp.Status))
+	return nil
+}
+
+// sendREST sends through the service REST API, as an output binding does.
+func sendREST(ctx context.Context, stdout io.Writer, cs string, sf *sendFlags, words []string) error {
+	rc, err := client.NewRESTClient(cs, client.RESTOptions{})
+	if err != nil {
+		return err
+	}
+	m := protocol.SignalRMessage{
+		Target:       sf.target,
+		Arguments:    parseArgs(words),
+		UserID:       sf.toUser,
+		GroupName:    sf.toGroup,
+		ConnectionID: sf.toConnection,
+	}
+	if sf.text != "" {
+		// What the chat sample's messages function does with the body.
+		chat, err := json.Marshal(protocol.ChatMessage{Sender: sf.id.user, Text: sf.text, Recipient: sf.toUser, GroupName: sf.toGroup})
+		if err != nil {
+			return err
+		}
+		m.Target = chatTarget
+		m.Arguments = append(append(json.RawMessage{'['}, chat...), ']')
+	}
+	if err := rc.Send(ctx, sf.id.restHub(), m); err != nil {
+		return err
+	}
+	// RESTClient.Send reports success without the exact status code.
+	fmt.Fprintf(stdout, "2xx: accepted by the service REST API (hub %s)\n", strings.ToLower(sf.id.restHub()))
+	return nil
+}

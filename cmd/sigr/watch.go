@@ -1,0 +1,220 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sigr-dev/sigr/client"
+	"github.com/sigr-dev/sigr/protocol"
+)
+
+func init() { rootCmd.AddCommand(newWatchCmd()) }
+
+type watchFlags struct {
+	id        *identityFlags
+	count     int
+	pings     bool
+	raw       bool
+	retry     bool
+	forever   bool
+	readLimit int64
+	verbose   bool
+}
+
+func newWatchCmd() *cobra.Command {
+	wf := &watchFlags{}
+	cmd := &cobra.Command{
+		Use:   "watch [URL]",
+		Short: "Print every event of a hub connection as JSON lines",
+		Long: `watch connects like the official JavaScript client (negotiate at URL, follow
+the redirect to the service, WebSockets, JSON hub protocol) and writes one
+JSON object per line on standard output for every message and every state
+change. Logs go to standard error. It reconnects on its own (0, 2, 10, 30 s).
+
+It exits 0 after --count invocations or on Ctrl-C, and 1 with a one-line
+reason when the connection cannot be made or is closed for good.`,
+		Example: `  sigr watch http://127.0.0.1:7071/api --user alice
+  sigr watch https://myapp.azurewebsites.net/api --query code=$KEY --count 10
+  sigr watch --connection-string "$AzureSignalRConnectionString" --hub chat --user bob`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			return runWatch(ctx, cmd.OutOrStdout(), args, wf)
+		},
+	}
+	wf.id = addIdentityFlags(cmd)
+	fs := cmd.Flags()
+	fs.IntVar(&wf.count, "count", 0, "exit after this many invocations (0: run until Ctrl-C)")
+	fs.BoolVar(&wf.pings, "pings", false, "also print ping lines")
+	fs.BoolVar(&wf.raw, "raw", false, "add each raw record (raw, or rawBase64 when not UTF-8) and the handshake response")
+	fs.BoolVar(&wf.retry, "retry", false, "retry the first connect with the reconnect policy instead of failing at once")
+	fs.BoolVar(&wf.forever, "forever", false, "never stop reconnecting (repeat the last delay, 30 s)")
+	fs.Int64Var(&wf.readLimit, "read-limit", client.DefaultReadLimit, "largest message accepted, in bytes (-1: no limit)")
+	fs.BoolVarP(&wf.verbose, "verbose", "v", false, "debug logs on standard error")
+	return cmd
+}
+
+// watchFlushSize is the output buffer: large enough that a burst of lines
+// costs few write system calls, flushed whenever no event is waiting.
+const watchFlushSize = 64 << 10
+
+func runWatch(ctx context.Context, stdout io.Writer, args []string, wf *watchFlags) error {
+	o, err := wf.id.clientOptions(args)
+	if err != nil {
+		return err
+	}
+	o.Pings = wf.pings
+	o.ReadLimit = wf.readLimit
+	o.RetryFirstConnect = wf.retry
+	if wf.forever {
+		o.Reconnect = client.Backoff{Delays: client.OfficialDelays, Jitter: 0.2, Forever: true}
+	}
+	o.Logger = stderrLogger(wf.verbose)
+	c, err := client.New(o)
+	if err != nil {
+		return err
+	}
+
+	startErr := make(chan error, 1)
+	go func() { startErr <- c.Start(ctx) }()
+
+	out := bufio.NewWriterSize(stdout, watchFlushSize)
+	w := &lineWriter{out: out, raw: wf.raw, hub: c.Hub(), id: wf.id}
+	w.label = wf.id.label(w.hub)
+	events := c.Events()
+	invocations := 0
+	var last client.Event
+	finish := func(err error) error {
+		c.Close()
+		serr := <-startErr
+		// Print what is left: the final state line, nothing more from the
+		// wire once --count is reached.
+		for ev := range events {
+			if ev.Kind == client.EventState {
+				w.write(c, ev)
+			}
+		}
+		if ferr := out.Flush(); ferr != nil && err == nil {
+			err = ferr
+		}
+		if err == nil && serr != nil && ctx.Err() == nil && !errors.Is(serr, client.ErrClosed) {
+			err = serr
+		}
+		return err
+	}
+	for {
+		var ev client.Event
+		var ok bool
+		select {
+		case ev, ok = <-events:
+		case <-ctx.Done():
+			return finish(nil)
+		default:
+			// Nothing waiting: a good moment to show what we have.
+			if err := out.Flush(); err != nil {
+				return finish(err)
+			}
+			select {
+			case ev, ok = <-events:
+			case <-ctx.Done():
+				return finish(nil)
+			}
+		}
+		if !ok {
+			break
+		}
+		last = ev
+		w.write(c, ev)
+		if ev.Kind == client.EventMessage && ev.Message.Type == protocol.TypeInvocation {
+			invocations++
+			if wf.count > 0 && invocations >= wf.count {
+				if err := out.Flush(); err != nil {
+					return finish(err)
+				}
+				return finish(nil)
+			}
+		}
+	}
+	// The connection ended on its own: Start failed, the server closed it
+	// for good, or reconnecting gave up.
+	if err := out.Flush(); err != nil {
+		return err
+	}
+	serr := <-startErr
+	if serr != nil {
+		return serr
+	}
+	if last.Err != nil {
+		return fmt.Errorf("connection closed: %w", last.Err)
+	}
+	return nil
+}
+
+// lineWriter turns events into DESIGN.md event lines.
+type lineWriter struct {
+	out   *bufio.Writer
+	buf   []byte
+	raw   bool
+	hub   string
+	label string
+	id    *identityFlags
+}
+
+func (w *lineWriter) write(c *client.Conn, ev client.Event) {
+	b := w.buf[:0]
+	ectx := protocol.EventContext{Connection: w.label, Hub: w.hub}
+	switch ev.Kind {
+	case client.EventMessage:
+		if w.raw {
+			ectx.Raw = ev.Raw
+		}
+		b = protocol.AppendMessageEvent(b, ev.Time, &ev.Message, ectx)
+	case client.EventState:
+		if ev.State == client.Connected {
+			if h := c.Hub(); h != "" {
+				w.hub = h
+				w.label = w.id.label(h)
+			}
+		}
+		se := protocol.StateEvent{
+			Connection:   w.label,
+			Hub:          w.hub,
+			State:        ev.State.String(),
+			Transport:    ev.Transport,
+			ConnectionID: ev.ConnectionID,
+			Attempt:      ev.Attempt,
+			RetryIn:      ev.RetryIn,
+			Resumed:      ev.Resumed,
+		}
+		if ev.Err != nil {
+			se.Error = ev.Err.Error()
+		}
+		b = protocol.AppendStateEvent(b, ev.Time, se)
+	case client.EventError:
+		ectx.Raw = ev.Raw
+		b = protocol.AppendErrorEvent(b, ev.Time, ev.Err.Error(), ectx)
+	case client.EventHandshake:
+		if !w.raw {
+			return
+		}
+		hr, err := protocol.ParseHandshakeResponse(ev.Raw)
+		if err != nil {
+			return
+		}
+		ectx.Raw = ev.Raw
+		b = protocol.AppendHandshakeResponseEvent(b, ev.Time, hr, ectx)
+	default:
+		return
+	}
+	w.buf = b
+	_, _ = w.out.Write(b)
+}
