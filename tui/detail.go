@@ -39,7 +39,8 @@ func (m *Model) detailLines(e *entry, w int) []string {
 		return s.Label.Render(fit(name, 14)) + value
 	}
 	lines := []string{
-		s.Section.Render(fmt.Sprintf("MESSAGE #%d ", e.seq)) + s.Stream.Type.Render(e.msg.Type.String()) +
+		// seq counts from 0; people count from 1.
+		s.Section.Render(fmt.Sprintf("MESSAGE #%d ", e.seq+1)) + s.Stream.Type.Render(e.msg.Type.String()) +
 			s.Muted.Render("  esc closes · ↑↓ scroll · y copies"),
 		field("connection", s.Stream.Conn.Render(sanitize(c.label))+s.Muted.Render(" "+sanitize(c.connectionID))),
 		field("received", e.time.In(m.cfg.Location).Format("2006-01-02 15:04:05.000000 MST")),

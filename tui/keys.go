@@ -19,6 +19,7 @@ type KeyMap struct {
 	Group     key.Binding
 	Token     key.Binding
 	Matrix    key.Binding
+	Compose   key.Binding
 
 	Up       key.Binding
 	Down     key.Binding
@@ -47,6 +48,9 @@ func DefaultKeyMap() KeyMap {
 		Group:     key.NewBinding(key.WithKeys("g"), key.WithHelp("g", "group join/leave")),
 		Token:     key.NewBinding(key.WithKeys("t"), key.WithHelp("t", "token")),
 		Matrix:    key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "routing")),
+		// Compose jumps straight to the message input, so chatting does not
+		// mean tabbing past the sidebar first.
+		Compose: key.NewBinding(key.WithKeys("i"), key.WithHelp("i", "write")),
 
 		Up:       key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "up")),
 		Down:     key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "down")),
@@ -61,14 +65,14 @@ func DefaultKeyMap() KeyMap {
 
 // ShortHelp is the one line of hints at the bottom.
 func (k KeyMap) ShortHelp() []key.Binding {
-	return []key.Binding{k.Help, k.NextFocus, k.Filter, k.Details, k.Pause, k.Matrix, k.NewConn, k.Quit}
+	return []key.Binding{k.Help, k.Compose, k.NextFocus, k.Filter, k.Details, k.Pause, k.Matrix, k.NewConn, k.Quit}
 }
 
 // FullHelp is the `?` page, in columns.
 func (k KeyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom, k.NextFocus, k.PrevFocus},
-		{k.Filter, k.Details, k.Back, k.Pause, k.Clear, k.Copy, k.Send},
+		{k.Compose, k.Send, k.Filter, k.Details, k.Back, k.Pause, k.Clear, k.Copy},
 		{k.Matrix, k.Token, k.NewConn, k.Group, k.Help, k.Quit},
 	}
 }

@@ -146,6 +146,9 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		return m.setFocus(m.focus + 1)
 	case key.Matches(msg, k.PrevFocus):
 		return m.setFocus(m.focus - 1)
+	case key.Matches(msg, k.Compose):
+		m.overlay = overlayNone
+		return m.setFocus(focusBody)
 	case key.Matches(msg, k.Filter):
 		m.overlay = overlayNone
 		m.filtering = true

@@ -147,3 +147,24 @@ func TestNoColorSelection(t *testing.T) {
 		t.Fatal("the selected row is not in reverse video under a colourless profile")
 	}
 }
+
+// TestComposeKeyFocusesMessage checks that `i` goes straight to the message
+// input from the stream, and that what is typed then is text, not commands.
+func TestComposeKeyFocusesMessage(t *testing.T) {
+	m := newTestModel(100, 30, Config{})
+	live(m)
+	m.Update(press("r"))
+	m.Update(press("i"))
+	if m.focus != focusBody {
+		t.Fatalf("focus = %d after i, want the message input", m.focus)
+	}
+	if m.overlay != overlayNone {
+		t.Fatalf("overlay %d still open after i", m.overlay)
+	}
+	for _, r := range "pqr" {
+		m.Update(press(string(r)))
+	}
+	if got := m.body.Value(); got != "pqr" {
+		t.Fatalf("message input holds %q, want the typed text", got)
+	}
+}
