@@ -132,17 +132,12 @@ func (p *parser) parse(record []byte, mode Mode, m *Message) error {
 			if err := p.member(key, m, strict); err != nil {
 				return err
 			}
-			s.skipSpace()
-			if s.pos >= len(s.data) {
-				return p.syntax(mode)
+			done, err := p.commaOrEnd('}', mode)
+			if err != nil {
+				return err
 			}
-			c := s.data[s.pos]
-			s.pos++
-			if c == '}' {
+			if done {
 				break
-			}
-			if c != ',' {
-				return p.syntax(mode)
 			}
 		}
 	}
@@ -453,6 +448,25 @@ func (p *parser) scalar(strict bool) (valueKind, int, error) {
 	}
 }
 
+// commaOrEnd consumes what follows a member or an element: a comma, or the
+// closing byte of its container, in which case done is true.
+func (p *parser) commaOrEnd(closing byte, mode Mode) (done bool, err error) {
+	s := &p.s
+	s.skipSpace()
+	if s.pos >= len(s.data) {
+		return false, p.syntax(mode)
+	}
+	switch s.data[s.pos] {
+	case closing:
+		s.pos++
+		return true, nil
+	case ',':
+		s.pos++
+		return false, nil
+	}
+	return false, p.syntax(mode)
+}
+
 // skipRest consumes a container whose start scalar left at the cursor.
 func (p *parser) skipRest(start int) error {
 	p.s.pos = start
@@ -510,17 +524,12 @@ func (p *parser) headers(m *Message, strict bool) error {
 			if vkind != kindString {
 				return perr("Expected header '" + decodeName(s.data[ns:ne], nesc) + "' to be of type String.")
 			}
-			s.skipSpace()
-			if s.pos >= len(s.data) {
-				return p.syntax(Strict)
+			done, err := p.commaOrEnd('}', Strict)
+			if err != nil {
+				return err
 			}
-			c := s.data[s.pos]
-			s.pos++
-			if c == '}' {
+			if done {
 				break
-			}
-			if c != ',' {
-				return p.syntax(Strict)
 			}
 		}
 	}
@@ -574,17 +583,12 @@ func (p *parser) streamIDs(m *Message, strict bool) error {
 					return perr("Expected 'streamIds' to be of type String.")
 				}
 			}
-			s.skipSpace()
-			if s.pos >= len(s.data) {
-				return p.syntax(modeOf(strict))
+			done, err := p.commaOrEnd(']', modeOf(strict))
+			if err != nil {
+				return err
 			}
-			c := s.data[s.pos]
-			s.pos++
-			if c == ']' {
+			if done {
 				break
-			}
-			if c != ',' {
-				return p.syntax(modeOf(strict))
 			}
 		}
 	}
