@@ -112,7 +112,7 @@ func (c *Conn) Transport() string {
 	if c.sess == nil {
 		return ""
 	}
-	return c.sess.t.Name()
+	return c.sess.transport().Name()
 }
 
 // track registers a goroutine (or Start) with the Conn so that Close can
@@ -236,7 +236,7 @@ func (c *Conn) Start(ctx context.Context) error {
 				s.wait()
 				return ErrClosed
 			}
-			c.setState(Event{State: Connected, Transport: s.t.Name(), ConnectionID: s.connID})
+			c.setState(Event{State: Connected, Transport: s.transport().Name(), ConnectionID: s.connID})
 			s.release()
 			c.goTracked(func() { c.supervise(s) })
 			return nil
@@ -339,7 +339,7 @@ func (c *Conn) supervise(s *session) {
 			next = ns
 		}
 		s = next
-		c.setState(Event{State: Connected, Transport: s.t.Name(), ConnectionID: s.connID})
+		c.setState(Event{State: Connected, Transport: s.transport().Name(), ConnectionID: s.connID})
 		s.release()
 	}
 }
@@ -382,14 +382,14 @@ func (c *Conn) Close() error {
 		}
 		// Marking the end also releases a reader waiting for queue room.
 		s.markEnd(nil, false)
-		if g, ok := s.t.(interface{ CloseGracefully() error }); ok && st == Connected {
+		if g, ok := s.transport().(interface{ CloseGracefully() error }); ok && st == Connected {
 			_ = g.CloseGracefully()
 		}
 	}
 	c.cancel()
 	close(c.closing)
 	if s != nil {
-		s.t.Close()
+		s.transport().Close()
 	}
 	c.wg.Wait()
 	c.terminate(nil, false)

@@ -27,6 +27,9 @@ import (
 type recordingProxy struct {
 	srv    *httptest.Server
 	target atomic.Pointer[url.URL]
+	// blockWS makes the proxy refuse WebSocket upgrades, as some
+	// corporate proxies do.
+	blockWS atomic.Bool
 
 	mu   sync.Mutex
 	reqs []proxiedRequest
@@ -62,7 +65,13 @@ func newRecordingProxy(t *testing.T) *recordingProxy {
 		},
 		ErrorLog: slog.NewLogLogger(slog.DiscardHandler, slog.LevelError),
 	}
-	p.srv = httptest.NewServer(rp)
+	p.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if p.blockWS.Load() && strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
+			http.Error(w, "WebSockets are not allowed through this proxy", http.StatusForbidden)
+			return
+		}
+		rp.ServeHTTP(w, r)
+	}))
 	t.Cleanup(p.srv.Close)
 	return p
 }
@@ -278,4 +287,26 @@ func TestLongPollingTransportAgainstEmulator(t *testing.T) {
 	if polls < 3 || posts != 18 || deletes != 1 {
 		t.Fatalf("%d polls, %d sends, %d deletes; want at least 3, 18, 1", polls, posts, deletes)
 	}
+}
+
+// TestFallbackWhenAProxyBlocksWebSockets: the proxy in front of the
+// service refuses WebSocket upgrades; the client negotiates again and
+// falls back to the next transport the service offers, Server-Sent
+// Events, and works there.
+func TestFallbackWhenAProxyBlocksWebSockets(t *testing.T) {
+	st, proxy := startProxiedStack(t)
+	proxy.blockWS.Store(true)
+	c := dial(t, client.Options{URL: st.FunctionsURL, UserID: "behind-proxy"})
+	ev := await(t, c, "connected", isState(client.Connected))
+	if ev.Transport != protocol.TransportServerSentEvents {
+		t.Fatalf("connected over %q, want the fallback to ServerSentEvents", ev.Transport)
+	}
+	rc, err := client.NewRESTClient(st.ConnectionString, client.RESTOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := rc.SendToUser(context.Background(), "chat", "behind-proxy", "hello", []byte(`[1]`)); err != nil {
+		t.Fatal(err)
+	}
+	await(t, c, "hello", isTarget("hello"))
 }

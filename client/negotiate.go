@@ -33,6 +33,11 @@ type negotiation struct {
 	// token is sent only there.
 	tokenOrigin string
 	resp        protocol.NegotiateResponse
+
+	// Set by openTransport: the transport opened and where, which a
+	// stateful-reconnect resume dials again.
+	transport string
+	target    dialTarget
 }
 
 // Error is the error type of connection failures that sigr can explain.
@@ -187,6 +192,11 @@ func (c *Conn) negotiate(ctx context.Context) (*negotiation, error) {
 
 	for redirects := 0; ; redirects++ {
 		nu := negotiateURL(base)
+		if o.StatefulReconnect && !hasQueryKey(nu.RawQuery, "useStatefulReconnect") {
+			// Asked on every hop, as the official client does: the function
+			// app ignores it, the service answers it.
+			nu.RawQuery += "&useStatefulReconnect=true"
+		}
 		req, err := http.NewRequestWithContext(ctx, http.MethodPost, nu.String(), http.NoBody)
 		if err != nil {
 			return nil, &Error{Op: "negotiate", URL: RedactURL(nu.String()), Msg: "cannot build request", Permanent: true, Err: err}
@@ -234,7 +244,7 @@ func (c *Conn) negotiate(ctx context.Context) (*negotiation, error) {
 			return nil, &Error{Op: "negotiate", URL: RedactURL(nu.String()), Msg: "Detected a connection attempt to an ASP.NET SignalR Server. This client only supports connecting to an ASP.NET Core SignalR Server. See https://aka.ms/signalr-core-differences for details.", Permanent: true}
 		}
 		if nr.URL == "" {
-			if nr.UseStatefulReconnect {
+			if nr.UseStatefulReconnect && !o.StatefulReconnect {
 				return nil, &Error{Op: "negotiate", URL: RedactURL(nu.String()), Msg: "Client didn't negotiate Stateful Reconnect but the server did.", Permanent: true}
 			}
 			return &negotiation{base: base.String(), token: token, tokenOrigin: tokenOrigin, resp: nr}, nil

@@ -14,6 +14,7 @@ const (
 	DefaultKeepAlive        = 15 * time.Second
 	DefaultServerTimeout    = 30 * time.Second
 	DefaultHTTPTimeout      = 100 * time.Second
+	DefaultAckInterval      = time.Second
 	// DefaultReadLimit is 1 MiB, not coder/websocket's 32 KiB, because hub
 	// messages with real payloads routinely exceed 32 KiB.
 	DefaultReadLimit = 1 << 20
@@ -89,6 +90,23 @@ type Options struct {
 	// a 404, a negotiate error, an HTML page) still fail at once.
 	// Default false.
 	RetryFirstConnect bool
+
+	// StatefulReconnect asks the server for stateful reconnect (negotiate
+	// useStatefulReconnect=true, then handshake version 2), as the official
+	// clients' withStatefulReconnect does. When the server agrees and the
+	// transport is WebSockets, a dropped socket is first resumed once, at
+	// the same URL with the same connection: both sides replay what the
+	// other has not acknowledged and drop duplicates, so nothing is lost
+	// and the connection id stays. Only if that fails does the Reconnect
+	// policy run a full reconnect. Default false.
+	StatefulReconnect bool
+	// StatefulBufferSize bounds, in bytes, the sent messages kept until the
+	// server acknowledges them; a send waits while it is full. Default
+	// 100 000, the official clients' value.
+	StatefulBufferSize int
+	// AckInterval is how often sigr acknowledges what arrived on a
+	// stateful connection. Default 1 s, the official clients' value.
+	AckInterval time.Duration
 
 	// Pings delivers received Ping messages as events. Default false: a
 	// Ping arrives every 15 s and most consumers do not want it.
@@ -197,6 +215,12 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Reconnect == nil {
 		o.Reconnect = DefaultReconnectPolicy()
+	}
+	if o.StatefulBufferSize <= 0 {
+		o.StatefulBufferSize = DefaultStatefulBufferSize
+	}
+	if o.AckInterval <= 0 {
+		o.AckInterval = DefaultAckInterval
 	}
 	if o.EventBuffer <= 0 {
 		o.EventBuffer = DefaultEventBuffer

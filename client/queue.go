@@ -14,6 +14,9 @@ const maxQueued = 1024
 type queued struct {
 	rec []byte
 	t   time.Time
+	// state, when set, is a state change to emit in order with the
+	// records (a stateful-reconnect resume) instead of a record.
+	state *Event
 }
 
 // recQueue hands records from the reader to the dispatcher in batches:

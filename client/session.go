@@ -21,6 +21,10 @@ const writeTimeout = 10 * time.Second
 // is for stateful reconnect, which older servers reject.
 var handshakeRequest = protocol.AppendHandshakeRequest(nil, protocol.HandshakeRequest{Protocol: "json", Version: 1})
 
+// handshakeRequestV2 asks for stateful reconnect, sent only when negotiate
+// agreed to it and the transport is WebSockets.
+var handshakeRequestV2 = protocol.AppendHandshakeRequest(nil, protocol.HandshakeRequest{Protocol: "json", Version: 2})
+
 var pingRecord = []byte("{\"type\":6}\x1e")
 
 // pingExact is the usual wire form of a received Ping; matching it first
@@ -30,11 +34,24 @@ var pingExact = []byte(`{"type":6}`)
 // session is one transport connection after negotiate: handshake, receive
 // loop and keep-alive. A reconnect makes a new session.
 type session struct {
-	c      *Conn
+	c *Conn
+	// t is the transport. A stateful-reconnect resume replaces it, under
+	// tmu held for writing, together with the replay that must be the
+	// first thing written on the new transport; every write holds tmu for
+	// reading.
+	tmu    sync.RWMutex
 	t      transport
 	connID string
-	hub    string    // the hub= of the endpoint URL, when it names one
-	epoch  time.Time // monotonic base for lastRecv and lastSend
+
+	// Stateful reconnect: buf is nil unless negotiate and the handshake
+	// switched it on. tname and target say what a resume dials.
+	buf     *msgBuffer
+	tname   string
+	target  dialTarget
+	sctx    context.Context // cancelled when the session ends; bounds a resume
+	scancel context.CancelFunc
+	hub     string    // the hub= of the endpoint URL, when it names one
+	epoch   time.Time // monotonic base for lastRecv and lastSend
 
 	lastRecv atomic.Int64 // ns since epoch
 	lastSend atomic.Int64
@@ -89,11 +106,18 @@ func (s *session) release() { s.readyOnce.Do(func() { close(s.ready) }) }
 
 func (s *session) since(t time.Time) int64 { return int64(t.Sub(s.epoch)) }
 
+// transport returns the transport in use.
+func (s *session) transport() transport {
+	s.tmu.RLock()
+	defer s.tmu.RUnlock()
+	return s.t
+}
+
 // end records why the session ends (first caller wins) and closes the
 // transport, which unblocks the reader.
 func (s *session) end(err error, reconnect bool) {
 	s.markEnd(err, reconnect)
-	s.t.Close()
+	s.transport().Close()
 }
 
 // markEnd records why the session ends (first caller wins) without
@@ -106,6 +130,9 @@ func (s *session) markEnd(err error, reconnect bool) {
 	}
 	s.ended, s.endErr, s.reconnect = true, err, reconnect
 	close(s.stopped)
+	if s.scancel != nil {
+		s.scancel()
+	}
 }
 
 func (s *session) result() (error, bool) {
@@ -139,13 +166,31 @@ func (s *session) goSession(fn func()) bool {
 }
 
 // write sends p, bounded by writeTimeout rather than ctx (see writeTimeout).
+//
+// On a stateful connection a trackable record (types 1 to 5) is first kept
+// until the server acknowledges it, waiting while the buffer is full. A
+// failed write of such a record is then not an error: the transport
+// dropped, and the resume replays the record.
 func (s *session) write(ctx context.Context, p []byte) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	tracked := s.buf != nil && isTrackable(p)
+	if tracked {
+		if err := s.buf.add(ctx, s.stopped, p); err != nil {
+			return err
+		}
+	}
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), writeTimeout)
 	defer cancel()
-	if err := s.t.Write(wctx, p); err != nil {
+	s.tmu.RLock()
+	err := s.t.Write(wctx, p)
+	s.tmu.RUnlock()
+	if err != nil {
+		if tracked && !s.isEnded() {
+			s.c.log.Debug("send failed on a dropped transport; it is replayed on resume", "err", err)
+			return nil
+		}
 		return err
 	}
 	s.lastSend.Store(s.since(time.Now()))
@@ -161,6 +206,8 @@ func (c *Conn) connect(ctx context.Context) (*session, error) {
 	s := &session{
 		c:       c,
 		t:       t,
+		tname:   n.transport,
+		target:  n.target,
 		connID:  n.resp.ConnectionID,
 		hub:     hubOf(n.base),
 		epoch:   time.Now(),
@@ -170,7 +217,15 @@ func (c *Conn) connect(ctx context.Context) (*session, error) {
 		stopped: make(chan struct{}),
 	}
 	s.q.init()
+	s.sctx, s.scancel = context.WithCancel(c.ctx)
+	hs := handshakeRequest
+	if n.resp.UseStatefulReconnect && n.transport == protocol.TransportWebSockets {
+		// The official clients use stateful reconnect on WebSockets only.
+		s.buf = newMsgBuffer(c.opts.StatefulBufferSize)
+		hs = handshakeRequestV2
+	}
 	if !s.goSession(s.readLoop) {
+		s.scancel()
 		t.Close()
 		return nil, ErrClosed
 	}
@@ -180,7 +235,7 @@ func (c *Conn) connect(ctx context.Context) (*session, error) {
 		s.wait()
 		return nil, err
 	}
-	if err := s.write(ctx, handshakeRequest); err != nil {
+	if err := s.write(ctx, hs); err != nil {
 		return fail(&Error{Op: "handshake", Msg: "sending the handshake failed", Err: err})
 	}
 	timer := time.NewTimer(c.opts.HandshakeTimeout)
@@ -210,6 +265,9 @@ func (c *Conn) connect(ctx context.Context) (*session, error) {
 	if !s.goSession(s.dispatch) || (keepAlive && !s.goSession(s.keepAlive)) {
 		return fail(ErrClosed)
 	}
+	if s.buf != nil && !s.goSession(s.acker) {
+		return fail(ErrClosed)
+	}
 	return s, nil
 }
 
@@ -229,9 +287,14 @@ func (s *session) readLoop() {
 		endErr = errHandshakeFailed
 		return
 	}
+	t := s.transport()
 	for {
-		p, err := s.t.Read()
+		p, err := t.Read()
 		if err != nil {
+			if nt := s.resume(err); nt != nil {
+				t = nt
+				continue
+			}
 			endErr = err
 			return
 		}
@@ -266,7 +329,9 @@ func (s *session) dispatch() {
 		var readErr error
 		batch, closed, readErr = s.q.swap(batch)
 		for i := range batch {
-			if !s.record(batch[i].rec, batch[i].t) {
+			if ev := batch[i].state; ev != nil {
+				s.c.setState(*ev)
+			} else if !s.record(batch[i].rec, batch[i].t) {
 				return
 			}
 			batch[i] = queued{}
@@ -291,7 +356,7 @@ func (s *session) dispatch() {
 // to the message path.
 func (s *session) readHandshake() bool {
 	for {
-		p, err := s.t.Read()
+		p, err := s.transport().Read()
 		if err != nil {
 			if s.isEnded() {
 				s.hsDone <- err
@@ -387,6 +452,16 @@ func (s *session) record(own []byte, now time.Time) bool {
 		c.log.Warn("unreadable record", "err", err)
 		return c.emit(Event{Kind: EventError, Time: now, Raw: own, Err: err})
 	}
+	if s.buf != nil {
+		deliver, errText := s.buf.incoming(&m)
+		if errText != "" {
+			s.end(errors.New("stateful reconnect: "+errText), true)
+			return false
+		}
+		if !deliver {
+			return true // before the Sequence of a resume, or a replayed duplicate
+		}
+	}
 	switch m.Type {
 	case protocol.TypePing:
 		if !c.opts.Pings {
@@ -450,6 +525,12 @@ func (s *session) keepAlive() {
 		nextPing := s.lastSend.Load() + int64(o.KeepAlive)
 		if now >= nextPing {
 			if err := s.write(s.c.ctx, pingRecord); err != nil {
+				if s.buf != nil && !s.isEnded() {
+					// The transport dropped and the reader is resuming it;
+					// the next ping goes on the new one.
+					s.lastSend.Store(s.since(time.Now()))
+					continue
+				}
 				s.end(fmt.Errorf("sending a keep-alive ping failed: %w", err), true)
 				return
 			}
@@ -460,6 +541,81 @@ func (s *session) keepAlive() {
 		select {
 		case <-timer.C:
 		case <-s.done:
+			return
+		}
+	}
+}
+
+// resume tries, once, to carry a stateful connection over to a new
+// transport after the old one failed with cause: it dials the same URL
+// again (no negotiate, no handshake), sends Sequence and replays what the
+// server has not acknowledged, and from then on drops what the server
+// replays twice. It returns the new transport, or nil when the session
+// is not stateful, is ending, or the resume failed; the caller then ends
+// the session and the Reconnect policy runs a full reconnect.
+func (s *session) resume(cause error) transport {
+	if s.buf == nil || s.isEnded() {
+		return nil
+	}
+	c := s.c
+	old := s.transport()
+	old.Close()
+	// A record cut in half by the drop is replayed whole by the server.
+	s.carry = s.carry[:0]
+	// Records of the old transport still queued for the dispatcher are
+	// dropped with everything else before the server's Sequence, and come
+	// again in its replay: none of them was acknowledged.
+	s.buf.disconnected()
+	began := time.Now()
+	c.log.Info("transport dropped, resuming the connection", "transport", s.tname, "err", cause)
+	ctx, cancel := context.WithTimeout(s.sctx, c.opts.HandshakeTimeout)
+	defer cancel()
+	nt, err := dialers[s.tname](ctx, c, s.target)
+	if err != nil {
+		c.log.Info("resume failed, reconnecting", "err", err)
+		return nil
+	}
+	s.tmu.Lock()
+	if s.isEnded() {
+		s.tmu.Unlock()
+		nt.Close()
+		return nil
+	}
+	s.t = nt
+	wctx, wcancel := context.WithTimeout(s.sctx, writeTimeout)
+	err = nt.Write(wctx, s.buf.replay())
+	wcancel()
+	s.tmu.Unlock()
+	if err != nil {
+		c.log.Info("resume failed while replaying, reconnecting", "err", err)
+		return nil
+	}
+	now := time.Now()
+	s.lastRecv.Store(s.since(now))
+	s.lastSend.Store(s.since(now))
+	n, size := s.buf.pending()
+	c.log.Info("connection resumed", "after", now.Sub(began).Round(time.Millisecond), "replayed", n, "replayedBytes", size)
+	ev := &Event{Kind: EventState, Time: now, State: Connected, Transport: nt.Name(), ConnectionID: s.connID, Resumed: true}
+	if !s.q.push(queued{t: now, state: ev}, s.stopped) {
+		return nil
+	}
+	return nt
+}
+
+// acker acknowledges, every AckInterval, what arrived since the last Ack,
+// so the server can drop it from its replay buffer.
+func (s *session) acker() {
+	t := time.NewTicker(s.c.opts.AckInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+			if ack, ok := s.buf.ackDue(); ok {
+				if err := s.write(s.c.ctx, ack); err != nil {
+					s.c.log.Debug("ack not sent", "err", err)
+				}
+			}
+		case <-s.stopped:
 			return
 		}
 	}

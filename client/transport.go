@@ -140,6 +140,7 @@ func (c *Conn) openTransport(ctx context.Context) (transport, *negotiation, erro
 		c.log.Debug("connecting", "transport", name, "url", RedactURL(t.connectURL))
 		tr, err := dialers[name](ctx, c, t)
 		if err == nil {
+			n.transport, n.target = name, t
 			return tr, n, nil
 		}
 		if ctx.Err() != nil {

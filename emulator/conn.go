@@ -66,9 +66,32 @@ type conn struct {
 	pollDone   chan struct{}
 	delivered  bool // the final data and Close went out on a poll
 
-	timerMu   sync.Mutex
-	hsTimer   *time.Timer
-	idleTimer *time.Timer
+	timerMu    sync.Mutex
+	hsTimer    *time.Timer
+	idleTimer  *time.Timer
+	graceTimer *time.Timer // a dropped stateful socket's wait for a resume
+
+	// Stateful reconnect. statefulOffered is set by negotiate before any
+	// handler sees the connection; sf is set by a version 2 handshake on a
+	// WebSocket and never changes after.
+	statefulOffered bool
+	sf              atomic.Pointer[stateful]
+
+	// Guarded by s.mu: the WebSocket handler serving the connection now
+	// (nil while a stateful connection waits for a resume), and whether it
+	// waits.
+	att      *attachment
+	detached bool
+	resumes  int
+}
+
+// attachment is one WebSocket serving a connection. A stateful connection
+// outlives its sockets: a newer socket cancels the older one's ctx and
+// waits on done before it takes over.
+type attachment struct {
+	ctx    context.Context // derived from conn.ctx; cancelled to give way
+	cancel context.CancelFunc
+	done   chan struct{} // closed when the handler no longer touches the conn
 }
 
 func newConn(s *Service, hubName, user string, v0 bool) *conn {
@@ -120,6 +143,14 @@ func (c *conn) enqueue(frame []byte) bool {
 	default:
 		c.s.log.Warn("closing a connection whose outgoing queue is full",
 			"hub", c.hubName, "connectionId", c.id, "queue", cap(c.out))
+		if sf := c.sf.Load(); sf != nil {
+			// The writer is waiting for an Ack, not stuck in a write, so the
+			// Close message can still go out after what is queued.
+			m := protocol.NewClose("Connection closed with an error. The client has not acknowledged "+itoa(sf.limit)+
+				" bytes of messages (the stateful reconnect buffer) and its outgoing queue of "+itoa(cap(c.out))+" messages is full.", false)
+			c.close(&m, false, "stateful buffer and outgoing queue full")
+			return false
+		}
 		m := protocol.NewClose("Connection closed with an error. The client is not reading: its outgoing queue of "+itoa(cap(c.out))+" messages is full.", false)
 		c.close(&m, true, "outgoing queue full")
 		return false
@@ -142,7 +173,18 @@ func (c *conn) close(msg *protocol.Message, hard bool, reason string) {
 		}
 		close(c.done)
 		c.stopTimers()
+		if sf := c.sf.Load(); sf != nil {
+			sf.stop()
+		}
 		c.s.unregister(c)
+		// A stateful connection waiting for a resume has no handler to
+		// finish it.
+		c.s.mu.Lock()
+		detached := c.detached
+		c.s.mu.Unlock()
+		if detached {
+			c.s.finish(c)
+		}
 	})
 }
 
@@ -192,14 +234,38 @@ func (c *conn) stopTimers() {
 	if c.idleTimer != nil {
 		c.idleTimer.Stop()
 	}
+	if c.graceTimer != nil {
+		c.graceTimer.Stop()
+	}
+}
+
+// pauseIdle stops the client timeout while a stateful connection waits
+// for a resume; the grace timer bounds that wait instead, and the first
+// record on the new socket re-arms the timeout.
+func (c *conn) pauseIdle() {
+	c.timerMu.Lock()
+	defer c.timerMu.Unlock()
+	if c.idleTimer != nil {
+		c.idleTimer.Stop()
+	}
 }
 
 // drain takes what is queued now, without waiting, appending to batch.
-func (c *conn) drain(batch [][]byte, max int) [][]byte {
-	for len(batch) < max {
+// With sf it stops early once the batch would fill the stateful buffer.
+func (c *conn) drain(batch [][]byte, max int, sf *stateful) [][]byte {
+	room := int(^uint(0) >> 1)
+	if sf != nil {
+		_, used := sf.pending()
+		room = sf.limit - used
+		for _, f := range batch {
+			room -= len(f)
+		}
+	}
+	for len(batch) < max && room > 0 {
 		select {
 		case f := <-c.out:
 			batch = append(batch, f)
+			room -= len(f)
 		default:
 			return batch
 		}
@@ -216,40 +282,85 @@ type sink interface {
 // SSE): it drains the queue in batches, pings when idle, and on close
 // flushes the queue and the Close message unless the close is hard. gone
 // fires when the client went away. It returns nil after a clean close.
-func (c *conn) writeLoop(w sink, gone <-chan struct{}) error {
+//
+// a is the WebSocket attachment (nil for SSE). On a stateful connection
+// the writer numbers and keeps each trackable message before writing it,
+// waits for an Ack when the buffer is full, sends the service's Acks, and
+// on a resume (replay set) starts with Sequence and the unacknowledged
+// messages. A failed write then only ends this socket (a.cancel), because
+// the connection waits for a resume.
+func (c *conn) writeLoop(w sink, gone <-chan struct{}, a *attachment, replay bool) error {
 	ping := time.NewTimer(c.s.opts.PingInterval)
 	defer ping.Stop()
 	batch := make([][]byte, 0, 64)
+	wctx, stopped := c.ctx, (<-chan struct{})(nil)
+	if a != nil {
+		wctx, stopped = a.ctx, a.ctx.Done()
+	}
 	write := func(b [][]byte) error {
-		ctx, cancel := context.WithTimeout(c.ctx, c.s.opts.WriteTimeout)
+		ctx, cancel := context.WithTimeout(wctx, c.s.opts.WriteTimeout)
 		defer cancel()
 		return w.writeBatch(ctx, b)
 	}
+	fail := func(err error) error {
+		if a != nil && c.sf.Load() != nil {
+			a.cancel()
+			return err
+		}
+		c.close(nil, true, "write failed: "+err.Error())
+		return err
+	}
+	if replay {
+		if sf := c.sf.Load(); sf != nil {
+			if err := write(sf.replay()); err != nil {
+				return fail(err)
+			}
+		}
+	}
 	for {
+		// The stateful signals exist only once the handshake switched
+		// stateful reconnect on; until then they are nil and never fire.
+		var acked, ackDue <-chan struct{}
+		in := c.out
+		sf := c.sf.Load()
+		if sf != nil {
+			acked, ackDue = sf.acked, sf.ackDue
+			if sf.full() {
+				in = nil // backpressure: wait for an Ack
+			}
+		}
 		select {
-		case f := <-c.out:
-			batch = c.drain(append(batch[:0], f), 64)
+		case f := <-in:
+			batch = c.drain(append(batch[:0], f), 64, sf)
+			if sf != nil {
+				sf.number(batch)
+			}
 			if err := write(batch); err != nil {
-				c.close(nil, true, "write failed: "+err.Error())
-				return err
+				return fail(err)
 			}
 			ping.Reset(c.s.opts.PingInterval)
+		case <-acked:
+		case <-ackDue:
+			if err := write([][]byte{sf.ackRecord()}); err != nil {
+				return fail(err)
+			}
 		case <-ping.C:
 			if c.handshaken.Load() {
 				if err := write([][]byte{pingRecord}); err != nil {
-					c.close(nil, true, "write failed: "+err.Error())
-					return err
+					return fail(err)
 				}
 			}
 			ping.Reset(c.s.opts.PingInterval)
 		case <-gone:
 			c.close(nil, true, "client went away")
 			return nil
+		case <-stopped:
+			return nil
 		case <-c.done:
 			if c.hard.Load() {
 				return nil
 			}
-			batch = c.drain(batch[:0], cap(c.out))
+			batch = c.drain(batch[:0], cap(c.out), nil)
 			if c.closeFrame != nil {
 				batch = append(batch, c.closeFrame)
 			}

@@ -15,6 +15,10 @@
 //	/client/ without id                              400 Connection ID required
 //	/client/ unknown or expired id                   404 No Connection with that ID
 //	second WebSocket or SSE stream                   409
+//	second WebSocket of a stateful connection        resume: it replaces the first (Sequence, replay)
+//	stateful socket dropped, no resume within grace  connection closed; a late resume gets 404
+//	stateful client's Sequence ahead of its sends    Close {"error":"... Sequence ID greater than amount of messages we've received."}
+//	stateful client that acks nothing                writer waits at StatefulReconnectBufferSize; queue full: Close with an error
 //	POST while another POST runs                     409
 //	POST to a WebSocket connection                   405
 //	DELETE on a non long-polling connection          400
@@ -23,6 +27,13 @@
 //	record over MaxMessageSize                       Close {"error":"Connection closed with an error. Message of more than N bytes ..."}
 //	a record that is not a hub message               Close {"error":"Connection closed with an error. Invalid message: ..."}
 //	a client that does not read (queue full)         Close with an error, transport dropped
+//
+// Stateful reconnect (negotiate useStatefulReconnect=true, then handshake
+// version 2 on a WebSocket) works as ASP.NET Core's: the service numbers
+// the messages it sends, keeps the unacknowledged ones, acknowledges the
+// client's every AckInterval, and keeps a connection whose socket dropped
+// for StatefulReconnectGrace so that a new socket on the same id= resumes
+// it.
 //
 // Every delivered invocation carries the hub-protocol header `route`
 // (`broadcast`, `user:<id>`, `group:<name>`, `connection:<id>`), which the

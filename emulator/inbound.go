@@ -43,7 +43,8 @@ func (c *conn) receive(p []byte) bool {
 }
 
 // handshake answers the handshake record. JSON versions 1 and 2 are
-// accepted (2 is what stateful reconnect asks for).
+// accepted; 2 on a WebSocket switches stateful reconnect on when negotiate
+// offered it (the official server lets version 1 switch it off).
 func (c *conn) handshake(rec []byte) bool {
 	req, err := protocol.ParseHandshakeRequest(rec)
 	errText := ""
@@ -65,11 +66,7 @@ func (c *conn) handshake(rec []byte) bool {
 		c.hsTimer.Stop()
 	}
 	c.timerMu.Unlock()
-	if !c.enqueue(protocol.AppendHandshakeResponse(nil, "")) {
-		return false
-	}
-	c.handshaken.Store(true)
-	if !c.s.register(c) {
+	if !c.s.register(c, protocol.AppendHandshakeResponse(nil, ""), req.Version) {
 		m := protocol.NewClose("Connection closed with an error. The service is shutting down.", true)
 		c.close(&m, false, "service closing")
 		return false
@@ -85,6 +82,16 @@ func (c *conn) message(rec []byte) bool {
 	if err != nil {
 		c.fail("Connection closed with an error. Invalid message: "+err.Error(), "invalid message")
 		return false
+	}
+	if sf := c.sf.Load(); sf != nil {
+		process, errText := sf.incoming(&m)
+		if errText != "" {
+			c.fail("Connection closed with an error. "+errText, "stateful reconnect: "+errText)
+			return false
+		}
+		if !process {
+			return true
+		}
 	}
 	switch m.Type {
 	case protocol.TypeClose:

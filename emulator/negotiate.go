@@ -20,7 +20,10 @@ func hubParam(w http.ResponseWriter, r *http.Request) (string, bool) {
 }
 
 // handleNegotiate answers POST /client/negotiate?hub=H[&negotiateVersion=N]
-// with a fresh connection: negotiate v1 (connectionToken) or v0.
+// [&useStatefulReconnect=true] with a fresh connection: negotiate v1
+// (connectionToken) or v0, and useStatefulReconnect when the client asked
+// for it (the query names are matched without regard to case, as ASP.NET
+// Core does).
 func (s *Service) handleNegotiate(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", "POST")
@@ -38,7 +41,11 @@ func (s *Service) handleNegotiate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	version := 0
+	stateful := false
 	for k, v := range r.URL.Query() {
+		if len(k) == len("useStatefulReconnect") && equalFold(k, "useStatefulReconnect") && len(v) > 0 && equalFold(v[0], "true") {
+			stateful = !s.opts.DisableStatefulReconnect
+		}
 		if len(k) == len("negotiateVersion") && equalFold(k, "negotiateVersion") && len(v) > 0 {
 			n, err := strconv.Atoi(v[0])
 			if err != nil {
@@ -53,6 +60,7 @@ func (s *Service) handleNegotiate(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	c := newConn(s, hub, id.user, version == 0)
+	c.statefulOffered = stateful
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
@@ -74,6 +82,9 @@ func (s *Service) handleNegotiate(w http.ResponseWriter, r *http.Request) {
 	if version >= 1 {
 		resp.ConnectionToken = c.token
 	}
+	// Offered only to a client that asked: the official TS client fails a
+	// start whose negotiate offers it unasked.
+	resp.UseStatefulReconnect = stateful
 	writeJSON(w, http.StatusOK, resp)
 }
 

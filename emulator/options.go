@@ -62,6 +62,26 @@ type ServiceOptions struct {
 	ShutdownTimeout time.Duration
 	// Now is the clock. Default time.Now. Tests use it for TTLs.
 	Now func() time.Time
+
+	// DisableStatefulReconnect refuses stateful reconnect: negotiate never
+	// answers useStatefulReconnect, as an ASP.NET Core endpoint mapped
+	// without AllowStatefulReconnects. Default false: offered to every
+	// client that asks, as Azure SignalR Service does.
+	DisableStatefulReconnect bool
+	// StatefulReconnectBufferSize bounds, in bytes, the messages a stateful
+	// connection keeps until the client acknowledges them. When it is full
+	// the connection's writer waits for an Ack (its queue, QueueSize
+	// messages, absorbs new sends meanwhile; past that the connection is
+	// closed with an error that says so). Default 100 000, the official
+	// HubOptions.StatefulReconnectBufferSize.
+	StatefulReconnectBufferSize int
+	// StatefulReconnectGrace is how long a stateful connection whose
+	// WebSocket dropped waits for the client to resume it on a new socket
+	// with the same id= before it is closed for good. Default 30 s.
+	StatefulReconnectGrace time.Duration
+	// AckInterval is how long after a message from a stateful client the
+	// service acknowledges it. Default 1 s, the official clients' value.
+	AckInterval time.Duration
 }
 
 func (o *ServiceOptions) setDefaults() {
@@ -86,6 +106,11 @@ func (o *ServiceOptions) setDefaults() {
 	def(&o.SweepInterval, time.Second)
 	def(&o.TokenLeeway, 5*time.Second)
 	def(&o.ShutdownTimeout, 3*time.Second)
+	def(&o.StatefulReconnectGrace, 30*time.Second)
+	def(&o.AckInterval, time.Second)
+	if o.StatefulReconnectBufferSize <= 0 {
+		o.StatefulReconnectBufferSize = 100_000
+	}
 	if o.MaxMessageSize <= 0 {
 		o.MaxMessageSize = 1 << 20
 	}

@@ -58,14 +58,29 @@ func (s *Service) dropIfEmptyLocked(h *hub) {
 }
 
 // register makes a connection that finished its handshake reachable by
-// sends, and puts it in its user's groups. It reports false when the
-// service is closing or the connection is already closing.
-func (s *Service) register(c *conn) bool {
+// sends, and puts it in its user's groups. It queues the handshake answer
+// under the same lock, so the answer is always first in the queue and a
+// send the client makes as soon as it has the answer finds the connection
+// indexed. A version 2 handshake on a WebSocket turns stateful reconnect
+// on when negotiate offered it. It reports false when the service is
+// closing or the connection is already closing.
+func (s *Service) register(c *conn, answer []byte, version int) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed || c.closing() || c.finished {
 		return false
 	}
+	// sf first: the writer that takes the answer then numbers everything
+	// after it.
+	if version >= 2 && c.statefulOffered && c.transport == transportWS {
+		c.sf.Store(newStateful(s.opts.StatefulReconnectBufferSize, s.opts.AckInterval))
+	}
+	select {
+	case c.out <- answer: // the queue is empty before the handshake
+	default:
+		return false
+	}
+	c.handshaken.Store(true)
 	h := s.hubLocked(c.hubName, true)
 	h.conns[c.id] = c
 	c.registered = true
@@ -83,7 +98,8 @@ func (s *Service) register(c *conn) bool {
 			}
 		}
 	}
-	s.log.Info("client connected", "hub", c.hubName, "connectionId", c.id, "user", sanitize(c.user), "transport", c.transport)
+	s.log.Info("client connected", "hub", c.hubName, "connectionId", c.id, "user", sanitize(c.user), "transport", c.transport,
+		"statefulReconnect", c.sf.Load() != nil)
 	return true
 }
 

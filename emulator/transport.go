@@ -6,9 +6,12 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/coder/websocket"
+
+	"github.com/sigr-dev/sigr/protocol"
 )
 
 // handleClient serves /client/?hub=H&id=T: the WebSocket upgrade, the SSE
@@ -114,25 +117,77 @@ func (s *Service) attachLocked(w http.ResponseWriter, c *conn, t string) bool {
 	return true
 }
 
+// serveWebSocket serves a WebSocket: the first one of a connection, or,
+// for a stateful connection, a resume on the same id= that takes over from
+// the socket before it (which may not even know it is dead yet: a
+// half-open TCP connection).
 func (s *Service) serveWebSocket(w http.ResponseWriter, r *http.Request, c *conn) {
-	if !s.attachLocked(w, c, transportWS) {
+	resume := c.transport == transportWS && c.sf.Load() != nil && c.handshaken.Load()
+	if resume {
+		if c.closing() || s.closed {
+			s.mu.Unlock()
+			http.Error(w, "No Connection with that ID", http.StatusNotFound)
+			return
+		}
+		s.handlers.Add(1)
+	} else if !s.attachLocked(w, c, transportWS) {
 		return
+	} else {
+		s.mu.Lock()
 	}
 	defer s.handlers.Done()
+	a := &attachment{done: make(chan struct{})}
+	a.ctx, a.cancel = context.WithCancel(c.ctx)
+	defer close(a.done)
+	defer a.cancel()
+	prev := c.att
+	c.att, c.detached = a, false
+	if resume {
+		c.resumes++
+	}
+	s.mu.Unlock()
+	if prev != nil {
+		prev.cancel()
+		<-prev.done
+	}
+	if resume {
+		c.timerMu.Lock()
+		if c.graceTimer != nil {
+			c.graceTimer.Stop()
+		}
+		c.timerMu.Unlock()
+		// The old socket may have left half a record behind, and the client
+		// sends Sequence before anything else.
+		c.inMu.Lock()
+		c.framer = protocol.Framer{MaxRecordSize: s.opts.MaxMessageSize}
+		c.inMu.Unlock()
+		c.sf.Load().resumed()
+	}
+
 	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{InsecureSkipVerify: true})
 	if err != nil {
+		if resume {
+			s.detach(c, a, "WebSocket upgrade failed: "+err.Error())
+			return
+		}
 		c.close(nil, true, "WebSocket upgrade failed: "+err.Error())
 		s.finish(c)
 		return
 	}
 	ws.SetReadLimit(-1) // records are bounded by the Framer, which can say so
-	c.startHandshakeTimer()
+	if resume {
+		n, size := c.sf.Load().pending()
+		s.log.Info("client resumed", "hub", c.hubName, "connectionId", c.id, "user", sanitize(c.user), "replayed", n, "replayedBytes", size)
+		c.touch()
+	} else {
+		c.startHandshakeTimer()
+	}
 
 	writerDone := make(chan struct{})
 	go func() {
 		defer close(writerDone)
-		err := c.writeLoop(wsSink{ws}, nil)
-		if err != nil || c.hard.Load() {
+		err := c.writeLoop(wsSink{ws}, nil, a, resume)
+		if err != nil || c.hard.Load() || a.ctx.Err() != nil {
 			_ = ws.CloseNow()
 			return
 		}
@@ -140,7 +195,15 @@ func (s *Service) serveWebSocket(w http.ResponseWriter, r *http.Request, c *conn
 	}()
 
 	buf := make([]byte, 32<<10)
-	readErr := s.readWebSocket(ws, c, buf)
+	readErr := s.readWebSocket(a.ctx, ws, c, buf)
+	if readErr != nil && c.sf.Load() != nil && !c.closing() && websocket.CloseStatus(readErr) != websocket.StatusNormalClosure {
+		// A stateful connection survives its socket: keep it, with what it
+		// has not had acknowledged, for a resume.
+		a.cancel()
+		<-writerDone
+		s.detach(c, a, dropReason(readErr))
+		return
+	}
 	if readErr != nil {
 		reason := "client closed the connection"
 		if websocket.CloseStatus(readErr) == -1 {
@@ -152,11 +215,57 @@ func (s *Service) serveWebSocket(w http.ResponseWriter, r *http.Request, c *conn
 	s.finish(c)
 }
 
+func dropReason(err error) string {
+	if code := websocket.CloseStatus(err); code != -1 {
+		return "WebSocket closed with status " + itoa(int(code))
+	}
+	if errors.Is(err, context.Canceled) {
+		return "a newer socket took over"
+	}
+	return "read failed: " + err.Error()
+}
+
+// detach leaves a stateful connection without a socket for up to
+// StatefulReconnectGrace. It is a no-op when a newer socket already took
+// over; a connection that started closing meanwhile is finished.
+func (s *Service) detach(c *conn, a *attachment, reason string) {
+	s.mu.Lock()
+	if c.att != a {
+		s.mu.Unlock()
+		return
+	}
+	c.att, c.detached = nil, true
+	s.mu.Unlock()
+	if c.closing() {
+		s.finish(c)
+		return
+	}
+	c.pauseIdle()
+	grace := s.opts.StatefulReconnectGrace
+	s.log.Info("client socket dropped, keeping the connection for a resume", "hub", c.hubName, "connectionId", c.id,
+		"user", sanitize(c.user), "reason", reason, "grace", grace.String())
+	c.timerMu.Lock()
+	if c.graceTimer != nil {
+		c.graceTimer.Stop()
+	}
+	c.graceTimer = time.AfterFunc(grace, func() {
+		c.s.mu.Lock()
+		still := c.detached
+		c.s.mu.Unlock()
+		if still {
+			c.close(nil, true, "not resumed within "+grace.String()+" ("+reason+")")
+		}
+	})
+	c.timerMu.Unlock()
+}
+
 // readWebSocket feeds every message into the connection until the socket
-// ends (the error) or the connection starts closing (nil).
-func (s *Service) readWebSocket(ws *websocket.Conn, c *conn, buf []byte) error {
+// ends (the error) or the connection starts closing (nil). ctx is the
+// attachment's: cancelling it closes the socket, which is what a newer
+// socket taking over wants.
+func (s *Service) readWebSocket(ctx context.Context, ws *websocket.Conn, c *conn, buf []byte) error {
 	for {
-		_, rd, err := ws.Reader(c.ctx)
+		_, rd, err := ws.Reader(ctx)
 		if err != nil {
 			return err
 		}
@@ -224,9 +333,27 @@ func (s *Service) serveSSE(w http.ResponseWriter, r *http.Request, c *conn) {
 		return
 	}
 	c.startHandshakeTimer()
-	stop := context.AfterFunc(c.ctx, func() { _ = rc.SetWriteDeadline(time.Now()) })
-	defer stop()
-	_ = c.writeLoop(&sseSink{w: w, rc: rc}, r.Context().Done())
+	// A hard close aborts a write in progress through the write deadline.
+	// The deadline stays on the TCP connection after the handler returns,
+	// and the server keeps that connection for the client's next request,
+	// so it must be cleared before returning, after the abort can no longer
+	// fire: otherwise the next request on the connection (a negotiate, a
+	// long poll) fails to write its answer and the client sees EOF.
+	var abortMu sync.Mutex
+	abortable := true
+	stop := context.AfterFunc(c.ctx, func() {
+		abortMu.Lock()
+		defer abortMu.Unlock()
+		if abortable {
+			_ = rc.SetWriteDeadline(time.Now())
+		}
+	})
+	_ = c.writeLoop(&sseSink{w: w, rc: rc}, r.Context().Done(), nil, false)
+	stop()
+	abortMu.Lock()
+	abortable = false
+	abortMu.Unlock()
+	_ = rc.SetWriteDeadline(time.Time{})
 	s.finish(c)
 }
 
@@ -371,14 +498,14 @@ func (s *Service) servePoll(w http.ResponseWriter, r *http.Request, c *conn) {
 	var batch [][]byte
 	select {
 	case f := <-c.out:
-		batch = c.drain([][]byte{f}, 256)
+		batch = c.drain([][]byte{f}, 256, nil)
 	case <-c.done:
 		c.pollMu.Lock()
 		final := !c.hard.Load() && !c.delivered
 		c.delivered = true
 		c.pollMu.Unlock()
 		if final {
-			batch = c.drain(nil, cap(c.out))
+			batch = c.drain(nil, cap(c.out), nil)
 			if c.closeFrame != nil {
 				batch = append(batch, c.closeFrame)
 			}

@@ -16,6 +16,7 @@ import (
 // the identity flags plus the history size.
 type tuiFlags struct {
 	id      *identityFlags
+	conn    *connFlags
 	history int
 }
 
@@ -24,7 +25,7 @@ type tuiFlags struct {
 var connectFlags = map[*cobra.Command]*tuiFlags{}
 
 func addTUIFlags(cmd *cobra.Command) *tuiFlags {
-	f := &tuiFlags{id: addIdentityFlags(cmd)}
+	f := &tuiFlags{id: addIdentityFlags(cmd), conn: addConnFlags(cmd)}
 	cmd.Flags().IntVar(&f.history, "history", tui.DefaultHistory, "how many messages the stream keeps")
 	connectFlags[cmd] = f
 	return f
@@ -65,6 +66,9 @@ func runConnect(cmd *cobra.Command, args []string) error {
 	}
 	opts, err := f.id.clientOptions(args)
 	if err != nil {
+		return err
+	}
+	if err := f.conn.apply(&opts); err != nil {
 		return err
 	}
 	setup := tuiSetup{base: opts, history: f.history, hub: opts.Hub}

@@ -20,6 +20,7 @@ func init() { rootCmd.AddCommand(newWatchCmd()) }
 
 type watchFlags struct {
 	id        *identityFlags
+	conn      *connFlags
 	count     int
 	pings     bool
 	raw       bool
@@ -35,7 +36,8 @@ func newWatchCmd() *cobra.Command {
 		Use:   "watch [URL]",
 		Short: "Print every event of a hub connection as JSON lines",
 		Long: `watch connects like the official JavaScript client (negotiate at URL, follow
-the redirect to the service, WebSockets, JSON hub protocol) and writes one
+the redirect to the service, WebSockets, else Server-Sent Events, else long
+polling, JSON hub protocol) and writes one
 JSON object per line on standard output for every message and every state
 change. Logs go to standard error. It reconnects on its own (0, 2, 10, 30 s).
 
@@ -43,7 +45,9 @@ It exits 0 after --count invocations or on Ctrl-C, and 1 with a one-line
 reason when the connection cannot be made or is closed for good.`,
 		Example: `  sigr watch http://127.0.0.1:7071/api --user alice
   sigr watch https://myapp.azurewebsites.net/api --query code=$KEY --count 10
-  sigr watch --connection-string "$AzureSignalRConnectionString" --hub chat --user bob`,
+  sigr watch --connection-string "$AzureSignalRConnectionString" --hub chat --user bob
+  sigr watch http://127.0.0.1:7071/api --transport longpolling
+  sigr watch http://127.0.0.1:7071/api --stateful-reconnect`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
@@ -52,6 +56,7 @@ reason when the connection cannot be made or is closed for good.`,
 		},
 	}
 	wf.id = addIdentityFlags(cmd)
+	wf.conn = addConnFlags(cmd)
 	fs := cmd.Flags()
 	fs.IntVar(&wf.count, "count", 0, "exit after this many invocations (0: run until Ctrl-C)")
 	fs.BoolVar(&wf.pings, "pings", false, "also print ping lines")
@@ -70,6 +75,9 @@ const watchFlushSize = 64 << 10
 func runWatch(ctx context.Context, stdout io.Writer, args []string, wf *watchFlags) error {
 	o, err := wf.id.clientOptions(args)
 	if err != nil {
+		return err
+	}
+	if err := wf.conn.apply(&o); err != nil {
 		return err
 	}
 	o.Pings = wf.pings

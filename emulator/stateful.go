@@ -1,0 +1,239 @@
+package emulator
+
+import (
+	"sync"
+	"time"
+
+	"github.com/sigr-dev/sigr/protocol"
+)
+
+// stateful is the service side of stateful reconnect (HubProtocol.md,
+// "Stateful Reconnect") for one connection: it numbers the trackable
+// messages the service sends (types 1 to 5), keeps them until the client
+// acknowledges them so that a resumed socket can replay them, and numbers
+// what the client sends so that the client's replay after a resume is not
+// processed twice.
+//
+// Ids start at 1, count each direction separately and survive resumes.
+type stateful struct {
+	limit       int           // bytes of unacknowledged messages before the writer waits
+	ackInterval time.Duration // delay before acknowledging what arrived
+
+	mu sync.Mutex
+	// Outgoing.
+	sent     int64       // trackable messages numbered so far
+	buf      []sentFrame // unacknowledged, oldest first
+	bufBytes int
+	// Incoming.
+	nextRecv   int64 // id the next trackable message from the client gets
+	latestRecv int64 // highest id processed
+	waitSeq    bool  // after a resume: drop everything until Sequence
+	ackTimer   *time.Timer
+	stopped    bool
+
+	// acked wakes a writer that waits for room in buf; ackDue asks the
+	// writer to send an Ack. Both hold at most one signal, so a signal
+	// given while no writer runs (the socket dropped) waits for the next.
+	acked  chan struct{}
+	ackDue chan struct{}
+}
+
+type sentFrame struct {
+	id int64
+	b  []byte
+}
+
+func newStateful(limit int, ackInterval time.Duration) *stateful {
+	return &stateful{
+		limit:       limit,
+		ackInterval: ackInterval,
+		nextRecv:    1,
+		acked:       make(chan struct{}, 1),
+		ackDue:      make(chan struct{}, 1),
+	}
+}
+
+// trackable reports whether an encoded record the service queued is a
+// hub message of types 1 to 5. The service encodes every record itself
+// with protocol.AppendMessage, whose output starts with `{"type":N`, so
+// looking at that prefix is exact; the handshake answer (`{}` or
+// `{"error":...}`) is not trackable.
+func trackable(frame []byte) bool {
+	const prefix = `{"type":`
+	if len(frame) < len(prefix)+2 || string(frame[:len(prefix)]) != prefix {
+		return false
+	}
+	d, next := frame[len(prefix)], frame[len(prefix)+1]
+	if next >= '0' && next <= '9' {
+		return false // two digits: type 10 or more
+	}
+	return protocol.MessageType(d - '0').Trackable()
+}
+
+// full reports whether the unacknowledged messages fill the buffer; the
+// writer then stops taking from the queue until an Ack frees room.
+func (sf *stateful) full() bool {
+	sf.mu.Lock()
+	defer sf.mu.Unlock()
+	return sf.bufBytes >= sf.limit
+}
+
+// number gives each trackable frame of batch its id and buffers it until
+// it is acknowledged. It runs before the batch is written, so a write that
+// fails loses nothing.
+func (sf *stateful) number(batch [][]byte) {
+	sf.mu.Lock()
+	defer sf.mu.Unlock()
+	for _, f := range batch {
+		if !trackable(f) {
+			continue
+		}
+		sf.sent++
+		sf.buf = append(sf.buf, sentFrame{id: sf.sent, b: f})
+		sf.bufBytes += len(f)
+	}
+}
+
+// ack drops what the client acknowledged (every id up to n) and wakes a
+// writer that waits for room.
+func (sf *stateful) ack(n int64) {
+	sf.mu.Lock()
+	i := 0
+	for i < len(sf.buf) && sf.buf[i].id <= n {
+		sf.bufBytes -= len(sf.buf[i].b)
+		i++
+	}
+	if i > 0 {
+		clear(sf.buf[:i])
+		sf.buf = sf.buf[i:]
+	}
+	sf.mu.Unlock()
+	if i > 0 {
+		select {
+		case sf.acked <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// replay returns the Sequence record that starts a resumed socket, then
+// every unacknowledged message in order. The Sequence carries the id of
+// the first message replayed, or the next new one when none is pending.
+func (sf *stateful) replay() [][]byte {
+	sf.mu.Lock()
+	defer sf.mu.Unlock()
+	next := sf.sent + 1
+	if len(sf.buf) > 0 {
+		next = sf.buf[0].id
+	}
+	seq := protocol.NewSequence(next)
+	out := make([][]byte, 0, len(sf.buf)+1)
+	out = append(out, protocol.AppendMessage(nil, &seq))
+	for _, f := range sf.buf {
+		out = append(out, f.b)
+	}
+	return out
+}
+
+// resumed prepares the incoming side for a new socket: everything the
+// client sends is dropped until its Sequence arrives.
+func (sf *stateful) resumed() {
+	sf.mu.Lock()
+	sf.waitSeq = true
+	sf.mu.Unlock()
+}
+
+// errSequenceAhead is the official text for a Sequence that skips
+// messages the receiver never got.
+const errSequenceAhead = "Sequence ID greater than amount of messages we've received."
+
+// incoming decides whether the service processes a message from the
+// client, as the official MessageBuffer does: after a resume everything
+// before the Sequence is dropped; a trackable message whose id is at or
+// below the latest processed one is a duplicate from the client's replay.
+// It handles Sequence and Ack itself. errText is set when the client broke
+// the protocol and must be closed.
+func (sf *stateful) incoming(m *protocol.Message) (process bool, errText string) {
+	sf.mu.Lock()
+	if sf.waitSeq {
+		if m.Type != protocol.TypeSequence {
+			sf.mu.Unlock()
+			return false, ""
+		}
+		sf.waitSeq = false
+	}
+	switch {
+	case m.Type == protocol.TypeSequence:
+		defer sf.mu.Unlock()
+		if m.SequenceID > sf.nextRecv {
+			return false, errSequenceAhead
+		}
+		sf.nextRecv = m.SequenceID
+		return false, ""
+	case m.Type == protocol.TypeAck:
+		sf.mu.Unlock()
+		sf.ack(m.SequenceID)
+		return false, ""
+	case !m.Type.Trackable():
+		sf.mu.Unlock()
+		return true, ""
+	}
+	defer sf.mu.Unlock()
+	id := sf.nextRecv
+	sf.nextRecv++
+	if id <= sf.latestRecv {
+		if id == sf.latestRecv {
+			// The client is replaying what it thinks is unacknowledged:
+			// the Ack it missed is due again.
+			sf.armAckLocked()
+		}
+		return false, ""
+	}
+	sf.latestRecv = id
+	sf.armAckLocked()
+	return true, ""
+}
+
+// armAckLocked schedules an Ack of the latest processed message after
+// ackInterval, one timer at a time, as the official clients do.
+func (sf *stateful) armAckLocked() {
+	if sf.ackTimer != nil || sf.stopped {
+		return
+	}
+	sf.ackTimer = time.AfterFunc(sf.ackInterval, func() {
+		sf.mu.Lock()
+		sf.ackTimer = nil
+		sf.mu.Unlock()
+		select {
+		case sf.ackDue <- struct{}{}:
+		default:
+		}
+	})
+}
+
+// ackRecord returns the Ack to send now.
+func (sf *stateful) ackRecord() []byte {
+	sf.mu.Lock()
+	n := sf.latestRecv
+	sf.mu.Unlock()
+	m := protocol.NewAck(n)
+	return protocol.AppendMessage(nil, &m)
+}
+
+// stop cancels the Ack timer for good.
+func (sf *stateful) stop() {
+	sf.mu.Lock()
+	defer sf.mu.Unlock()
+	sf.stopped = true
+	if sf.ackTimer != nil {
+		sf.ackTimer.Stop()
+		sf.ackTimer = nil
+	}
+}
+
+// pending returns how many messages and bytes wait for an Ack.
+func (sf *stateful) pending() (int, int) {
+	sf.mu.Lock()
+	defer sf.mu.Unlock()
+	return len(sf.buf), sf.bufBytes
+}

@@ -1,0 +1,360 @@
+package faults
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sigr-dev/sigr/client"
+	"github.com/sigr-dev/sigr/emulator"
+)
+
+// Each test prints its measured outcome with t.Logf; run with -v to see
+// them all.
+
+func ctx20(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// TestLatency: 150 ± 20 ms on everything the service sends. Nothing is
+// dropped, so every message arrives, in order, once, with no reconnect.
+func TestLatency(t *testing.T) {
+	h := newHarness(t, nil, nil)
+	h.addToxic(`{"name":"lat","type":"latency","stream":"downstream","attributes":{"latency":150,"jitter":20}}`)
+	const n = 300
+	start := time.Now()
+	if err := h.send(ctx20(t), 1, n); err != nil {
+		t.Fatal(err)
+	}
+	if !h.waitFor(1, n, 10*time.Second) {
+		t.Fatalf("not everything arrived: %s", h.outcome(n, 0))
+	}
+	took := time.Since(start)
+	o := h.outcome(n, 0)
+	if o.lost != 0 || o.duplicated != 0 || o.outOfOrder != 0 || o.reconnects != 0 {
+		t.Fatalf("latency: %s; want everything once, in order, no reconnect", o)
+	}
+	if took < 150*time.Millisecond {
+		t.Fatalf("delivered in %s: the latency toxic did not apply", took)
+	}
+	t.Logf("latency 150±20 ms: %s; all delivered in %s", o, took.Round(time.Millisecond))
+}
+
+// TestBandwidth: the service's data limited to 8 KB/s. The connection is
+// slow but healthy: everything arrives, no reconnect.
+func TestBandwidth(t *testing.T) {
+	h := newHarness(t, nil, nil)
+	h.addToxic(`{"name":"bw","type":"bandwidth","stream":"downstream","attributes":{"rate":8}}`)
+	const n = 200 // about 16 KB of records: two seconds at 8 KB/s
+	start := time.Now()
+	if err := h.send(ctx20(t), 1, n); err != nil {
+		t.Fatal(err)
+	}
+	if !h.waitFor(1, n, 12*time.Second) {
+		t.Fatalf("not everything arrived: %s", h.outcome(n, 0))
+	}
+	took := time.Since(start)
+	o := h.outcome(n, 0)
+	if o.lost != 0 || o.duplicated != 0 || o.outOfOrder != 0 || o.reconnects != 0 {
+		t.Fatalf("bandwidth: %s; want everything once, in order, no reconnect", o)
+	}
+	if took < time.Second {
+		t.Fatalf("delivered in %s: the bandwidth toxic did not apply", took)
+	}
+	t.Logf("bandwidth 8 KB/s: %s; all delivered in %s", o, took.Round(time.Millisecond))
+}
+
+// dropFault injects a fault that kills the connection, keeps sending
+// while the client is cut off, heals the network once the client noticed
+// (Reconnecting), and checks the client reconnects and receives again.
+// It returns the outcome over every number sent.
+func dropFault(t *testing.T, h *harness, inject func(), heal func()) outcome {
+	t.Helper()
+	ctx := ctx20(t)
+	if err := h.send(ctx, 1, 100); err != nil {
+		t.Fatal(err)
+	}
+	if !h.waitFor(1, 100, 5*time.Second) {
+		t.Fatalf("before the fault: %s", h.outcome(100, 0))
+	}
+	sent := make(chan error, 1)
+	t0 := time.Now()
+	inject()
+	go func() {
+		// Keep sending through the outage, a message every 2 ms.
+		for i := 101; i <= 400; i++ {
+			if err := h.send(ctx, i, i); err != nil {
+				sent <- err
+				return
+			}
+			time.Sleep(2 * time.Millisecond)
+		}
+		sent <- nil
+	}()
+	drop := h.awaitState(client.Reconnecting, 8*time.Second)
+	detected := time.Since(t0)
+	heal()
+	h.awaitState(client.Connected, 10*time.Second)
+	recovered := time.Since(t0)
+	if err := <-sent; err != nil {
+		t.Fatal(err)
+	}
+	h.waitUser()
+	if err := h.send(ctx, 401, 450); err != nil {
+		t.Fatal(err)
+	}
+	if !h.waitFor(401, 450, 5*time.Second) {
+		t.Fatalf("after the recovery the client receives nothing: %s", h.outcome(450, recovered))
+	}
+	o := h.outcome(450, recovered)
+	if o.duplicated != 0 {
+		t.Fatalf("%s: duplicates without stateful reconnect", o)
+	}
+	if o.reconnects == 0 {
+		t.Fatalf("%s: the client never reconnected", o)
+	}
+	t.Logf("drop detected after %s (%v)", detected.Round(time.Millisecond), drop.Err)
+	return o
+}
+
+// TestResetPeer: the proxy resets the connection (TCP RST) on the next
+// data. The client reconnects at once; what the service sent to the user
+// while no connection was up is lost, as the policy says without stateful
+// reconnect.
+func TestResetPeer(t *testing.T) {
+	h := newHarness(t, nil, nil)
+	o := dropFault(t, h,
+		func() {
+			h.addToxic(`{"name":"reset","type":"reset_peer","stream":"downstream","attributes":{"timeout":0}}`)
+		},
+		func() { h.removeToxic("reset") })
+	if o.recover > 5*time.Second {
+		t.Fatalf("%s: recovery too slow", o)
+	}
+	t.Logf("reset_peer: %s", o)
+}
+
+// TestTimeout: toxiproxy's timeout toxic with 500 ms drops the service's
+// data and closes the connection once 500 ms pass with nothing arriving at
+// the toxic. The service pings every 200 ms and the sender keeps sending,
+// so that close never comes: the client's server timeout (1 s) is what
+// ends the connection, and the client reconnects.
+func TestTimeout(t *testing.T) {
+	h := newHarness(t, nil, nil)
+	o := dropFault(t, h,
+		func() {
+			h.addToxic(`{"name":"to","type":"timeout","stream":"downstream","attributes":{"timeout":500}}`)
+		},
+		func() { h.removeToxic("to") })
+	if o.recover > 6*time.Second {
+		t.Fatalf("%s: recovery too slow", o)
+	}
+	t.Logf("timeout 500 ms: %s", o)
+}
+
+// TestHalfOpen: the proxy stops the service's data and never closes the
+// connection (a half-open link: the client's pings still reach the
+// service). Only the client's server timeout (1 s here) can notice; the
+// client then reconnects.
+func TestHalfOpen(t *testing.T) {
+	h := newHarness(t, nil, nil)
+	var reason error
+	o := dropFault(t, h,
+		func() {
+			h.addToxic(`{"name":"blackhole","type":"timeout","stream":"downstream","attributes":{"timeout":0}}`)
+		},
+		func() {
+			h.mu.Lock()
+			for _, s := range h.states {
+				if s.State == client.Reconnecting && reason == nil {
+					reason = s.Err
+				}
+			}
+			h.mu.Unlock()
+			h.removeToxic("blackhole")
+		})
+	if reason == nil || !strings.Contains(reason.Error(), "Server timeout") {
+		t.Fatalf("reconnecting because of %v; want the server timeout", reason)
+	}
+	if o.recover < time.Second || o.recover > 8*time.Second {
+		t.Fatalf("%s: want recovery after the 1 s server timeout and within 8 s", o)
+	}
+	t.Logf("half-open: %s", o)
+}
+
+// TestEmulatorRestart closes the emulator under a running client (it says
+// goodbye with allowReconnect) and starts it again on the same ports 300
+// ms later: the client keeps retrying and reconnects once it is back.
+func TestEmulatorRestart(t *testing.T) {
+	h := newHarness(t, nil, nil)
+	ctx := ctx20(t)
+	if err := h.send(ctx, 1, 50); err != nil {
+		t.Fatal(err)
+	}
+	if !h.waitFor(1, 50, 5*time.Second) {
+		t.Fatal("before the restart not everything arrived")
+	}
+	t0 := time.Now()
+	if err := h.st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	h.awaitState(client.Reconnecting, 5*time.Second)
+	time.Sleep(300 * time.Millisecond)
+	h.startEmulator()
+	h.awaitState(client.Connected, 10*time.Second)
+	recovered := time.Since(t0)
+	h.waitUser()
+	if err := h.send(ctx, 51, 100); err != nil {
+		t.Fatal(err)
+	}
+	if !h.waitFor(51, 100, 5*time.Second) {
+		t.Fatalf("after the restart: %s", h.outcome(100, recovered))
+	}
+	o := h.outcome(100, recovered)
+	if o.lost != 0 || o.duplicated != 0 {
+		t.Fatalf("restart: %s; nothing was sent while it was down, so nothing may be missing", o)
+	}
+	t.Logf("emulator restart (down 300 ms): %s", o)
+}
+
+// resetsEvery500 sends 10 000 numbered messages while the proxy cuts the
+// client's connection after every ~40 KB it carries to the client (about
+// 500 of these messages: toxiproxy's limit_data toxic, which also cuts
+// records in half). It returns the outcome once everything sent after the
+// last cut has arrived.
+func resetsEvery500(t *testing.T, stateful bool) outcome {
+	t.Helper()
+	h := newHarness(t, func(o *emulator.StackOptions) {
+		// Acknowledgements come every 100 ms; the service may keep 1 MiB
+		// unacknowledged, so it is never the bottleneck.
+		o.Service.StatefulReconnectBufferSize = 1 << 20
+	}, func(o *client.Options) {
+		o.StatefulReconnect = stateful
+		o.AckInterval = 100 * time.Millisecond
+	})
+	const total = 10000
+	h.addToxic(`{"name":"cut","type":"limit_data","stream":"downstream","attributes":{"bytes":40000}}`)
+	ctx := ctx20(t)
+	start := time.Now()
+	if err := h.send(ctx, 1, total); err != nil {
+		t.Fatal(err)
+	}
+	sendTook := time.Since(start)
+	if stateful {
+		if !h.waitFor(1, total, 15*time.Second) {
+			t.Fatalf("stateful: not everything arrived: %s", h.outcome(total, 0))
+		}
+	} else {
+		// Without stateful reconnect what was sent during each reconnect
+		// is gone; wait for the client to be connected, then for a marker
+		// that proves it receives again.
+		h.removeToxic("cut")
+		deadline := time.Now().Add(10 * time.Second)
+		for h.conn.State() != client.Connected {
+			if time.Now().After(deadline) {
+				t.Fatal("the client did not reconnect")
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		h.waitUser()
+		if err := h.send(ctx, total+1, total+10); err != nil {
+			t.Fatal(err)
+		}
+		if !h.waitFor(total+1, total+10, 10*time.Second) {
+			t.Fatalf("the client receives nothing after the resets: %s", h.outcome(total, 0))
+		}
+		h.mu.Lock()
+		for i := total + 1; i <= total+10; i++ {
+			delete(h.seen, i)
+		}
+		h.received -= 10
+		h.mu.Unlock()
+	}
+	o := h.outcome(total, 0)
+	t.Logf("sent %d in %s; done after %s", total, sendTook.Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
+	return o
+}
+
+// TestStatefulResets: with stateful reconnect every cut is resumed on
+// the same connection: all 10 000 messages arrive, in order, none twice.
+func TestStatefulResets(t *testing.T) {
+	o := resetsEvery500(t, true)
+	if o.lost != 0 || o.duplicated != 0 || o.outOfOrder != 0 || o.received != o.sent {
+		t.Fatalf("stateful reconnect under resets: %s; want all, in order, once", o)
+	}
+	if o.resumes < 5 {
+		t.Fatalf("%s: want a resume about every 500 messages", o)
+	}
+	if o.reconnects != 0 {
+		t.Fatalf("%s: a resume failed and the client reconnected", o)
+	}
+	t.Logf("stateful, reset every ~500 messages: %s", o)
+}
+
+// TestResetsWithoutStateful: the same cuts without stateful reconnect.
+// Each is a full reconnect with a new connection, and what was sent in
+// between is lost: the test counts it and checks the client recovers.
+func TestResetsWithoutStateful(t *testing.T) {
+	o := resetsEvery500(t, false)
+	if o.reconnects == 0 {
+		t.Fatalf("%s: the cuts never made the client reconnect", o)
+	}
+	if o.resumes != 0 {
+		t.Fatalf("%s: resumed without stateful reconnect", o)
+	}
+	if o.duplicated != 0 {
+		t.Fatalf("%s: duplicates without stateful reconnect", o)
+	}
+	t.Logf("no stateful reconnect, reset every ~500 messages: %s (%.1f%% lost)", o, 100*float64(o.lost)/float64(o.sent))
+}
+
+// TestResetPeerStatefulFallsBack: with stateful reconnect the client first
+// tries to resume at the same URL; while the proxy still resets every
+// connection that resume fails too, so the client falls back to a full
+// reconnect (a new connection) once, as its policy says.
+func TestResetPeerStatefulFallsBack(t *testing.T) {
+	logs := &syncBuffer{}
+	h := newHarness(t, nil, func(o *client.Options) {
+		o.StatefulReconnect = true
+		o.Logger = slog.New(slog.NewTextHandler(logs, nil))
+	})
+	o := dropFault(t, h,
+		func() {
+			h.addToxic(`{"name":"reset","type":"reset_peer","stream":"downstream","attributes":{"timeout":0}}`)
+		},
+		func() { h.removeToxic("reset") })
+	if o.resumes != 0 {
+		t.Fatalf("%s: a resume through a resetting proxy cannot work", o)
+	}
+	if !strings.Contains(logs.String(), "resume failed") {
+		t.Fatalf("the client never tried to resume before reconnecting; its log:\n%s", logs.String())
+	}
+	if o.recover > 5*time.Second {
+		t.Fatalf("%s: recovery too slow", o)
+	}
+	t.Logf("reset_peer with stateful reconnect (resume fails, full reconnect): %s", o)
+}
+
+// syncBuffer collects a logger's output from several goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
