@@ -91,6 +91,7 @@ func (s *ClientSession) forward(c *client.Conn, spec ConnSpec, label string, tok
 			te.State = convState(ev.State)
 			te.Transport, te.ConnectionID = ev.Transport, ev.ConnectionID
 			te.Attempt, te.RetryIn = ev.Attempt, ev.RetryIn
+			te.Resumed = ev.Resumed
 			if ev.Err != nil {
 				te.Err = ev.Err.Error()
 			}

@@ -52,6 +52,14 @@ func (m *Model) connFor(ev *Event) int {
 
 func (m *Model) applyState(ev *Event) {
 	c := m.conns[m.connFor(ev)]
+	if ev.State == StateConnected {
+		switch {
+		case ev.Resumed:
+			c.resumes++
+		case ev.ConnectionID != "" && c.connectionID != "" && ev.ConnectionID != c.connectionID:
+			c.reconnects++
+		}
+	}
 	c.state = ev.State
 	if ev.Transport != "" {
 		c.transport = ev.Transport

@@ -139,6 +139,10 @@ type conn struct {
 	err          string
 	token        string
 	claims       map[string]any
+	// resumes counts stateful-reconnect resumes (same connection, nothing
+	// lost); reconnects counts full reconnects, each a new connection id.
+	resumes    int
+	reconnects int
 }
 
 // who is the user id to show: the token's, else the one asked for.

@@ -117,6 +117,9 @@ type Event struct {
 	RetryIn      time.Duration
 	Err          string
 	Token        string // the service access token, for the inspector; never shown whole
+	// Resumed marks a Connected state reached by a stateful-reconnect
+	// resume: the same connection, nothing lost, not a new connection id.
+	Resumed bool
 }
 
 // Destination is where a message goes.

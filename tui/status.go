@@ -61,6 +61,7 @@ func (m *Model) connBadge(c *conn, withTransport bool) string {
 		if c.transport != "" && withTransport {
 			b += s.Muted.Render(" " + transportShort(c.transport))
 		}
+		b += m.recoveries(c, withTransport)
 	case StateReconnecting, StateConnecting:
 		word := "connecting"
 		if c.state == StateReconnecting {
@@ -79,6 +80,30 @@ func (m *Model) connBadge(c *conn, withTransport bool) string {
 		b += s.Muted.Render(" disconnected")
 	}
 	return b
+}
+
+// recoveries tells a resumed connection (↺, nothing lost, same id) from
+// one that reconnected (⟳, a new connection id, groups to join again).
+func (m *Model) recoveries(c *conn, words bool) string {
+	var out string
+	if c.resumes > 0 {
+		if words {
+			out += fmt.Sprintf(" ↺ resumed %d", c.resumes)
+		} else {
+			out += fmt.Sprintf(" ↺%d", c.resumes)
+		}
+	}
+	if c.reconnects > 0 {
+		if words {
+			out += fmt.Sprintf(" ⟳ new id %d", c.reconnects)
+		} else {
+			out += fmt.Sprintf(" ⟳%d", c.reconnects)
+		}
+	}
+	if out == "" {
+		return ""
+	}
+	return m.styles.Muted.Render(out)
 }
 
 // shortLabel is a connection's label without "@hub" when every connection

@@ -168,3 +168,31 @@ func TestComposeKeyFocusesMessage(t *testing.T) {
 		t.Fatalf("message input holds %q, want the typed text", got)
 	}
 }
+
+// TestStatusMarksResumeAndReconnect checks that the status line tells a
+// stateful resume (same connection id) from a full reconnect (a new one).
+func TestStatusMarksResumeAndReconnect(t *testing.T) {
+	m := newTestModel(120, 30, Config{})
+	feed(m, []Event{stateEv(0, "alice@chat", "alice", StateConnected)})
+	if line := ansi.Strip(m.statusLine(120)); strings.Contains(line, "resumed") || strings.Contains(line, "new id") {
+		t.Fatalf("fresh connection marked as recovered: %q", line)
+	}
+	down := stateEv(time.Second, "alice@chat", "alice", StateReconnecting)
+	resumed := stateEv(2*time.Second, "alice@chat", "alice", StateConnected)
+	resumed.Resumed = true
+	feed(m, []Event{down, resumed})
+	line := ansi.Strip(m.statusLine(120))
+	if !strings.Contains(line, "↺ resumed 1") || strings.Contains(line, "new id") {
+		t.Fatalf("after a resume the status line reads %q", line)
+	}
+	again := stateEv(3*time.Second, "alice@chat", "alice", StateConnected)
+	again.ConnectionID = "id-alice-2"
+	feed(m, []Event{stateEv(2500*time.Millisecond, "alice@chat", "alice", StateReconnecting), again})
+	line = ansi.Strip(m.statusLine(120))
+	if !strings.Contains(line, "↺ resumed 1") || !strings.Contains(line, "⟳ new id 1") {
+		t.Fatalf("after a full reconnect the status line reads %q", line)
+	}
+	if narrow := ansi.Strip(m.statusLine(80)); !strings.Contains(narrow, "↺1") && !strings.Contains(narrow, "⟳1") {
+		t.Fatalf("narrow status line lost the marks: %q", narrow)
+	}
+}
