@@ -75,8 +75,9 @@ type session struct {
 	endErr    error
 	reconnect bool
 
-	carry []byte // a record split across payloads
-	slab  []byte // records are copied here; see ownCopy
+	framer protocol.Framer // keeps a record split across payloads
+	recs   [][]byte        // scratch for the records of one payload
+	slab   []byte          // records are copied here; see ownCopy
 }
 
 // slabSize is the chunk records are copied into. One allocation serves
@@ -216,6 +217,7 @@ func (c *Conn) connect(ctx context.Context) (*session, error) {
 		done:    make(chan struct{}),
 		stopped: make(chan struct{}),
 	}
+	s.framer.MaxRecordSize = s.maxRecord()
 	s.q.init()
 	s.sctx, s.scancel = context.WithCancel(c.ctx)
 	hs := handshakeRequest
@@ -369,20 +371,18 @@ func (s *session) readHandshake() bool {
 		}
 		now := time.Now()
 		s.lastRecv.Store(s.since(now))
-		i := bytes.IndexByte(p, protocol.RecordSeparator)
-		if i < 0 {
-			if len(s.carry)+len(p) > s.maxRecord() {
-				err := &Error{Op: "handshake", Msg: "the handshake response exceeds the read limit"}
-				s.end(err, false)
-				s.hsDone <- err
-				return false
-			}
-			s.carry = append(s.carry, p...)
+		var ferr error
+		s.recs, ferr = s.framer.SplitOwned(s.recs[:0], p)
+		if ferr != nil {
+			err := &Error{Op: "handshake", Msg: "the handshake response exceeds the read limit", Err: ferr}
+			s.end(err, false)
+			s.hsDone <- err
+			return false
+		}
+		if len(s.recs) == 0 {
 			continue
 		}
-		rec := append(s.carry, p[:i]...)
-		raw := bytes.Clone(rec)
-		s.carry = s.carry[:0]
+		raw := bytes.Clone(s.recs[0])
 		resp, perr := protocol.ParseHandshakeResponse(raw)
 		if perr != nil {
 			err := &Error{Op: "handshake", Msg: "Error parsing handshake response", Permanent: true, Err: perr}
@@ -400,10 +400,7 @@ func (s *session) readHandshake() bool {
 		// settled; connect emits the handshake event.
 		s.hsRaw, s.hsTime = raw, now
 		s.hsDone <- nil
-		if rest := p[i+1:]; len(rest) > 0 {
-			return s.feed(rest, now) == nil
-		}
-		return true
+		return s.queue(s.recs[1:], now) == nil
 	}
 }
 
@@ -415,30 +412,30 @@ func (s *session) maxRecord() int {
 }
 
 // feed splits a payload into records and queues a copy of each. A record
-// split across payloads is kept in carry until its separator arrives. A
-// non-nil result ends reading.
+// split across payloads is kept by the framer until its separator arrives.
+// A non-nil result ends reading.
 func (s *session) feed(p []byte, now time.Time) error {
-	for len(p) > 0 {
-		i := bytes.IndexByte(p, protocol.RecordSeparator)
-		if i < 0 {
-			if len(s.carry)+len(p) > s.maxRecord() {
-				return fmt.Errorf("a record exceeded the read limit of %d bytes without its 0x1E separator", s.maxRecord())
-			}
-			s.carry = append(s.carry, p...)
-			return nil
+	var ferr error
+	s.recs, ferr = s.framer.SplitOwned(s.recs[:0], p)
+	if err := s.queue(s.recs, now); err != nil {
+		return err
+	}
+	if ferr != nil {
+		return fmt.Errorf("a record exceeded the read limit of %d bytes without its 0x1E separator", s.maxRecord())
+	}
+	return nil
+}
+
+// queue hands a copy of each record to the dispatcher. The records alias
+// the transport's read buffer, which the next Read overwrites.
+func (s *session) queue(recs [][]byte, now time.Time) error {
+	for _, rec := range recs {
+		if !s.c.opts.Pings && bytes.Equal(rec, pingExact) {
+			continue
 		}
-		rec := p[:i]
-		if len(s.carry) > 0 {
-			s.carry = append(s.carry, rec...)
-			rec = s.carry
+		if !s.q.push(queued{rec: s.ownCopy(rec), t: now}, s.stopped) {
+			return errors.New("the session ended")
 		}
-		if s.c.opts.Pings || !bytes.Equal(rec, pingExact) {
-			if !s.q.push(queued{rec: s.ownCopy(rec), t: now}, s.stopped) {
-				return errors.New("the session ended")
-			}
-		}
-		s.carry = s.carry[:0]
-		p = p[i+1:]
 	}
 	return nil
 }
@@ -561,7 +558,7 @@ func (s *session) resume(cause error) transport {
 	old := s.transport()
 	old.Close()
 	// A record cut in half by the drop is replayed whole by the server.
-	s.carry = s.carry[:0]
+	s.framer.Reset()
 	// Records of the old transport still queued for the dispatcher are
 	// dropped with everything else before the server's Sequence, and come
 	// again in its replay: none of them was acknowledged.
