@@ -230,7 +230,14 @@ func TestNegotiateFailures(t *testing.T) {
 	}{
 		{"401", "/api", func(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, "no key", http.StatusUnauthorized)
-		}, []string{"/api/negotiate", "401", "credentials", "no key"}},
+		}, []string{"/api/negotiate", "401", "credentials", "function key", "no key"}},
+		{"401-after-redirect", "/api", func(w http.ResponseWriter, r *http.Request) {
+			if r.Header.Get("Authorization") == "" {
+				io.WriteString(w, `{"url":"http://`+r.Host+`/client/?hub=chat","accessToken":"service-token"}`)
+				return
+			}
+			http.Error(w, "The signature is invalid", http.StatusUnauthorized)
+		}, []string{"/client/negotiate", "401", "refused the access token", "AccessKey", "The signature is invalid"}},
 		{"html", "/api", func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "text/html; charset=utf-8")
 			io.WriteString(w, "<!DOCTYPE html><html><body>Your Functions app is up and running</body></html>")
@@ -275,8 +282,8 @@ func TestNegotiateFailures(t *testing.T) {
 			if strings.Contains(err.Error(), "\n") {
 				t.Errorf("error is not one line: %q", err)
 			}
-			if hits.Load() != 1 {
-				t.Errorf("a permanent error was retried: %d requests", hits.Load())
+			if want := int32(strings.Count(tc.name, "redirect") + 1); hits.Load() != want {
+				t.Errorf("a permanent error was retried: %d requests, want %d", hits.Load(), want)
 			}
 			last := waitClosed(t, c)
 			if last.State != Disconnected || last.Err == nil {

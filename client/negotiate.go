@@ -231,7 +231,8 @@ func (c *Conn) negotiate(ctx context.Context) (*negotiation, error) {
 		if rerr != nil {
 			return nil, &Error{Op: "negotiate", URL: RedactURL(nu.String()), Status: resp.StatusCode, Msg: "reading the answer failed", Err: rerr}
 		}
-		nr, err := checkNegotiateAnswer(nu, resp, body)
+		sentToken := req.Header.Get("Authorization") != ""
+		nr, err := checkNegotiateAnswer(nu, resp, body, sentToken)
 		if err != nil {
 			return nil, err
 		}
@@ -265,8 +266,9 @@ func (c *Conn) negotiate(ctx context.Context) (*negotiation, error) {
 
 // checkNegotiateAnswer turns an HTTP answer into a negotiate response, or
 // into an error that says what the server answered and what probably went
-// wrong.
-func checkNegotiateAnswer(nu *url.URL, resp *http.Response, body []byte) (protocol.NegotiateResponse, error) {
+// wrong. sentToken says whether the request carried an access token, which
+// decides whether a 401 is about the token or the app's own credentials.
+func checkNegotiateAnswer(nu *url.URL, resp *http.Response, body []byte, sentToken bool) (protocol.NegotiateResponse, error) {
 	shown := RedactURL(nu.String())
 	status := resp.StatusCode
 	fail := func(msg string, permanent bool) (protocol.NegotiateResponse, error) {
@@ -281,8 +283,10 @@ func checkNegotiateAnswer(nu *url.URL, resp *http.Response, body []byte) (protoc
 			return fail(st+": "+doubledHint, true)
 		case status == http.StatusNotFound:
 			return fail(st+": Either this is not a SignalR endpoint or there is a proxy blocking the connection; check the path (a function app's base URL ends in /api)", true)
+		case (status == http.StatusUnauthorized || status == http.StatusForbidden) && sentToken:
+			return fail(st+": the service refused the access token; check the AccessKey of the connection string that minted it (--connection-string, or the function app's AzureSignalRConnectionString)"+bodyHint(body), true)
 		case status == http.StatusUnauthorized || status == http.StatusForbidden:
-			return fail(st+": the server refused the credentials; check --header, the function key (--query code=...) or the token"+bodyHint(body), true)
+			return fail(st+": the server refused the credentials; check --header or the function key (--query code=...)"+bodyHint(body), true)
 		case status == http.StatusMethodNotAllowed:
 			return fail(st+": the negotiate endpoint must accept POST (add \"post\" to the function's methods)", true)
 		case status == http.StatusTooManyRequests || status == http.StatusRequestTimeout:
