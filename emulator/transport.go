@@ -435,7 +435,9 @@ func (s *Service) serveSend(w http.ResponseWriter, r *http.Request, c *conn, tra
 		return
 	}
 	defer c.inMu.Unlock()
-	buf := make([]byte, 32<<10)
+	bp := readBufs.Get().(*[]byte)
+	defer readBufs.Put(bp)
+	buf := *bp
 	for {
 		n, err := r.Body.Read(buf)
 		if n > 0 && !c.receive(buf[:n]) {

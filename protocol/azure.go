@@ -58,8 +58,15 @@ func ParseConnectionString(s string) (ConnectionString, error) {
 		return c, errors.New("connection string: Endpoint is missing")
 	}
 	u, err := url.Parse(ep)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" {
 		return c, fmt.Errorf("connection string: Endpoint %q is not an absolute http or https URL", ep)
+	}
+	// A port inside Endpoint gets the Port key's check, since String
+	// writes it back as a Port key.
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return c, fmt.Errorf("connection string: the port %q in Endpoint is not a number from 1 to 65535", p)
+		}
 	}
 	if p, ok := props["port"]; ok {
 		n, err := strconv.Atoi(p)
@@ -87,7 +94,7 @@ func ParseConnectionString(s string) (ConnectionString, error) {
 			continue
 		}
 		cu, err := url.Parse(v)
-		if err != nil || (cu.Scheme != "http" && cu.Scheme != "https") || cu.Host == "" {
+		if err != nil || (cu.Scheme != "http" && cu.Scheme != "https") || cu.Hostname() == "" {
 			return c, fmt.Errorf("connection string: %s %q is not an absolute http or https URL", k, v)
 		}
 		if k == "clientendpoint" {
