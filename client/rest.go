@@ -128,12 +128,14 @@ func (c *RESTClient) Broadcast(ctx context.Context, hub, target string, argument
 	for _, id := range excluded {
 		q.Add("excluded", id)
 	}
-	return c.send(ctx, "broadcast", hub, "/:send", q, target, arguments)
+	_, err := c.send(ctx, "broadcast", hub, "/:send", q, target, arguments)
+	return err
 }
 
 // SendToUser sends target(arguments) to every connection of user.
 func (c *RESTClient) SendToUser(ctx context.Context, hub, user, target string, arguments json.RawMessage) error {
-	return c.send(ctx, "send to user", hub, "/users/"+seg(user)+"/:send", nil, target, arguments)
+	_, err := c.send(ctx, "send to user", hub, "/users/"+seg(user)+"/:send", nil, target, arguments)
+	return err
 }
 
 // SendToGroup sends target(arguments) to every connection in group, except
@@ -143,26 +145,35 @@ func (c *RESTClient) SendToGroup(ctx context.Context, hub, group, target string,
 	for _, id := range excluded {
 		q.Add("excluded", id)
 	}
-	return c.send(ctx, "send to group", hub, "/groups/"+seg(group)+"/:send", q, target, arguments)
+	_, err := c.send(ctx, "send to group", hub, "/groups/"+seg(group)+"/:send", q, target, arguments)
+	return err
 }
 
 // SendToConnection sends target(arguments) to one connection.
 func (c *RESTClient) SendToConnection(ctx context.Context, hub, connectionID, target string, arguments json.RawMessage) error {
-	return c.send(ctx, "send to connection", hub, "/connections/"+seg(connectionID)+"/:send", nil, target, arguments)
+	_, err := c.send(ctx, "send to connection", hub, "/connections/"+seg(connectionID)+"/:send", nil, target, arguments)
+	return err
 }
 
 // Send routes one SignalRMessage as the Functions output binding does:
 // connectionId, else userId, else groupName, else everyone.
 func (c *RESTClient) Send(ctx context.Context, hub string, m protocol.SignalRMessage) error {
+	_, err := c.SendStatus(ctx, hub, m)
+	return err
+}
+
+// SendStatus is Send that also returns the HTTP status the service
+// answered, for a command that shows it.
+func (c *RESTClient) SendStatus(ctx context.Context, hub string, m protocol.SignalRMessage) (int, error) {
 	switch {
 	case m.ConnectionID != "":
-		return c.SendToConnection(ctx, hub, m.ConnectionID, m.Target, m.Arguments)
+		return c.send(ctx, "send to connection", hub, "/connections/"+seg(m.ConnectionID)+"/:send", nil, m.Target, m.Arguments)
 	case m.UserID != "":
-		return c.SendToUser(ctx, hub, m.UserID, m.Target, m.Arguments)
+		return c.send(ctx, "send to user", hub, "/users/"+seg(m.UserID)+"/:send", nil, m.Target, m.Arguments)
 	case m.GroupName != "":
-		return c.SendToGroup(ctx, hub, m.GroupName, m.Target, m.Arguments)
+		return c.send(ctx, "send to group", hub, "/groups/"+seg(m.GroupName)+"/:send", nil, m.Target, m.Arguments)
 	default:
-		return c.Broadcast(ctx, hub, m.Target, m.Arguments)
+		return c.send(ctx, "broadcast", hub, "/:send", nil, m.Target, m.Arguments)
 	}
 }
 
@@ -256,25 +267,24 @@ func (c *RESTClient) exists(ctx context.Context, op, hub, path string) (bool, er
 	return status == http.StatusOK, nil
 }
 
-func (c *RESTClient) send(ctx context.Context, op, hub, path string, q url.Values, target string, arguments json.RawMessage) error {
+func (c *RESTClient) send(ctx context.Context, op, hub, path string, q url.Values, target string, arguments json.RawMessage) (int, error) {
 	if target == "" {
-		return fmt.Errorf("%s: the target is empty; name the client method to call, e.g. newMessage", op)
+		return 0, fmt.Errorf("%s: the target is empty; name the client method to call, e.g. newMessage", op)
 	}
 	if len(arguments) == 0 {
 		arguments = json.RawMessage("[]")
 	}
 	if !json.Valid(arguments) || firstByte(arguments) != '[' {
-		return fmt.Errorf("%s: arguments must be a JSON array, e.g. [\"hello\"]", op)
+		return 0, fmt.Errorf("%s: arguments must be a JSON array, e.g. [\"hello\"]", op)
 	}
 	body, err := json.Marshal(struct {
 		Target    string          `json:"target"`
 		Arguments json.RawMessage `json:"arguments"`
 	}{target, arguments})
 	if err != nil {
-		return fmt.Errorf("%s: encoding the body: %w", op, err)
+		return 0, fmt.Errorf("%s: encoding the body: %w", op, err)
 	}
-	_, err = c.do(ctx, op, http.MethodPost, hub, path, q, body, false)
-	return err
+	return c.do(ctx, op, http.MethodPost, hub, path, q, body, false)
 }
 
 // do builds `{base}/api/hubs/{hub}{path}?api-version=...` and sends it.

@@ -175,10 +175,10 @@ func sendREST(ctx context.Context, stdout io.Writer, cs string, sf *sendFlags, w
 		m.Target = chatTarget
 		m.Arguments = append(append(json.RawMessage{'['}, chat...), ']')
 	}
-	if err := rc.Send(ctx, sf.id.restHub(), m); err != nil {
+	status, err := rc.SendStatus(ctx, sf.id.restHub(), m)
+	if err != nil {
 		return err
 	}
-	// RESTClient.Send reports success without the exact status code.
-	fmt.Fprintf(stdout, "2xx: accepted by the service REST API (hub %s)\n", strings.ToLower(sf.id.restHub()))
+	fmt.Fprintf(stdout, "%d %s (service REST API, hub %s)\n", status, http.StatusText(status), strings.ToLower(sf.id.restHub()))
 	return nil
 }

@@ -64,7 +64,7 @@ func TestSendAndGroupThroughRESTAndFunctionApp(t *testing.T) {
 
 	var out bytes.Buffer
 	err := runSend(ctx, &out, []string{"hello"}, &sendFlags{id: &identityFlags{connectionString: st.ConnectionString}, target: "x", toUser: "nobody"})
-	if err != nil || !strings.HasPrefix(out.String(), "2xx: accepted by the service REST API") {
+	if err != nil || out.String() != "202 Accepted (service REST API, hub chat)\n" {
 		t.Fatalf("REST send: %q, %v", out.String(), err)
 	}
 
