@@ -1,7 +1,6 @@
 package emulator
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/sigr-dev/sigr/client"
@@ -50,9 +48,7 @@ type FunctionApp struct {
 	log  *slog.Logger
 	h    http.Handler
 
-	srvMu   sync.Mutex
-	servers []*http.Server
-	serving sync.WaitGroup
+	servers servers
 }
 
 // NewFunctionApp returns a FunctionApp for opts.
@@ -87,33 +83,11 @@ func NewFunctionApp(opts FunctionAppOptions) (*FunctionApp, error) {
 func (f *FunctionApp) Handler() http.Handler { return f.h }
 
 // Start serves on ln in the background until Close.
-func (f *FunctionApp) Start(ln net.Listener) {
-	srv := &http.Server{Handler: f.h, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(f.log.Handler(), slog.LevelDebug)}
-	f.srvMu.Lock()
-	f.servers = append(f.servers, srv)
-	f.srvMu.Unlock()
-	f.serving.Add(1)
-	go func() {
-		defer f.serving.Done()
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			f.log.Error("function app stopped serving", "addr", ln.Addr().String(), "err", err)
-		}
-	}()
-}
+func (f *FunctionApp) Start(ln net.Listener) { f.servers.start(ln, f.h, f.log, "function app") }
 
 // Close stops the servers, letting calls in flight finish for up to 3 s.
 func (f *FunctionApp) Close() error {
-	f.srvMu.Lock()
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-	for _, srv := range f.servers {
-		if err := srv.Shutdown(ctx); err != nil {
-			_ = srv.Close()
-		}
-	}
-	f.servers = nil
-	cancel()
-	f.srvMu.Unlock()
-	f.serving.Wait()
+	f.servers.shutdown(3 * time.Second)
 	return nil
 }
 

@@ -1,8 +1,6 @@
 package emulator
 
 import (
-	"context"
-	"errors"
 	"log/slog"
 	"net"
 	"net/http"
@@ -30,9 +28,7 @@ type Service struct {
 	stop     chan struct{}
 	bg       sync.WaitGroup // sweeper
 
-	srvMu   sync.Mutex
-	servers []*http.Server
-	serving sync.WaitGroup
+	servers servers
 
 	closeOnce sync.Once
 }
@@ -64,27 +60,7 @@ func NewService(opts ServiceOptions) *Service {
 func (s *Service) Handler() http.Handler { return s.h }
 
 // Start serves on ln in the background until Close.
-func (s *Service) Start(ln net.Listener) {
-	srv := &http.Server{Handler: s.h, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelDebug)}
-	s.srvMu.Lock()
-	s.servers = append(s.servers, srv)
-	s.srvMu.Unlock()
-	s.serving.Add(1)
-	go func() {
-		defer s.serving.Done()
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			s.log.Error("service stopped serving", "addr", ln.Addr().String(), "err", err)
-		}
-	}()
-}
-
-// Serve serves on ln until ctx is cancelled, then closes the service
-// (every client gets a Close message with allowReconnect) and returns.
-func (s *Service) Serve(ctx context.Context, ln net.Listener) error {
-	s.Start(ln)
-	<-ctx.Done()
-	return s.Close()
-}
+func (s *Service) Start(ln net.Listener) { s.servers.start(ln, s.h, s.log, "service") }
 
 // Close tells every client the service is going away (a Close message
 // with allowReconnect:true), waits up to ShutdownTimeout for them to take
@@ -117,14 +93,7 @@ func (s *Service) Close() error {
 			}
 			<-waited
 		}
-		s.srvMu.Lock()
-		ctx, cancel := context.WithTimeout(context.Background(), s.opts.ShutdownTimeout)
-		for _, srv := range s.servers {
-			_ = srv.Shutdown(ctx)
-		}
-		cancel()
-		s.srvMu.Unlock()
-		s.serving.Wait()
+		s.servers.shutdown(s.opts.ShutdownTimeout)
 		close(s.stop)
 		s.bg.Wait()
 	})
