@@ -76,10 +76,7 @@ type FunctionError struct {
 func (e *FunctionError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s: POST %s answered %d %s", e.Op, e.URL, e.Status, http.StatusText(e.Status))
-	if msg := strings.TrimSpace(e.Body); msg != "" {
-		if len(msg) > 300 {
-			msg = msg[:300] + "…"
-		}
+	if msg := clip(e.Body, 300); msg != "" {
 		fmt.Fprintf(&b, ": %q", msg)
 	}
 	switch {

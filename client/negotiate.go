@@ -332,15 +332,11 @@ func checkNegotiateAnswer(nu *url.URL, resp *http.Response, body []byte, sentTok
 // bodyHint returns a short, single-line, printable excerpt of an error
 // body, or "" when there is nothing useful to show.
 func bodyHint(body []byte) string {
-	s := strings.TrimSpace(string(body))
+	s := clip(string(body), 200)
 	if s == "" || strings.HasPrefix(s, "<") {
 		return ""
 	}
-	s = sanitizeLine(s)
-	if len(s) > 200 {
-		s = s[:200] + "…"
-	}
-	return " (server said: " + s + ")"
+	return " (server said: " + sanitizeLine(s) + ")"
 }
 
 // sanitizeLine makes untrusted text safe for a one-line error: control

@@ -4,6 +4,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // secretQueryKeys are query parameters whose values are credentials or
@@ -67,6 +68,20 @@ func RedactToken(tok string) string {
 func shorten(s string, n int) string {
 	if len(s) <= n {
 		return s
+	}
+	return s[:n] + "…"
+}
+
+// clip trims white space from a server's text and cuts it to at most n
+// bytes on a character boundary, marking the cut, so an error line stays
+// short whatever the server sent.
+func clip(s string, n int) string {
+	s = strings.TrimSpace(s)
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
 	}
 	return s[:n] + "…"
 }

@@ -102,10 +102,7 @@ func (e *RESTError) Error() string {
 	if e.Code != "" {
 		fmt.Fprintf(&b, " (%s)", e.Code)
 	}
-	if msg := strings.TrimSpace(e.Body); msg != "" {
-		if len(msg) > 300 {
-			msg = msg[:300] + "…"
-		}
+	if msg := clip(e.Body, 300); msg != "" {
 		fmt.Fprintf(&b, ": %q", msg)
 	}
 	switch {
