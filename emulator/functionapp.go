@@ -136,6 +136,12 @@ func (f *FunctionApp) cors(next http.Handler) http.Handler {
 	})
 }
 
+// fail answers a call with status and a plain-text reason, and logs it.
+func (f *FunctionApp) fail(w http.ResponseWriter, r *http.Request, start time.Time, status int, reason string) {
+	http.Error(w, reason, status)
+	f.logCall(r, status, start)
+}
+
 // hub returns the hub of a function request, or false after a 400.
 func (f *FunctionApp) hub(w http.ResponseWriter, r *http.Request) (string, bool) {
 	hubs := r.URL.Query()["hub"]
@@ -162,8 +168,7 @@ func (f *FunctionApp) negotiate(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	if r.Method != http.MethodPost && r.Method != http.MethodGet {
 		w.Header().Set("Allow", "GET, POST")
-		http.Error(w, "negotiate takes GET or POST", http.StatusMethodNotAllowed)
-		f.logCall(r, http.StatusMethodNotAllowed, start)
+		f.fail(w, r, start, http.StatusMethodNotAllowed, "negotiate takes GET or POST")
 		return
 	}
 	hub, ok := f.hub(w, r)
@@ -180,8 +185,7 @@ func (f *FunctionApp) negotiate(w http.ResponseWriter, r *http.Request) {
 	}
 	ca, err := client.MintClientAccess(f.cs, hub, user, f.opts.TokenLifetime)
 	if err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
-		f.logCall(r, http.StatusInternalServerError, start)
+		f.fail(w, r, start, http.StatusInternalServerError, err.Error())
 		return
 	}
 	writeJSON(w, http.StatusOK, ca)
@@ -224,8 +228,7 @@ func (f *FunctionApp) messages(w http.ResponseWriter, r *http.Request) {
 	}
 	var keys map[string]json.RawMessage
 	if err := json.Unmarshal(body, &keys); err != nil {
-		http.Error(w, "the body is not a JSON object: "+err.Error(), http.StatusBadRequest)
-		f.logCall(r, http.StatusBadRequest, start)
+		f.fail(w, r, start, http.StatusBadRequest, "the body is not a JSON object: "+err.Error())
 		return
 	}
 	has := func(name string) bool {
@@ -240,8 +243,7 @@ func (f *FunctionApp) messages(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case has("target"):
 		if err := json.Unmarshal(body, &m); err != nil || m.Target == "" {
-			http.Error(w, "a SignalRMessage needs a string 'target' and an 'arguments' array", http.StatusBadRequest)
-			f.logCall(r, http.StatusBadRequest, start)
+			f.fail(w, r, start, http.StatusBadRequest, "a SignalRMessage needs a string 'target' and an 'arguments' array")
 			return
 		}
 		if len(m.Arguments) == 0 || string(m.Arguments) == "null" {
@@ -250,8 +252,7 @@ func (f *FunctionApp) messages(w http.ResponseWriter, r *http.Request) {
 	case has("text") || has("sender"):
 		var chat protocol.ChatMessage
 		if err := json.Unmarshal(body, &chat); err != nil {
-			http.Error(w, "the chat message does not decode: "+err.Error(), http.StatusBadRequest)
-			f.logCall(r, http.StatusBadRequest, start)
+			f.fail(w, r, start, http.StatusBadRequest, "the chat message does not decode: "+err.Error())
 			return
 		}
 		m.Target = protocol.ChatTarget
@@ -261,8 +262,7 @@ func (f *FunctionApp) messages(w http.ResponseWriter, r *http.Request) {
 			m.GroupName = ""
 		}
 	default:
-		http.Error(w, "the body is neither a SignalRMessage (target, arguments, userId, groupName, connectionId) nor a chat message (sender, text, recipient, groupname)", http.StatusBadRequest)
-		f.logCall(r, http.StatusBadRequest, start)
+		f.fail(w, r, start, http.StatusBadRequest, "the body is neither a SignalRMessage (target, arguments, userId, groupName, connectionId) nor a chat message (sender, text, recipient, groupname)")
 		return
 	}
 	route := "broadcast"
@@ -298,25 +298,20 @@ func (f *FunctionApp) groups(w http.ResponseWriter, r *http.Request) {
 	}
 	var a protocol.SignalRGroupAction
 	if err := json.Unmarshal(body, &a); err != nil {
-		http.Error(w, "the body is not a SignalRGroupAction: "+err.Error(), http.StatusBadRequest)
-		f.logCall(r, http.StatusBadRequest, start)
+		f.fail(w, r, start, http.StatusBadRequest, "the body is not a SignalRGroupAction: "+err.Error())
 		return
-	}
-	bad := func(msg string) {
-		http.Error(w, msg, http.StatusBadRequest)
-		f.logCall(r, http.StatusBadRequest, start)
 	}
 	action := strings.ToLower(a.Action)
 	if action != "add" && action != "remove" && action != "removeall" {
-		bad("'action' must be add, remove or removeAll")
+		f.fail(w, r, start, http.StatusBadRequest, "'action' must be add, remove or removeAll")
 		return
 	}
 	if a.ConnectionID == "" && a.UserID == "" {
-		bad("ConnectionId and UserId cannot be null or empty together")
+		f.fail(w, r, start, http.StatusBadRequest, "ConnectionId and UserId cannot be null or empty together")
 		return
 	}
 	if action != "removeall" && !protocol.ValidGroupName(a.GroupName) {
-		bad("'groupName' is required: 1 to 1024 characters, not all white space")
+		f.fail(w, r, start, http.StatusBadRequest, "'groupName' is required: 1 to 1024 characters, not all white space")
 		return
 	}
 	ctx := r.Context()
