@@ -1,0 +1,95 @@
+package hostile
+
+import (
+	"encoding/json"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/sigr-dev/sigr/client"
+	"github.com/sigr-dev/sigr/tui"
+)
+
+// sgr is the only escape sequence the screen itself may emit: colours.
+var sgr = regexp.MustCompile(`\x1b\[[0-9;:]*m`)
+
+// evil holds the sequences a hostile peer would use: clear screen, set
+// the window title, write the clipboard (OSC 52), bell, C1 CSI, bidi
+// override, NUL.
+const evil = "\x1b[2J\x1b]0;pwned\x07\x1b]52;c;ZXZpbA==\x07\u009b6n\u202Eevil\x00"
+
+func key(s string) tea.KeyPressMsg {
+	switch s {
+	case "enter":
+		return tea.KeyPressMsg{Code: tea.KeyEnter}
+	case "esc":
+		return tea.KeyPressMsg{Code: tea.KeyEscape}
+	case "up":
+		return tea.KeyPressMsg{Code: tea.KeyUp}
+	}
+	return tea.KeyPressMsg{Code: []rune(s)[0], Text: s}
+}
+
+// tuiRows put escape sequences into every field the screen shows, through
+// the real path: emulator, client, tui.ClientSession, Feed, Model.
+func tuiRows() []row {
+	return []row{
+		{area: "TUI", input: "escape sequences in the user id, group name, target, arguments, route header and token claims, sent through the emulator to the screen",
+			outcome: "every view (stream, details, routing matrix, token inspector, help) shows them as visible text; only the screen's own colour codes reach the terminal",
+			check: func(t *testing.T, e *env) {
+				st := e.stack()
+				user := "mallory" + evil
+				sess := tui.NewClientSession(client.Options{ConnectionString: st.ConnectionString, Reconnect: client.NoReconnect, HTTPClient: httpc(t)})
+				defer sess.Close()
+				feed := tui.NewFeed(sess.Events(), time.Millisecond, 0)
+				defer feed.Stop()
+				m := tui.New(tui.Config{Feed: feed, URL: st.FunctionsURL + evil, Hub: "chat", Now: time.Now, Location: time.UTC})
+				m.Update(tea.WindowSizeMsg{Width: 140, Height: 40})
+				if err := sess.Open(ctxFor(t, 10*time.Second), tui.ConnSpec{Hub: "chat", User: user}); err != nil {
+					t.Fatal(err)
+				}
+				rest, err := client.NewRESTClient(st.ConnectionString, client.RESTOptions{HTTPClient: httpc(t)})
+				if err != nil {
+					t.Fatal(err)
+				}
+				group := "room" + evil
+				args, _ := json.Marshal([]any{evil, map[string]string{"k" + evil: evil}})
+				deadline := time.Now().Add(10 * time.Second)
+				got := 0
+				for got < 2 && time.Now().Before(deadline) {
+					// Join and send until both messages reach the screen (the
+					// connection may still be connecting on the first tries).
+					ctx := ctxFor(t, 5*time.Second)
+					_ = rest.AddUserToGroup(ctx, "chat", group, user, 0)
+					_ = rest.SendToGroup(ctx, "chat", group, "target"+evil, args)
+					_ = rest.SendToUser(ctx, "chat", user, "t2"+evil, args)
+					msg := feed.Next()()
+					if msg == nil {
+						break
+					}
+					m.Update(msg)
+					got = strings.Count(m.View().Content, "target") // cheap progress signal
+				}
+				m.AddGroupMember("chat", group, user)
+				m.Update(key("up"))
+				for _, k := range []string{"", "enter", "r", "t", "?"} {
+					if k != "" {
+						m.Update(key("esc"))
+						m.Update(key(k))
+					}
+					out := sgr.ReplaceAllString(m.View().Content, "")
+					for _, bad := range []string{"\x1b", "\x07", "\x00", "\u009b", "\u202E"} {
+						if strings.Contains(out, bad) {
+							t.Errorf("view after %q shows %q raw", k, bad)
+						}
+					}
+					if k == "" && !strings.Contains(out, `\x1b`) {
+						t.Errorf("the stream does not show the hostile text at all:\n%s", out)
+					}
+				}
+			}},
+	}
+}

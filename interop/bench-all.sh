@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# bench-all.sh runs the four side-by-side measurements once each, on this
+# machine, and prints one table:
+#   1. JSON decoding: sigr's protocol package vs the official JsonHubProtocol
+#      (interop/bench-parse.sh);
+#   2. client receive: `sigr watch` vs the official JS client on the same
+#      loopback server (interop/watch-bench.sh), and the library's receive
+#      path vs a bare coder/websocket reader (client BenchmarkReceive*);
+#   3. emulator fan-out: idle connections held, memory per connection, and
+#      broadcast latency at 1 000 and 5 000 connections
+#      (interop/fanout-bench.sh);
+#   4. TUI: one frame with a full 50 000-message ring, and the ingest rate
+#      one 16 ms frame sustains (tui BenchmarkFrame, BenchmarkIngest20k).
+#
+#   bash interop/bench-all.sh
+#
+# The full output of each part goes to $OUT (default a temporary directory,
+# printed at the end) so the table can be checked against it. Knobs of the
+# parts pass through: COUNT/ROUNDS (watch-bench), HOLD/LATENCY/DURATION
+# (fanout-bench).
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+out=${OUT:-$(mktemp -d)}
+mkdir -p "$out"
+
+step() { echo "== $*" >&2; }
+
+step "1/4 JSON decoding (bench-parse.sh)"
+bash interop/bench-parse.sh >"$out/parse.txt" 2>&1
+step "2/4 client receive (watch-bench.sh, client benchmarks)"
+COUNT=${WATCH_COUNT:-200000} bash interop/watch-bench.sh >"$out/watch.txt" 2>&1
+go test ./client -run '^$' -bench '^BenchmarkReceive(BareWebSocket)?$' -benchtime 200000x -count 3 >"$out/receive.txt" 2>&1
+step "3/4 emulator fan-out (fanout-bench.sh)"
+bash interop/fanout-bench.sh >"$out/fanout.txt" 2>&1
+step "4/4 TUI frame and ingest (tui benchmarks)"
+go test ./tui -run '^$' -bench '^Benchmark(Frame|Ingest20k)$' -benchmem -count 3 >"$out/tui.txt" 2>&1
+
+# best (highest) msgs/s of a Go benchmark over its -count runs
+best_rate() { awk -v name="$1" 'index($1, name) == 1 && ($1 == name || substr($1, length(name) + 1, 1) == "-") { for (i = 2; i <= NF; i++) if ($i == "msgs/s" && $(i - 1) + 0 > b) b = $(i - 1) + 0 } END { printf "%.0f", b }' "$2"; }
+# best (lowest) ns/op
+best_ns() { awk -v name="$1" 'index($1, name) == 1 && ($1 == name || substr($1, length(name) + 1, 1) == "-") { for (i = 2; i <= NF; i++) if ($i == "ns/op" && (b == "" || $(i - 1) + 0 < b)) b = $(i - 1) + 0 } END { printf "%.0f", b }' "$2"; }
+
+parse_len=$(awk '$1 == "sigr" && $2 == "lenient" { print $3, $7, $NF }' "$out/parse.txt")
+read -r p_sigr p_off p_ratio <<<"$parse_len"
+w_sigr=$(awk '/^sigr watch:/ { print $(NF - 1) }' "$out/watch.txt")
+w_off=$(awk '/^official client:/ { print $(NF - 1) }' "$out/watch.txt")
+w_ratio=$(awk '/^ratio:/ { print $2 }' "$out/watch.txt")
+r_lib=$(best_rate BenchmarkReceive "$out/receive.txt")
+r_bare=$(best_rate BenchmarkReceiveBareWebSocket "$out/receive.txt")
+held=$(sed -n 's/^idle connections: \([0-9]*\) of \([0-9]*\) held.*/\1 of \2/p' "$out/fanout.txt")
+perconn=$(sed -n 's/.*: \([0-9.]*\) KB per connection (heap \([0-9.]*\) KB.*/\1 KB RSS, \2 KB heap/p' "$out/fanout.txt")
+lat() { sed -n "s/^broadcast 1\/s to $1 connections.*p50 \([0-9.]*\) ms.*p99 \([0-9.]*\) ms max \([0-9.]*\) ms; \(.*\) delivered, \([0-9]*\) lost.*/p50 \1 ms, p99 \2 ms, max \3 ms (\5 lost)/p" "$out/fanout.txt"; }
+frame_ns=$(best_ns BenchmarkFrame "$out/tui.txt")
+ingest_ns=$(best_ns BenchmarkIngest20k "$out/tui.txt")
+per_frame=$(awk '$1 ~ /^BenchmarkIngest20k/ { for (i = 2; i <= NF; i++) if ($i == "msgs/frame") { print $(i - 1) + 0; exit } }' "$out/tui.txt")
+
+awk -v ps="$p_sigr" -v po="$p_off" -v pr="$p_ratio" \
+  -v ws="$w_sigr" -v wo="$w_off" -v wr="$w_ratio" \
+  -v rl="$r_lib" -v rb="$r_bare" \
+  -v held="$held" -v per="$perconn" -v l1="$(lat 1000)" -v l5="$(lat 5000)" \
+  -v fns="$frame_ns" -v ins="$ingest_ns" -v pf="${per_frame:-333}" 'BEGIN {
+  printf "| # | measurement | sigr | reference | ratio |\n"
+  printf "|---|---|---|---|---|\n"
+  printf "| 1 | JSON decoding, 130-byte invocations | %s msgs/s | official JsonHubProtocol %s msgs/s | %s |\n", ps, po, pr
+  printf "| 2a | client receive, whole `watch` process vs official JS client | %s msgs/s | official client %s msgs/s | %s faster |\n", ws, wo, wr
+  if (rb > 0) printf "| 2b | client library receive vs bare coder/websocket reader | %s msgs/s | bare reader %s msgs/s | %.2fx of the floor |\n", rl, rb, rl / rb
+  printf "| 3a | emulator: idle WebSocket connections held (goal 10 000) | %s | | |\n", held
+  printf "| 3b | emulator: memory per idle connection | %s | | |\n", per
+  printf "| 3c | emulator: broadcast latency, 1/s to 1 000 connections | %s | | |\n", l1
+  printf "| 3d | emulator: broadcast latency, 1/s to 5 000 connections | %s | | |\n", l5
+  printf "| 4a | TUI: one frame, 200x60, full 50 000-message ring | %.2f ms | 16.7 ms frame budget | %.0fx headroom |\n", fns / 1e6, 16.7e6 / fns
+  printf "| 4b | TUI: ingest, %d msgs + render + 2 keys per 16 ms frame | %.2f ms per frame | sustains %.0f msgs/s | |\n", per, ins / 1e6, pf / (ins / 1e9)
+}'
+echo
+echo "raw outputs: $out"
