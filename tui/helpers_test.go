@@ -18,6 +18,10 @@ func TestMain(m *testing.M) {
 		// teatest waits for a SIGINT for the life of the process.
 		goleak.IgnoreAnyFunction("github.com/charmbracelet/x/exp/teatest/v2.NewTestModel.func2"),
 		goleak.IgnoreTopFunction("os/signal.signal_recv"),
+		// A text input's cursor-blink command outlives the program that
+		// ran it by up to its BlinkSpeed (530 ms) and then returns; it is
+		// Bubbles' goroutine, bounded, and longer than goleak's retries.
+		goleak.IgnoreTopFunction("charm.land/bubbles/v2/cursor.(*Model).Blink.func1"),
 	)
 }
 
