@@ -193,13 +193,13 @@ func (f *FunctionApp) post(ctx context.Context, op, function, hub string, body a
 	}
 	resp, err := hc.Do(req)
 	if err != nil {
-		return FunctionResponse{}, fmt.Errorf("%s: POST %s failed: %w; check that the function app is running (func start, or sigr emulator) and the URL", op, shown.String(), err)
+		return FunctionResponse{}, fmt.Errorf("%s: POST %s failed: %w; check that the function app is running (func start, or sigr emulator) and the URL", op, shown.String(), unwrapURLError(err))
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxFunctionBody))
 	out := FunctionResponse{Status: resp.StatusCode, Body: data}
 	if err != nil {
-		return out, fmt.Errorf("%s: reading the answer of POST %s: %w", op, shown.String(), err)
+		return out, fmt.Errorf("%s: reading the answer of POST %s: %w", op, shown.String(), unwrapURLError(err))
 	}
 	if resp.StatusCode < 200 || resp.StatusCode >= 300 {
 		return out, &FunctionError{Op: op, URL: shown.String(), Status: resp.StatusCode, Body: string(data)}

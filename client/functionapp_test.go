@@ -92,3 +92,25 @@ func TestFunctionAppAgainstEmulator(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestFunctionAppErrorHidesKey checks that a failed request does not show
+// the function key: Go's *url.Error repeats the whole URL with its query.
+func TestFunctionAppErrorHidesKey(t *testing.T) {
+	srv := httptest.NewServer(http.NotFoundHandler())
+	addr := srv.URL
+	srv.Close() // nothing listens there now
+	fa, err := client.NewFunctionApp(addr + "/api?code=SUPERSECRETKEY")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = fa.PostMessage(context.Background(), "chat", protocol.SignalRMessage{Target: "x", Arguments: json.RawMessage("[1]")})
+	if err == nil {
+		t.Fatal("a post to a closed port succeeded")
+	}
+	if strings.Contains(err.Error(), "SUPERSECRETKEY") {
+		t.Fatalf("the function key leaked into the error: %v", err)
+	}
+	if !strings.Contains(err.Error(), "refused") {
+		t.Errorf("the error does not say what happened: %v", err)
+	}
+}

@@ -319,7 +319,7 @@ func (c *RESTClient) request(ctx context.Context, op, method, u string, body []b
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return 0, fmt.Errorf("%s: %s %s failed: %w; check that the service is running and the connection string's Endpoint is right", op, method, pathOf(u), err)
+		return 0, fmt.Errorf("%s: %s %s failed: %w; check that the service is running and the connection string's Endpoint is right", op, method, pathOf(u), unwrapURLError(err))
 	}
 	defer resp.Body.Close()
 	data, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
