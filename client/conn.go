@@ -377,7 +377,7 @@ func (c *Conn) Close() error {
 	if s != nil {
 		if st == Connected {
 			ctx, cancel := context.WithTimeout(context.Background(), closeWriteTimeout)
-			_ = s.write(ctx, closeMessage)
+			_ = s.tryWrite(ctx, closeMessage)
 			cancel()
 		}
 		// Marking the end also releases a reader waiting for queue room.

@@ -171,6 +171,18 @@ func (s *session) goSession(fn func()) bool {
 // On a stateful connection a trackable record (types 1 to 5) is first kept
 // until the server acknowledges it, waiting while the buffer is full. A
 // failed write of such a record is then not an error: the transport
+// tryWrite writes an untracked record unless the transport is being
+// replaced: a resume holds the transport lock while it replays, for up to
+// writeTimeout, and a best-effort Close message on Close must not wait
+// that long. It reports whether the record was written.
+func (s *session) tryWrite(ctx context.Context, p []byte) bool {
+	if !s.tmu.TryRLock() {
+		return false
+	}
+	defer s.tmu.RUnlock()
+	return s.t.Write(ctx, p) == nil
+}
+
 // dropped, and the resume replays the record.
 func (s *session) write(ctx context.Context, p []byte) error {
 	if err := ctx.Err(); err != nil {
