@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -44,6 +45,11 @@ func addIdentityFlags(cmd *cobra.Command) *identityFlags {
 // explicit --connection-string with a URL is an error; the environment
 // variable is used only when no URL is given.
 func (f *identityFlags) resolve(args []string) (baseURL, connString string, err error) {
+	// The user id travels in HTTP headers, where control characters are
+	// refused; say so here rather than as a failed request later.
+	if strings.IndexFunc(f.user, func(r rune) bool { return r < 0x20 || r == 0x7f }) >= 0 {
+		return "", "", fmt.Errorf("--user %s contains control characters, which cannot be sent in the x-ms-client-principal-id header", strconv.Quote(f.user))
+	}
 	if len(args) > 0 {
 		baseURL = strings.TrimSpace(args[0])
 	}
