@@ -170,7 +170,9 @@ func TestLongPollingStatusCodes(t *testing.T) {
 	s = newScripted(t)
 	c, tgt = s.target(t, Options{})
 	release := make(chan struct{})
+	polling := make(chan struct{})
 	s.on("GET", status(200, ""), func(w http.ResponseWriter, r *http.Request) {
+		close(polling)
 		select { // a poll the server holds until the client aborts it
 		case <-r.Context().Done():
 		case <-release:
@@ -183,7 +185,7 @@ func TestLongPollingStatusCodes(t *testing.T) {
 	}
 	readErr := make(chan error, 1)
 	go func() { _, err := tr.Read(); readErr <- err }()
-	time.Sleep(50 * time.Millisecond)
+	<-polling // the poll has reached the server, so the DELETE comes after it
 	tr.Close()
 	close(release)
 	if err := <-readErr; err != errTransportClosed {
