@@ -255,11 +255,10 @@ func (f *FunctionApp) messages(w http.ResponseWriter, r *http.Request) {
 			f.fail(w, r, start, http.StatusBadRequest, "the chat message does not decode: "+err.Error())
 			return
 		}
-		m.Target = protocol.ChatTarget
-		m.Arguments = append(append(json.RawMessage("["), body...), ']')
-		m.UserID, m.GroupName = chat.Recipient, chat.GroupName
-		if m.UserID != "" {
-			m.GroupName = ""
+		var err error
+		if m, err = chat.SignalRMessage(body); err != nil {
+			f.fail(w, r, start, http.StatusBadRequest, "the chat message does not encode: "+err.Error())
+			return
 		}
 	default:
 		f.fail(w, r, start, http.StatusBadRequest, "the body is neither a SignalRMessage (target, arguments, userId, groupName, connectionId) nor a chat message (sender, text, recipient, groupname)")

@@ -232,6 +232,27 @@ type ChatMessage struct {
 // ChatTarget is the target the chat sample sends ChatMessages to.
 const ChatTarget = "newMessage"
 
+// SignalRMessage is what the chat sample's messages function sends for c:
+// target newMessage with the body as its one argument, to the recipient
+// if set, else to the group if set, else to everyone. raw is the body as
+// received, so that fields the sample does not know survive; nil encodes c.
+func (c ChatMessage) SignalRMessage(raw []byte) (SignalRMessage, error) {
+	if raw == nil {
+		var err error
+		if raw, err = json.Marshal(c); err != nil {
+			return SignalRMessage{}, err
+		}
+	}
+	m := SignalRMessage{Target: ChatTarget, Arguments: append(append(json.RawMessage{'['}, raw...), ']')}
+	switch {
+	case c.Recipient != "":
+		m.UserID = c.Recipient
+	case c.GroupName != "":
+		m.GroupName = c.GroupName
+	}
+	return m, nil
+}
+
 // PayloadMessage is the body of the REST API's send calls.
 type PayloadMessage struct {
 	Target    string          `json:"target"`

@@ -190,3 +190,35 @@ func TestBindingBodies(t *testing.T) {
 		t.Fatalf("PayloadMessage marshal = %s", out)
 	}
 }
+
+// TestChatMessageRouting pins the chat sample's rule, shared by the
+// emulator's function app, sigr send and the TUI: recipient, else group,
+// else everyone, with the body as the one argument of newMessage.
+func TestChatMessageRouting(t *testing.T) {
+	cases := []struct {
+		c           ChatMessage
+		user, group string
+	}{
+		{ChatMessage{Sender: "a", Text: "t"}, "", ""},
+		{ChatMessage{Sender: "a", Text: "t", GroupName: "devs"}, "", "devs"},
+		{ChatMessage{Sender: "a", Text: "t", Recipient: "bob", GroupName: "devs"}, "bob", ""},
+	}
+	for _, tc := range cases {
+		m, err := tc.c.SignalRMessage(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.Target != ChatTarget || m.UserID != tc.user || m.GroupName != tc.group || m.ConnectionID != "" {
+			t.Errorf("%+v routed as %+v", tc.c, m)
+		}
+		var args []ChatMessage
+		if err := json.Unmarshal(m.Arguments, &args); err != nil || len(args) != 1 || args[0] != tc.c {
+			t.Errorf("%+v: arguments %s (%v)", tc.c, m.Arguments, err)
+		}
+	}
+	raw := []byte(`{"sender":"a","text":"t","extra":1}`)
+	m, _ := ChatMessage{Sender: "a", Text: "t"}.SignalRMessage(raw)
+	if string(m.Arguments) != "["+string(raw)+"]" {
+		t.Errorf("the body as received is not kept: %s", m.Arguments)
+	}
+}

@@ -2,7 +2,6 @@ package tui
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"sync"
@@ -224,18 +223,10 @@ func (s *ClientSender) Send(ctx context.Context, out Outgoing) error {
 	if s.REST != nil {
 		msg := protocol.SignalRMessage{Target: out.Target, Arguments: out.Args}
 		if out.Chat {
-			body := protocol.ChatMessage{Sender: out.Sender, Text: out.Text}
-			switch out.To {
-			case ToUser:
-				body.Recipient = out.Name
-			case ToGroup:
-				body.GroupName = out.Name
-			}
-			args, err := json.Marshal([]protocol.ChatMessage{body})
-			if err != nil {
+			var err error
+			if msg, err = chatBody(out).SignalRMessage(nil); err != nil {
 				return err
 			}
-			msg.Target, msg.Arguments = protocol.ChatTarget, args
 		}
 		route(&msg, out)
 		return s.REST.Send(ctx, out.Hub, msg)
@@ -244,20 +235,25 @@ func (s *ClientSender) Send(ctx context.Context, out Outgoing) error {
 		return errors.New("send: no function app URL and no connection string")
 	}
 	if out.Chat && out.To != ToConnection {
-		body := protocol.ChatMessage{Sender: out.Sender, Text: out.Text}
-		switch out.To {
-		case ToUser:
-			body.Recipient = out.Name
-		case ToGroup:
-			body.GroupName = out.Name
-		}
-		_, err := s.App.PostMessage(ctx, out.Hub, body)
+		_, err := s.App.PostMessage(ctx, out.Hub, chatBody(out))
 		return err
 	}
 	msg := protocol.SignalRMessage{Target: out.Target, Arguments: out.Args}
 	route(&msg, out)
 	_, err := s.App.PostMessage(ctx, out.Hub, msg)
 	return err
+}
+
+// chatBody is the chat sample's body for a plain-text message.
+func chatBody(out Outgoing) protocol.ChatMessage {
+	body := protocol.ChatMessage{Sender: out.Sender, Text: out.Text}
+	switch out.To {
+	case ToUser:
+		body.Recipient = out.Name
+	case ToGroup:
+		body.GroupName = out.Name
+	}
+	return body
 }
 
 func route(msg *protocol.SignalRMessage, out Outgoing) {

@@ -21,10 +21,6 @@ func init() { rootCmd.AddCommand(newSendCmd()) }
 // sendTimeout bounds one send, HTTP round trip included.
 const sendTimeout = 30 * time.Second
 
-// chatTarget is the target the serverless chat sample's messages function
-// sends a chat body under.
-const chatTarget = "newMessage"
-
 type sendFlags struct {
 	id           *identityFlags
 	target       string
@@ -116,7 +112,7 @@ func runSend(ctx context.Context, stdout io.Writer, args []string, sf *sendFlags
 		return errors.New("give at most one of --to-user, --to-group, --to-connection")
 	}
 	if sf.text != "" {
-		if len(words) > 0 || (sf.target != "" && sf.target != chatTarget) {
+		if len(words) > 0 || (sf.target != "" && sf.target != protocol.ChatTarget) {
 			return errors.New("--text sends the chat sample body; it takes no --target and no arguments")
 		}
 		if sf.toConnection != "" {
@@ -167,13 +163,14 @@ func sendREST(ctx context.Context, stdout io.Writer, cs string, sf *sendFlags, w
 		ConnectionID: sf.toConnection,
 	}
 	if sf.text != "" {
-		// What the chat sample's messages function does with the body.
-		chat, err := json.Marshal(protocol.ChatMessage{Sender: sf.id.user, Text: sf.text, Recipient: sf.toUser, GroupName: sf.toGroup})
+		// What the chat sample's messages function does with the body; a
+		// connection is not something the sample can address, so it stays.
+		chat, err := protocol.ChatMessage{Sender: sf.id.user, Text: sf.text, Recipient: sf.toUser, GroupName: sf.toGroup}.SignalRMessage(nil)
 		if err != nil {
 			return err
 		}
-		m.Target = chatTarget
-		m.Arguments = append(append(json.RawMessage{'['}, chat...), ']')
+		chat.ConnectionID = sf.toConnection
+		m = chat
 	}
 	status, err := rc.SendStatus(ctx, sf.id.restHub(), m)
 	if err != nil {
