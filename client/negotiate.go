@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/sigr-dev/sigr/internal/textsafe"
 	"io"
 	"mime"
 	"net/http"
@@ -70,7 +71,7 @@ func (e *Error) Error() string {
 	}
 	// Parts of the message come from the network (server texts, wrapped
 	// errors quoting answers); none may reach a terminal raw.
-	return sanitizeLine(b.String())
+	return textsafe.Line(b.String())
 }
 
 func (e *Error) Unwrap() error { return e.Err }
@@ -239,7 +240,7 @@ func (c *Conn) negotiate(ctx context.Context) (*negotiation, error) {
 		if nr.Error != "" {
 			// Shown as the server wrote it, with control characters made
 			// visible: the text is untrusted and ends up on a terminal.
-			return nil, &Error{Op: "negotiate", URL: RedactURL(nu.String()), Status: resp.StatusCode, Msg: sanitizeLine(nr.Error), Permanent: true}
+			return nil, &Error{Op: "negotiate", URL: RedactURL(nu.String()), Status: resp.StatusCode, Msg: textsafe.Line(nr.Error), Permanent: true}
 		}
 		if nr.ProtocolVersion != "" {
 			return nil, &Error{Op: "negotiate", URL: RedactURL(nu.String()), Msg: "Detected a connection attempt to an ASP.NET SignalR Server. This client only supports connecting to an ASP.NET Core SignalR Server. See https://aka.ms/signalr-core-differences for details.", Permanent: true}
@@ -336,26 +337,7 @@ func bodyHint(body []byte) string {
 	if s == "" || strings.HasPrefix(s, "<") {
 		return ""
 	}
-	return " (server said: " + sanitizeLine(s) + ")"
-}
-
-// sanitizeLine makes untrusted text safe for a one-line error: control
-// characters, escape sequences included, become visible \x escapes.
-func sanitizeLine(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		switch {
-		case r == '\n' || r == '\r' || r == '\t':
-			b.WriteByte(' ')
-		case r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0):
-			fmt.Fprintf(&b, "\\x%02x", r)
-		case r == '\uFFFD':
-			b.WriteString("\\uFFFD")
-		default:
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
+	return " (server said: " + textsafe.Line(s) + ")"
 }
 
 // unwrapURLError drops the *url.Error wrapper, whose text repeats the URL

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/sigr-dev/sigr/internal/textsafe"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -403,7 +404,7 @@ func (s *session) readHandshake() bool {
 			return false
 		}
 		if resp.HasError {
-			err := &Error{Op: "handshake", Msg: "Server returned handshake error: " + sanitizeLine(resp.Error), Permanent: true}
+			err := &Error{Op: "handshake", Msg: "Server returned handshake error: " + textsafe.Line(resp.Error), Permanent: true}
 			s.end(err, false)
 			s.hsDone <- err
 			return false
@@ -502,7 +503,7 @@ func (s *session) record(own []byte, now time.Time) bool {
 	case protocol.TypeClose:
 		var err error
 		if m.Error != "" {
-			err = errors.New("Server returned an error on close: " + sanitizeLine(m.Error))
+			err = errors.New("Server returned an error on close: " + textsafe.Line(m.Error))
 		} else if m.AllowReconnect {
 			err = errors.New("the server closed the connection and allows reconnecting")
 		}

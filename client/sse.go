@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/sigr-dev/sigr/internal/textsafe"
 	"io"
 	"mime"
 	"net/http"
@@ -74,7 +75,7 @@ func dialSSE(ctx context.Context, c *Conn, t dialTarget) (transport, error) {
 		resp.Body.Close()
 		cancel()
 		return nil, &Error{Op: "connect", URL: shown, Status: resp.StatusCode,
-			Msg: fmt.Sprintf("the server answered the event stream request with Content-Type %q, not text/event-stream; a proxy may be buffering or rewriting it", sanitizeLine(resp.Header.Get("Content-Type")))}
+			Msg: fmt.Sprintf("the server answered the event stream request with Content-Type %q, not text/event-stream; a proxy may be buffering or rewriting it", textsafe.Line(resp.Header.Get("Content-Type")))}
 	}
 	limit := int(c.opts.ReadLimit)
 	if c.opts.ReadLimit < 0 {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/sigr-dev/sigr/internal/textsafe"
 	"net/url"
 	"slices"
 	"strings"
@@ -109,7 +110,7 @@ func (c *Conn) openTransport(ctx context.Context) (transport, *negotiation, erro
 	if len(names) == 0 {
 		offered := make([]string, 0, len(n.resp.AvailableTransports))
 		for _, at := range n.resp.AvailableTransports {
-			offered = append(offered, sanitizeLine(at.Transport))
+			offered = append(offered, textsafe.Line(at.Transport))
 		}
 		msg := "None of the transports supported by the client are supported by the server."
 		if len(offered) > 0 {

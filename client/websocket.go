@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/sigr-dev/sigr/internal/textsafe"
 	"io"
 	"net"
 	"net/http"
@@ -128,7 +129,7 @@ func (w *wsTransport) readErr(err error) error {
 		reason := "no reason given"
 		var ce websocket.CloseError
 		if errors.As(err, &ce) && ce.Reason != "" {
-			reason = sanitizeLine(ce.Reason)
+			reason = textsafe.Line(ce.Reason)
 		}
 		return fmt.Errorf("WebSocket closed with status code: %d (%s).", int(code), reason)
 	}

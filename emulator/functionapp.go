@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/sigr-dev/sigr/internal/textsafe"
 	"io"
 	"log/slog"
 	"net"
@@ -189,7 +190,7 @@ func (f *FunctionApp) negotiate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, ca)
-	f.logCall(r, http.StatusOK, start, "hub", hub, "user", sanitize(user))
+	f.logCall(r, http.StatusOK, start, "hub", hub, "user", textsafe.Clip(user, 200))
 }
 
 // readBody reads a JSON body of at most 1 MiB.
@@ -275,11 +276,11 @@ func (f *FunctionApp) messages(w http.ResponseWriter, r *http.Request) {
 	}
 	if err := f.rest.Send(r.Context(), hub, m); err != nil {
 		status := f.restFailed(w, err)
-		f.logCall(r, status, start, "route", sanitize(route))
+		f.logCall(r, status, start, "route", textsafe.Clip(route, 200))
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"hub": hub, "target": m.Target, "route": route})
-	f.logCall(r, http.StatusOK, start, "hub", hub, "route", sanitize(route))
+	f.logCall(r, http.StatusOK, start, "hub", hub, "route", textsafe.Clip(route, 200))
 }
 
 // groups answers POST /api/groups with a SignalRGroupAction.

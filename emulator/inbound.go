@@ -3,6 +3,7 @@ package emulator
 import (
 	"errors"
 	"fmt"
+	"github.com/sigr-dev/sigr/internal/textsafe"
 
 	"github.com/sigr-dev/sigr/protocol"
 )
@@ -101,7 +102,7 @@ func (c *conn) message(rec []byte) bool {
 		if !c.warned {
 			c.warned = true
 			c.s.log.Warn("dropping client invocations: serverless mode has no upstream configured",
-				"hub", c.hubName, "connectionId", c.id, "target", sanitize(m.Target))
+				"hub", c.hubName, "connectionId", c.id, "target", textsafe.Clip(m.Target, 200))
 		}
 	}
 	return true

@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"github.com/sigr-dev/sigr/internal/textsafe"
 	"sort"
 	"strings"
 	"time"
@@ -98,7 +99,7 @@ func (s *Service) register(c *conn, answer []byte, version int) bool {
 			}
 		}
 	}
-	s.log.Info("client connected", "hub", c.hubName, "connectionId", c.id, "user", sanitize(c.user), "transport", c.transport,
+	s.log.Info("client connected", "hub", c.hubName, "connectionId", c.id, "user", textsafe.Clip(c.user, 200), "transport", c.transport,
 		"statefulReconnect", c.sf.Load() != nil)
 	return true
 }

@@ -2,6 +2,7 @@ package emulator
 
 import (
 	"encoding/json"
+	"github.com/sigr-dev/sigr/internal/textsafe"
 	"io"
 	"mime"
 	"net/http"
@@ -58,7 +59,7 @@ func (s *Service) handleREST(w http.ResponseWriter, r *http.Request) {
 	if rec.status == 0 {
 		rec.status = http.StatusOK
 	}
-	s.log.Info("rest call", "method", r.Method, "path", sanitize(r.URL.Path), "status", rec.status,
+	s.log.Info("rest call", "method", r.Method, "path", textsafe.Clip(r.URL.Path, 200), "status", rec.status,
 		"duration", time.Since(start).Round(time.Microsecond).String())
 }
 

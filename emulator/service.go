@@ -1,10 +1,10 @@
 package emulator
 
 import (
+	"github.com/sigr-dev/sigr/internal/textsafe"
 	"log/slog"
 	"net"
 	"net/http"
-	"strings"
 	"sync"
 	"time"
 
@@ -142,7 +142,7 @@ func (s *Service) finish(c *conn) {
 		reason = c.closeReason
 	}
 	if connected {
-		s.log.Info("client disconnected", "hub", c.hubName, "connectionId", c.id, "user", sanitize(c.user),
+		s.log.Info("client disconnected", "hub", c.hubName, "connectionId", c.id, "user", textsafe.Clip(c.user, 200),
 			"transport", transport, "reason", reason, "duration", time.Since(c.created).Round(time.Millisecond).String())
 	}
 }
@@ -162,38 +162,6 @@ func (s *Service) deliver(recips []*conn, target string, args []byte, route stri
 			c.enqueue(frame)
 		}
 	}
-}
-
-// sanitize makes untrusted text safe for a log line: control characters
-// become escapes, and it is cut to 200 bytes.
-func sanitize(s string) string {
-	if len(s) > 200 {
-		s = s[:200] + "…"
-	}
-	clean := true
-	for _, r := range s {
-		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
-			clean = false
-			break
-		}
-	}
-	if clean {
-		return s
-	}
-	var b strings.Builder
-	for _, r := range s {
-		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
-			b.WriteString(`\u`)
-			const hex = "0123456789abcdef"
-			b.WriteByte(hex[r>>12&0xf])
-			b.WriteByte(hex[r>>8&0xf])
-			b.WriteByte(hex[r>>4&0xf])
-			b.WriteByte(hex[r&0xf])
-			continue
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
 }
 
 // serviceCORS answers like the official emulator: every origin is echoed

@@ -3,6 +3,7 @@ package emulator
 import (
 	"context"
 	"errors"
+	"github.com/sigr-dev/sigr/internal/textsafe"
 	"io"
 	"net/http"
 	"strings"
@@ -177,7 +178,7 @@ func (s *Service) serveWebSocket(w http.ResponseWriter, r *http.Request, c *conn
 	ws.SetReadLimit(-1) // records are bounded by the Framer, which can say so
 	if resume {
 		n, size := c.sf.Load().pending()
-		s.log.Info("client resumed", "hub", c.hubName, "connectionId", c.id, "user", sanitize(c.user), "replayed", n, "replayedBytes", size)
+		s.log.Info("client resumed", "hub", c.hubName, "connectionId", c.id, "user", textsafe.Clip(c.user, 200), "replayed", n, "replayedBytes", size)
 		c.touch()
 	} else {
 		c.startHandshakeTimer()
@@ -242,7 +243,7 @@ func (s *Service) detach(c *conn, a *attachment, reason string) {
 	c.pauseIdle()
 	grace := s.opts.StatefulReconnectGrace
 	s.log.Info("client socket dropped, keeping the connection for a resume", "hub", c.hubName, "connectionId", c.id,
-		"user", sanitize(c.user), "reason", reason, "grace", grace.String())
+		"user", textsafe.Clip(c.user, 200), "reason", reason, "grace", grace.String())
 	c.timerMu.Lock()
 	if c.graceTimer != nil {
 		c.graceTimer.Stop()

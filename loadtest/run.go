@@ -4,11 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/sigr-dev/sigr/internal/textsafe"
 	"math"
 	"net/http"
 	"sort"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -255,7 +255,7 @@ func (r *runner) result(conns []*benchConn, sendSecs float64, interrupted bool) 
 
 // fail counts an error by its text, keeping at most 20 distinct ones.
 func (r *runner) fail(err error) {
-	msg := visible(err.Error())
+	msg := textsafe.Line(err.Error())
 	if len(msg) > 300 {
 		msg = msg[:300] + "…"
 	}
@@ -604,20 +604,6 @@ func (r *runner) snapshot() Progress {
 		p.Elapsed = min(time.Since(time.Unix(0, s)), r.o.Duration)
 	}
 	return p
-}
-
-// visible makes untrusted text (server answers inside errors) safe for a
-// terminal: control characters become \x escapes.
-func visible(s string) string {
-	var b strings.Builder
-	for _, c := range s {
-		if c < 0x20 || (c >= 0x7f && c < 0xa0) {
-			fmt.Fprintf(&b, "\\x%02x", c)
-			continue
-		}
-		b.WriteRune(c)
-	}
-	return b.String()
 }
 
 func newTransport(o Options) *http.Transport {

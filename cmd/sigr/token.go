@@ -1,16 +1,15 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/sigr-dev/sigr/internal/textsafe"
 	"io"
 	"os"
 	"sort"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/spf13/cobra"
@@ -119,9 +118,9 @@ func inspectToken(w io.Writer, tok, key string, now time.Time) error {
 	}
 	alg, _ := parsed.Header["alg"].(string)
 	typ, _ := parsed.Header["typ"].(string)
-	format := "JWT, alg " + visible(alg)
+	format := "JWT, alg " + textsafe.Line(alg)
 	if typ != "" {
-		format += ", typ " + visible(typ)
+		format += ", typ " + textsafe.Line(typ)
 	}
 	field("format", format)
 
@@ -133,12 +132,12 @@ func inspectToken(w io.Writer, tok, key string, now time.Time) error {
 				from = "sub"
 			}
 		}
-		field("user id", visible(uid)+" (from "+from+")")
+		field("user id", textsafe.Line(uid)+" (from "+from+")")
 	} else {
 		field("user id", "(anonymous: no asrs.s.uid, nameid or sub claim)")
 	}
 	if aud, err := claims.GetAudience(); err == nil && len(aud) > 0 {
-		field("audience", visible(strings.Join(aud, ", ")))
+		field("audience", textsafe.Line(strings.Join(aud, ", ")))
 	} else {
 		field("audience", "(none; the service requires aud)")
 	}
@@ -166,9 +165,9 @@ func inspectToken(w io.Writer, tok, key string, now time.Time) error {
 			jwt.WithoutClaimsValidation(),
 		).Parse(tok, func(*jwt.Token) (any, error) { return []byte(key), nil })
 		if verr != nil {
-			field("signature", "INVALID: "+visible(verr.Error()))
+			field("signature", "INVALID: "+textsafe.Line(verr.Error()))
 		} else {
-			field("signature", "valid ("+visible(alg)+")")
+			field("signature", "valid ("+textsafe.Line(alg)+")")
 		}
 	}
 
@@ -183,7 +182,7 @@ func inspectToken(w io.Writer, tok, key string, now time.Time) error {
 		if err != nil {
 			v = []byte("?")
 		}
-		fmt.Fprintf(w, "  %s: %s\n", visible(k), visible(string(v)))
+		fmt.Fprintf(w, "  %s: %s\n", textsafe.Line(k), textsafe.Line(string(v)))
 	}
 	if verr != nil {
 		return errors.New("token inspect: the signature does not match the key")
@@ -227,25 +226,6 @@ func words(d time.Duration) string {
 	default:
 		return unit(int64(d/(24*time.Hour)), "day")
 	}
-}
-
-// visible makes untrusted text safe for a terminal: control characters
-// (escape sequences included) and invalid UTF-8 become visible escapes.
-func visible(s string) string {
-	var b bytes.Buffer
-	for i := 0; i < len(s); {
-		r, n := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && n == 1:
-			fmt.Fprintf(&b, "\\x%02x", s[i])
-		case r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0):
-			fmt.Fprintf(&b, "\\u%04x", r)
-		default:
-			b.WriteString(s[i : i+n])
-		}
-		i += n
-	}
-	return b.String()
 }
 
 func newTokenIssueCmd() *cobra.Command {
