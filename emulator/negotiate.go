@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/sigr-dev/sigr/protocol"
 )
@@ -43,10 +44,10 @@ func (s *Service) handleNegotiate(w http.ResponseWriter, r *http.Request) {
 	version := 0
 	stateful := false
 	for k, v := range r.URL.Query() {
-		if len(k) == len("useStatefulReconnect") && equalFold(k, "useStatefulReconnect") && len(v) > 0 && equalFold(v[0], "true") {
+		if strings.EqualFold(k, "useStatefulReconnect") && len(v) > 0 && strings.EqualFold(v[0], "true") {
 			stateful = !s.opts.DisableStatefulReconnect
 		}
-		if len(k) == len("negotiateVersion") && equalFold(k, "negotiateVersion") && len(v) > 0 {
+		if strings.EqualFold(k, "negotiateVersion") && len(v) > 0 {
 			n, err := strconv.Atoi(v[0])
 			if err != nil {
 				writeJSON(w, http.StatusOK, map[string]string{"error": "The client requested a non-integer protocol version."})
@@ -86,25 +87,6 @@ func (s *Service) handleNegotiate(w http.ResponseWriter, r *http.Request) {
 	// start whose negotiate offers it unasked.
 	resp.UseStatefulReconnect = stateful
 	writeJSON(w, http.StatusOK, resp)
-}
-
-func equalFold(a, b string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := 0; i < len(a); i++ {
-		x, y := a[i], b[i]
-		if 'A' <= x && x <= 'Z' {
-			x += 'a' - 'A'
-		}
-		if 'A' <= y && y <= 'Z' {
-			y += 'a' - 'A'
-		}
-		if x != y {
-			return false
-		}
-	}
-	return true
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"github.com/sigr-dev/sigr/client"
 	"sort"
 	"strings"
 	"time"
@@ -65,12 +66,7 @@ func decodeClaims(tok string) map[string]any {
 
 // shortToken is the most of a token the screen shows: a prefix and its
 // length.
-func shortToken(tok string) string {
-	if len(tok) <= 12 {
-		return fmt.Sprintf("…(%d chars)", len(tok))
-	}
-	return sanitize(tok[:8]) + fmt.Sprintf("…(%d chars)", len(tok))
-}
+func shortToken(tok string) string { return sanitize(client.RedactToken(tok)) }
 
 // tokenPanel is the token inspector for the selected connection: the user
 // id claim, audience, expiry and every other claim, decoded but never
