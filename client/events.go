@@ -109,6 +109,9 @@ type Event struct {
 	// Err is the last error: why the connection dropped, why an attempt
 	// failed, or why it ended (Disconnected). Nil on a clean stop.
 	Err error
+	// Hub is the hub as the service names it (lower-cased by Azure), on
+	// the handshake and Connected events; empty when not yet known.
+	Hub string
 	// Resumed is true when Connected follows a stateful-reconnect resume of
 	// the same connection rather than a new connection.
 	Resumed bool

@@ -260,7 +260,7 @@ func (c *Conn) connect(ctx context.Context) (*session, error) {
 		if err != nil {
 			return fail(err)
 		}
-		c.emit(Event{Kind: EventHandshake, Time: s.hsTime, Raw: s.hsRaw})
+		c.emit(Event{Kind: EventHandshake, Time: s.hsTime, Raw: s.hsRaw, Hub: s.hub})
 	case <-timer.C:
 		return fail(&Error{Op: "handshake", Msg: fmt.Sprintf("no handshake response within %s (Options.HandshakeTimeout); the server may not speak SignalR on this URL", c.opts.HandshakeTimeout)})
 	case <-ctx.Done():
@@ -605,7 +605,7 @@ func (s *session) resume(cause error) transport {
 	s.lastSend.Store(s.since(now))
 	n, size := s.buf.pending()
 	c.log.Info("connection resumed", "after", now.Sub(began).Round(time.Millisecond), "replayed", n, "replayedBytes", size)
-	ev := &Event{Kind: EventState, Time: now, State: Connected, Transport: nt.Name(), ConnectionID: s.connID, Resumed: true}
+	ev := &Event{Kind: EventState, Time: now, State: Connected, Transport: nt.Name(), ConnectionID: s.connID, Hub: s.hub, Resumed: true}
 	if !s.q.push(queued{t: now, state: ev}, s.stopped) {
 		return nil
 	}

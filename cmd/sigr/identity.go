@@ -161,7 +161,8 @@ func (f *identityFlags) label(hub string) string {
 	if hub == "" {
 		return f.user
 	}
-	return f.user + "@" + hub
+	// The service lower-cases hub names, so --hub Chat is hub chat.
+	return f.user + "@" + strings.ToLower(hub)
 }
 
 // stderrLogger logs to standard error, so standard output holds only event

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -96,7 +97,7 @@ func runWatch(ctx context.Context, stdout io.Writer, args []string, wf *watchFla
 	go func() { startErr <- c.Start(ctx) }()
 
 	out := bufio.NewWriterSize(stdout, watchFlushSize)
-	w := &lineWriter{out: out, raw: wf.raw, hub: c.Hub(), id: wf.id}
+	w := &lineWriter{out: out, raw: wf.raw, hub: strings.ToLower(c.Hub()), id: wf.id}
 	w.label = wf.id.label(w.hub)
 	events := c.Events()
 	invocations := 0
@@ -108,7 +109,7 @@ func runWatch(ctx context.Context, stdout io.Writer, args []string, wf *watchFla
 		// wire once --count is reached.
 		for ev := range events {
 			if ev.Kind == client.EventState {
-				w.write(c, ev)
+				w.write(ev)
 			}
 		}
 		if ferr := out.Flush(); ferr != nil && err == nil {
@@ -141,7 +142,7 @@ func runWatch(ctx context.Context, stdout io.Writer, args []string, wf *watchFla
 			break
 		}
 		last = ev
-		w.write(c, ev)
+		w.write(ev)
 		if ev.Kind == client.EventMessage && ev.Message.Type == protocol.TypeInvocation {
 			invocations++
 			if wf.count > 0 && invocations >= wf.count {
@@ -177,8 +178,12 @@ type lineWriter struct {
 	id    *identityFlags
 }
 
-func (w *lineWriter) write(c *client.Conn, ev client.Event) {
+func (w *lineWriter) write(ev client.Event) {
 	b := w.buf[:0]
+	if ev.Hub != "" && ev.Hub != w.hub {
+		// Negotiate has told the hub: the handshake line already gets it.
+		w.hub, w.label = ev.Hub, w.id.label(ev.Hub)
+	}
 	ectx := protocol.EventContext{Connection: w.label, Hub: w.hub}
 	switch ev.Kind {
 	case client.EventMessage:
@@ -187,12 +192,6 @@ func (w *lineWriter) write(c *client.Conn, ev client.Event) {
 		}
 		b = protocol.AppendMessageEvent(b, ev.Time, &ev.Message, ectx)
 	case client.EventState:
-		if ev.State == client.Connected {
-			if h := c.Hub(); h != "" {
-				w.hub = h
-				w.label = w.id.label(h)
-			}
-		}
 		se := protocol.StateEvent{
 			Connection:   w.label,
 			Hub:          w.hub,
