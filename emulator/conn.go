@@ -41,7 +41,7 @@ type conn struct {
 	lastPoll   time.Time
 	finished   bool
 
-	out  chan []byte   // encoded records, shared between connections
+	out  *outQueue     // encoded records, shared between connections
 	done chan struct{} // closed when closing starts
 
 	closeOnce   sync.Once
@@ -103,7 +103,7 @@ func newConn(s *Service, hubName, user string, v0 bool) *conn {
 		user:    user,
 		created: s.opts.Now(),
 		groups:  map[string]struct{}{},
-		out:     make(chan []byte, s.opts.QueueSize),
+		out:     newOutQueue(s.opts.QueueSize),
 		done:    make(chan struct{}),
 	}
 	c.token = c.id
@@ -137,24 +137,22 @@ func (c *conn) enqueue(frame []byte) bool {
 	if c.closing() {
 		return false
 	}
-	select {
-	case c.out <- frame:
+	if c.out.push(frame) {
 		return true
-	default:
-		c.s.log.Warn("closing a connection whose outgoing queue is full",
-			"hub", c.hubName, "connectionId", c.id, "queue", cap(c.out))
-		if sf := c.sf.Load(); sf != nil {
-			// The writer is waiting for an Ack, not stuck in a write, so the
-			// Close message can still go out after what is queued.
-			m := protocol.NewClose("Connection closed with an error. The client has not acknowledged "+itoa(sf.limit)+
-				" bytes of messages (the stateful reconnect buffer) and its outgoing queue of "+itoa(cap(c.out))+" messages is full.", false)
-			c.close(&m, false, "stateful buffer and outgoing queue full")
-			return false
-		}
-		m := protocol.NewClose("Connection closed with an error. The client is not reading: its outgoing queue of "+itoa(cap(c.out))+" messages is full.", false)
-		c.close(&m, true, "outgoing queue full")
+	}
+	c.s.log.Warn("closing a connection whose outgoing queue is full",
+		"hub", c.hubName, "connectionId", c.id, "queue", c.out.limit)
+	if sf := c.sf.Load(); sf != nil {
+		// The writer is waiting for an Ack, not stuck in a write, so the
+		// Close message can still go out after what is queued.
+		m := protocol.NewClose("Connection closed with an error. The client has not acknowledged "+itoa(sf.limit)+
+			" bytes of messages (the stateful reconnect buffer) and its outgoing queue of "+itoa(c.out.limit)+" messages is full.", false)
+		c.close(&m, false, "stateful buffer and outgoing queue full")
 		return false
 	}
+	m := protocol.NewClose("Connection closed with an error. The client is not reading: its outgoing queue of "+itoa(c.out.limit)+" messages is full.", false)
+	c.close(&m, true, "outgoing queue full")
+	return false
 }
 
 // close starts closing the connection once. msg, when not nil and the
@@ -262,14 +260,14 @@ func (c *conn) drain(batch [][]byte, max int, sf *stateful) [][]byte {
 		}
 	}
 	for len(batch) < max && room > 0 {
-		select {
-		case f := <-c.out:
-			batch = append(batch, f)
-			room -= len(f)
-		default:
+		f, ok := c.out.pop()
+		if !ok {
 			return batch
 		}
+		batch = append(batch, f)
+		room -= len(f)
 	}
+	c.out.pending() // stopped early: the writer must come back
 	return batch
 }
 
@@ -321,7 +319,7 @@ func (c *conn) writeLoop(w sink, gone <-chan struct{}, a *attachment, replay boo
 		// The stateful signals exist only once the handshake switched
 		// stateful reconnect on; until then they are nil and never fire.
 		var acked, ackDue <-chan struct{}
-		in := c.out
+		in := c.out.ready
 		sf := c.sf.Load()
 		if sf != nil {
 			acked, ackDue = sf.acked, sf.ackDue
@@ -330,8 +328,11 @@ func (c *conn) writeLoop(w sink, gone <-chan struct{}, a *attachment, replay boo
 			}
 		}
 		select {
-		case f := <-in:
-			batch = c.drain(append(batch[:0], f), 64, sf)
+		case <-in:
+			batch = c.drain(batch[:0], 64, sf)
+			if len(batch) == 0 {
+				continue // a stale token
+			}
 			if sf != nil {
 				sf.number(batch)
 			}
@@ -360,7 +361,7 @@ func (c *conn) writeLoop(w sink, gone <-chan struct{}, a *attachment, replay boo
 			if c.hard.Load() {
 				return nil
 			}
-			batch = c.drain(batch[:0], cap(c.out), nil)
+			batch = c.drain(batch[:0], c.out.limit, nil)
 			if c.closeFrame != nil {
 				batch = append(batch, c.closeFrame)
 			}

@@ -76,9 +76,7 @@ func (s *Service) register(c *conn, answer []byte, version int) bool {
 	if version >= 2 && c.statefulOffered && c.transport == transportWS {
 		c.sf.Store(newStateful(s.opts.StatefulReconnectBufferSize, s.opts.AckInterval))
 	}
-	select {
-	case c.out <- answer: // the queue is empty before the handshake
-	default:
+	if !c.out.push(answer) { // the queue is empty before the handshake
 		return false
 	}
 	c.handshaken.Store(true)

@@ -517,15 +517,15 @@ func (s *Service) servePoll(w http.ResponseWriter, r *http.Request, c *conn) {
 	defer ping.Stop()
 	var batch [][]byte
 	select {
-	case f := <-c.out:
-		batch = c.drain([][]byte{f}, 256, nil)
+	case <-c.out.ready:
+		batch = c.drain(nil, 256, nil)
 	case <-c.done:
 		c.pollMu.Lock()
 		final := !c.hard.Load() && !c.delivered
 		c.delivered = true
 		c.pollMu.Unlock()
 		if final {
-			batch = c.drain(nil, cap(c.out), nil)
+			batch = c.drain(nil, c.out.limit, nil)
 			if c.closeFrame != nil {
 				batch = append(batch, c.closeFrame)
 			}

@@ -1,0 +1,75 @@
+package emulator
+
+import "sync"
+
+// outQueue is a connection's bounded outgoing queue. It grows as records
+// arrive instead of reserving all its slots up front, as a buffered
+// channel does, so that the thousands of idle connections of a fan-out
+// hold next to nothing. ready holds a token whenever records may be
+// waiting, for the one writer's select; a token can be stale, so a writer
+// that finds the queue empty just waits again.
+type outQueue struct {
+	mu    sync.Mutex
+	items [][]byte
+	head  int
+	limit int
+	ready chan struct{}
+}
+
+func newOutQueue(limit int) *outQueue {
+	return &outQueue{limit: limit, ready: make(chan struct{}, 1)}
+}
+
+// push adds a record without blocking; false means the queue is full.
+func (q *outQueue) push(b []byte) bool {
+	q.mu.Lock()
+	if len(q.items)-q.head >= q.limit {
+		q.mu.Unlock()
+		return false
+	}
+	q.items = append(q.items, b)
+	q.mu.Unlock()
+	q.signal()
+	return true
+}
+
+// pop takes the oldest record, if any.
+func (q *outQueue) pop() ([]byte, bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.head == len(q.items) {
+		return nil, false
+	}
+	b := q.items[q.head]
+	q.items[q.head] = nil
+	q.head++
+	if q.head == len(q.items) {
+		// Empty: start over, and let a burst's large backing array go.
+		if cap(q.items) > 64 {
+			q.items = nil
+		} else {
+			q.items = q.items[:0]
+		}
+		q.head = 0
+	}
+	return b, true
+}
+
+// pending reports whether records are waiting, re-arming ready if so, for
+// a writer that stopped draining early.
+func (q *outQueue) pending() bool {
+	q.mu.Lock()
+	n := len(q.items) - q.head
+	q.mu.Unlock()
+	if n > 0 {
+		q.signal()
+	}
+	return n > 0
+}
+
+func (q *outQueue) signal() {
+	select {
+	case q.ready <- struct{}{}:
+	default:
+	}
+}
