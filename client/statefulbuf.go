@@ -12,10 +12,6 @@ import (
 // sent messages kept until the server acknowledges them.
 const DefaultStatefulBufferSize = 100_000
 
-// errSequenceAhead is the official text for a Sequence that skips
-// messages the receiver never got.
-const errSequenceAhead = "Sequence ID greater than amount of messages we've received."
-
 // msgBuffer is the client side of stateful reconnect (HubProtocol.md,
 // "Stateful Reconnect"; the official MessageBuffer): it numbers the
 // trackable messages sigr sends (types 1 to 5) and keeps them until the
@@ -36,10 +32,8 @@ type msgBuffer struct {
 	bytes int
 	room  chan struct{} // closed (and replaced) when an Ack frees room
 	// Incoming.
-	nextRecv   int64
-	latestRecv int64
-	ackedRecv  int64 // the latest id sigr acknowledged
-	waitSeq    bool
+	recv      protocol.SequenceReceiver
+	ackedRecv int64 // the latest id sigr acknowledged
 }
 
 type sentRec struct {
@@ -51,7 +45,7 @@ func newMsgBuffer(limit int) *msgBuffer {
 	if limit <= 0 {
 		limit = DefaultStatefulBufferSize
 	}
-	return &msgBuffer{limit: limit, nextRecv: 1, room: make(chan struct{})}
+	return &msgBuffer{limit: limit, recv: protocol.NewSequenceReceiver(), room: make(chan struct{})}
 }
 
 // isTrackable reports whether a record sigr sends (without its 0x1E) is
@@ -122,7 +116,7 @@ func (b *msgBuffer) ack(n int64) {
 // new transport is dropped until its Sequence arrives.
 func (b *msgBuffer) disconnected() {
 	b.mu.Lock()
-	b.waitSeq = true
+	b.recv.Resume()
 	b.mu.Unlock()
 }
 
@@ -153,42 +147,17 @@ func (b *msgBuffer) replay() []byte {
 // broke the protocol.
 func (b *msgBuffer) incoming(m *protocol.Message) (deliver bool, errText string) {
 	b.mu.Lock()
-	if b.waitSeq {
-		if m.Type != protocol.TypeSequence {
-			b.mu.Unlock()
-			return false, ""
-		}
-		b.waitSeq = false
+	deliver, replayedLatest, errText := b.recv.Receive(m)
+	if replayedLatest {
+		// The server replays what it thinks is unacknowledged: the Ack it
+		// missed is due again.
+		b.ackedRecv = min(b.ackedRecv, b.recv.Latest()-1)
 	}
-	switch {
-	case m.Type == protocol.TypeSequence:
-		defer b.mu.Unlock()
-		if m.SequenceID > b.nextRecv {
-			return false, errSequenceAhead
-		}
-		b.nextRecv = m.SequenceID
-		return true, ""
-	case m.Type == protocol.TypeAck:
-		b.mu.Unlock()
+	b.mu.Unlock()
+	if deliver && m.Type == protocol.TypeAck {
 		b.ack(m.SequenceID)
-		return true, ""
-	case !m.Type.Trackable():
-		b.mu.Unlock()
-		return true, ""
 	}
-	defer b.mu.Unlock()
-	id := b.nextRecv
-	b.nextRecv++
-	if id <= b.latestRecv {
-		if id == b.latestRecv {
-			// The server replays what it thinks is unacknowledged: the Ack
-			// it missed is due again.
-			b.ackedRecv = min(b.ackedRecv, id-1)
-		}
-		return false, ""
-	}
-	b.latestRecv = id
-	return true, ""
+	return deliver, errText
 }
 
 // ackDue returns the Ack record to send, when something arrived since the
@@ -196,11 +165,12 @@ func (b *msgBuffer) incoming(m *protocol.Message) (deliver bool, errText string)
 func (b *msgBuffer) ackDue() ([]byte, bool) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.latestRecv <= b.ackedRecv {
+	latest := b.recv.Latest()
+	if latest <= b.ackedRecv {
 		return nil, false
 	}
-	b.ackedRecv = b.latestRecv
-	m := protocol.NewAck(b.latestRecv)
+	b.ackedRecv = latest
+	m := protocol.NewAck(latest)
 	return protocol.AppendMessage(nil, &m), true
 }
 

@@ -110,7 +110,7 @@ func TestMsgBufferIncoming(t *testing.T) {
 		t.Fatal("4 not delivered")
 	}
 	ahead := protocol.NewSequence(9)
-	if _, e := b.incoming(&ahead); e != errSequenceAhead {
+	if _, e := b.incoming(&ahead); e != protocol.ErrSequenceAhead {
 		t.Fatalf("Sequence ahead: %q", e)
 	}
 	if !isTrackable(inv(1)) || isTrackable([]byte(`{"type":6}`)) || isTrackable([]byte(`{"type":7,"error":"x"}`)) || !isTrackable([]byte(`{"target":"x","type":1,"arguments":[]}`)) {

@@ -25,11 +25,9 @@ type stateful struct {
 	buf      []sentFrame // unacknowledged, oldest first
 	bufBytes int
 	// Incoming.
-	nextRecv   int64 // id the next trackable message from the client gets
-	latestRecv int64 // highest id processed
-	waitSeq    bool  // after a resume: drop everything until Sequence
-	ackTimer   *time.Timer
-	stopped    bool
+	recv     protocol.SequenceReceiver
+	ackTimer *time.Timer
+	stopped  bool
 
 	// acked wakes a writer that waits for room in buf; ackDue asks the
 	// writer to send an Ack. Both hold at most one signal, so a signal
@@ -47,7 +45,7 @@ func newStateful(limit int, ackInterval time.Duration) *stateful {
 	return &stateful{
 		limit:       limit,
 		ackInterval: ackInterval,
-		nextRecv:    1,
+		recv:        protocol.NewSequenceReceiver(),
 		acked:       make(chan struct{}, 1),
 		ackDue:      make(chan struct{}, 1),
 	}
@@ -139,13 +137,9 @@ func (sf *stateful) replay() [][]byte {
 // client sends is dropped until its Sequence arrives.
 func (sf *stateful) resumed() {
 	sf.mu.Lock()
-	sf.waitSeq = true
+	sf.recv.Resume()
 	sf.mu.Unlock()
 }
-
-// errSequenceAhead is the official text for a Sequence that skips
-// messages the receiver never got.
-const errSequenceAhead = "Sequence ID greater than amount of messages we've received."
 
 // incoming decides whether the service processes a message from the
 // client, as the official MessageBuffer does: after a resume everything
@@ -155,43 +149,23 @@ const errSequenceAhead = "Sequence ID greater than amount of messages we've rece
 // the protocol and must be closed.
 func (sf *stateful) incoming(m *protocol.Message) (process bool, errText string) {
 	sf.mu.Lock()
-	if sf.waitSeq {
-		if m.Type != protocol.TypeSequence {
-			sf.mu.Unlock()
-			return false, ""
-		}
-		sf.waitSeq = false
+	process, replayedLatest, errText := sf.recv.Receive(m)
+	if replayedLatest || process && m.Type.Trackable() {
+		// A new message, or the latest one replayed because the client
+		// missed its Ack: an Ack is due.
+		sf.armAckLocked()
 	}
-	switch {
-	case m.Type == protocol.TypeSequence:
-		defer sf.mu.Unlock()
-		if m.SequenceID > sf.nextRecv {
-			return false, errSequenceAhead
+	sf.mu.Unlock()
+	switch m.Type {
+	case protocol.TypeAck:
+		if process {
+			sf.ack(m.SequenceID)
 		}
-		sf.nextRecv = m.SequenceID
-		return false, ""
-	case m.Type == protocol.TypeAck:
-		sf.mu.Unlock()
-		sf.ack(m.SequenceID)
-		return false, ""
-	case !m.Type.Trackable():
-		sf.mu.Unlock()
-		return true, ""
+		return false, errText
+	case protocol.TypeSequence:
+		return false, errText
 	}
-	defer sf.mu.Unlock()
-	id := sf.nextRecv
-	sf.nextRecv++
-	if id <= sf.latestRecv {
-		if id == sf.latestRecv {
-			// The client is replaying what it thinks is unacknowledged:
-			// the Ack it missed is due again.
-			sf.armAckLocked()
-		}
-		return false, ""
-	}
-	sf.latestRecv = id
-	sf.armAckLocked()
-	return true, ""
+	return process, errText
 }
 
 // armAckLocked schedules an Ack of the latest processed message after
@@ -214,7 +188,7 @@ func (sf *stateful) armAckLocked() {
 // ackRecord returns the Ack to send now.
 func (sf *stateful) ackRecord() []byte {
 	sf.mu.Lock()
-	n := sf.latestRecv
+	n := sf.recv.Latest()
 	sf.mu.Unlock()
 	m := protocol.NewAck(n)
 	return protocol.AppendMessage(nil, &m)

@@ -298,8 +298,8 @@ func TestStatefulGraceAndRefusals(t *testing.T) {
 	a.next()
 	a.send(rec(protocol.NewSequence(5)))
 	m := a.next()
-	if m.Type != protocol.TypeClose || !strings.Contains(m.Error, errSequenceAhead) {
-		t.Fatalf("got %+v, want a Close with %q", m, errSequenceAhead)
+	if m.Type != protocol.TypeClose || !strings.Contains(m.Error, protocol.ErrSequenceAhead) {
+		t.Fatalf("got %+v, want a Close with %q", m, protocol.ErrSequenceAhead)
 	}
 }
 
