@@ -189,7 +189,7 @@ func (s *session) write(ctx context.Context, p []byte) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	tracked := s.buf != nil && isTrackable(p)
+	tracked := s.buf != nil && protocol.IsTrackable(p)
 	if tracked {
 		if err := s.buf.add(ctx, s.stopped, p); err != nil {
 			return err

@@ -48,21 +48,6 @@ func newMsgBuffer(limit int) *msgBuffer {
 	return &msgBuffer{limit: limit, recv: protocol.NewSequenceReceiver(), room: make(chan struct{})}
 }
 
-// isTrackable reports whether a record sigr sends (without its 0x1E) is
-// a hub message of types 1 to 5. sigr encodes its records with
-// protocol.AppendMessage, which writes `{"type":N` first, so the prefix
-// usually decides; anything else is parsed.
-func isTrackable(rec []byte) bool {
-	const prefix = `{"type":`
-	if len(rec) > len(prefix)+1 && string(rec[:len(prefix)]) == prefix {
-		if d, next := rec[len(prefix)], rec[len(prefix)+1]; next == ',' || next == '}' {
-			return protocol.MessageType(d - '0').Trackable()
-		}
-	}
-	m, err := protocol.ParseMessage(rec, protocol.Lenient)
-	return err == nil && m.Type.Trackable()
-}
-
 // errBufferClosed is returned to senders waiting for room when the
 // connection ends.
 var errBufferClosed = errors.New("the connection closed while the send waited for the server to acknowledge earlier messages")

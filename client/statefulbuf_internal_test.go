@@ -113,7 +113,7 @@ func TestMsgBufferIncoming(t *testing.T) {
 	if _, e := b.incoming(&ahead); e != protocol.ErrSequenceAhead {
 		t.Fatalf("Sequence ahead: %q", e)
 	}
-	if !isTrackable(inv(1)) || isTrackable([]byte(`{"type":6}`)) || isTrackable([]byte(`{"type":7,"error":"x"}`)) || !isTrackable([]byte(`{"target":"x","type":1,"arguments":[]}`)) {
+	if !protocol.IsTrackable(inv(1)) || protocol.IsTrackable([]byte(`{"type":6}`)) || protocol.IsTrackable([]byte(`{"type":7,"error":"x"}`)) || !protocol.IsTrackable([]byte(`{"target":"x","type":1,"arguments":[]}`)) {
 		t.Fatal("isTrackable")
 	}
 }

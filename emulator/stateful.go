@@ -51,23 +51,6 @@ func newStateful(limit int, ackInterval time.Duration) *stateful {
 	}
 }
 
-// trackable reports whether an encoded record the service queued is a
-// hub message of types 1 to 5. The service encodes every record itself
-// with protocol.AppendMessage, whose output starts with `{"type":N`, so
-// looking at that prefix is exact; the handshake answer (`{}` or
-// `{"error":...}`) is not trackable.
-func trackable(frame []byte) bool {
-	const prefix = `{"type":`
-	if len(frame) < len(prefix)+2 || string(frame[:len(prefix)]) != prefix {
-		return false
-	}
-	d, next := frame[len(prefix)], frame[len(prefix)+1]
-	if next >= '0' && next <= '9' {
-		return false // two digits: type 10 or more
-	}
-	return protocol.MessageType(d - '0').Trackable()
-}
-
 // full reports whether the unacknowledged messages fill the buffer; the
 // writer then stops taking from the queue until an Ack frees room.
 func (sf *stateful) full() bool {
@@ -83,7 +66,7 @@ func (sf *stateful) number(batch [][]byte) {
 	sf.mu.Lock()
 	defer sf.mu.Unlock()
 	for _, f := range batch {
-		if !trackable(f) {
+		if !protocol.IsTrackable(f) {
 			continue
 		}
 		sf.sent++

@@ -60,3 +60,21 @@ func (r *SequenceReceiver) Receive(m *Message) (process, replayedLatest bool, er
 	r.latest = id
 	return true, false, ""
 }
+
+// IsTrackable reports whether an encoded record, with or without its
+// record separator, is a hub message of types 1 to 5, the ones stateful
+// reconnect numbers. AppendMessage writes `{"type":N` first, so the
+// prefix usually decides; anything else is parsed.
+func IsTrackable(record []byte) bool {
+	const prefix = `{"type":`
+	if len(record) > len(prefix)+1 && string(record[:len(prefix)]) == prefix {
+		if d, next := record[len(prefix)], record[len(prefix)+1]; next == ',' || next == '}' {
+			return MessageType(d - '0').Trackable()
+		}
+	}
+	if n := len(record); n > 0 && record[n-1] == RecordSeparator {
+		record = record[:n-1]
+	}
+	m, err := ParseMessage(record, Lenient)
+	return err == nil && m.Type.Trackable()
+}

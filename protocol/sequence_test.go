@@ -40,3 +40,19 @@ func TestSequenceReceiver(t *testing.T) {
 		t.Fatalf("a Sequence ahead gave %q", e)
 	}
 }
+
+func TestIsTrackable(t *testing.T) {
+	for rec, want := range map[string]bool{
+		`{"type":1,"target":"t","arguments":[]}` + "\x1e": true,
+		`{"type":3,"invocationId":"1"}`:                   true,
+		`{"type":6}` + "\x1e":                             false,
+		`{"type":7,"error":"x"}`:                          false,
+		`{"type":10}`:                                     false,
+		`{}` + "\x1e":                                     false,
+		`{"target":"x","type":1,"arguments":[]}` + "\x1e": true, // another writer's key order
+	} {
+		if got := IsTrackable([]byte(rec)); got != want {
+			t.Errorf("IsTrackable(%q) = %v, want %v", rec, got, want)
+		}
+	}
+}
