@@ -1,21 +1,17 @@
 package client
 
 import (
-	"bufio"
 	"bytes"
 	"context"
-	"crypto/sha1"
-	"encoding/base64"
-	"encoding/binary"
-	"errors"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/sigr-dev/sigr/internal/rawws"
 
 	"github.com/coder/websocket"
 
@@ -35,7 +31,7 @@ func benchServer(b *testing.B, n int) (*httptest.Server, *sync.WaitGroup) {
 	var wg sync.WaitGroup
 	stream := make([]byte, 0, n*(len(benchFrame)+4))
 	for range n {
-		stream = appendServerFrame(stream, benchFrame)
+		stream = rawws.AppendFrame(stream, benchFrame)
 	}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasSuffix(r.URL.Path, "/negotiate") {
@@ -44,20 +40,20 @@ func benchServer(b *testing.B, n int) (*httptest.Server, *sync.WaitGroup) {
 		}
 		wg.Add(1)
 		defer wg.Done()
-		conn, br, err := rawUpgrade(w, r)
+		conn, br, err := rawws.Upgrade(w, r)
 		if err != nil {
 			b.Error(err)
 			return
 		}
 		defer conn.Close()
-		if _, err := readClientFrame(br); err != nil { // handshake
+		if _, err := rawws.ReadFrame(br); err != nil { // handshake
 			return
 		}
-		if _, err := conn.Write(appendServerFrame(nil, []byte("{}\x1e"))); err != nil {
+		if _, err := conn.Write(rawws.AppendFrame(nil, []byte("{}\x1e"))); err != nil {
 			return
 		}
 		for {
-			p, err := readClientFrame(br)
+			p, err := rawws.ReadFrame(br)
 			if err != nil {
 				return
 			}
@@ -70,92 +66,12 @@ func benchServer(b *testing.B, n int) (*httptest.Server, *sync.WaitGroup) {
 		}
 		// Keep the connection open until the client goes.
 		for {
-			if _, err := readClientFrame(br); err != nil {
+			if _, err := rawws.ReadFrame(br); err != nil {
 				return
 			}
 		}
 	}))
 	return srv, &wg
-}
-
-// rawUpgrade accepts a WebSocket upgrade by hand (RFC 6455 section 4.2)
-// and returns the hijacked connection.
-func rawUpgrade(w http.ResponseWriter, r *http.Request) (net.Conn, *bufio.Reader, error) {
-	key := r.Header.Get("Sec-WebSocket-Key")
-	if key == "" {
-		return nil, nil, errors.New("not a WebSocket upgrade")
-	}
-	h := sha1.Sum([]byte(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"))
-	conn, brw, err := http.NewResponseController(w).Hijack()
-	if err != nil {
-		return nil, nil, err
-	}
-	_, err = conn.Write([]byte("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: " +
-		base64.StdEncoding.EncodeToString(h[:]) + "\r\n\r\n"))
-	if err != nil {
-		conn.Close()
-		return nil, nil, err
-	}
-	return conn, brw.Reader, nil
-}
-
-// appendServerFrame appends p as one unmasked, final text frame.
-func appendServerFrame(dst, p []byte) []byte {
-	dst = append(dst, 0x81)
-	switch n := len(p); {
-	case n < 126:
-		dst = append(dst, byte(n))
-	case n <= 0xffff:
-		dst = append(dst, 126, byte(n>>8), byte(n))
-	default:
-		dst = append(dst, 127)
-		dst = binary.BigEndian.AppendUint64(dst, uint64(n))
-	}
-	return append(dst, p...)
-}
-
-// readClientFrame reads one masked client frame and returns its payload
-// (control frames included; a close frame returns io.EOF).
-func readClientFrame(br *bufio.Reader) ([]byte, error) {
-	var hdr [2]byte
-	if _, err := io.ReadFull(br, hdr[:]); err != nil {
-		return nil, err
-	}
-	if hdr[0]&0x0f == 0x8 {
-		return nil, io.EOF
-	}
-	n := uint64(hdr[1] & 0x7f)
-	switch n {
-	case 126:
-		var ext [2]byte
-		if _, err := io.ReadFull(br, ext[:]); err != nil {
-			return nil, err
-		}
-		n = uint64(binary.BigEndian.Uint16(ext[:]))
-	case 127:
-		var ext [8]byte
-		if _, err := io.ReadFull(br, ext[:]); err != nil {
-			return nil, err
-		}
-		n = binary.BigEndian.Uint64(ext[:])
-	}
-	if n > 1<<20 {
-		return nil, errors.New("client frame too large")
-	}
-	var mask [4]byte
-	if hdr[1]&0x80 != 0 {
-		if _, err := io.ReadFull(br, mask[:]); err != nil {
-			return nil, err
-		}
-	}
-	p := make([]byte, n)
-	if _, err := io.ReadFull(br, p); err != nil {
-		return nil, err
-	}
-	for i := range p {
-		p[i] ^= mask[i%4]
-	}
-	return p, nil
 }
 
 // BenchmarkReceive is the library's receive path end to end on loopback:
