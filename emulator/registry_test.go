@@ -8,6 +8,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"github.com/sigr-dev/sigr/internal/syncbuf"
 	"github.com/sigr-dev/sigr/protocol"
 )
 
@@ -84,7 +85,7 @@ func TestUserGroupTTL(t *testing.T) {
 }
 
 func TestSlowReaderIsClosedWithoutSlowingOthers(t *testing.T) {
-	var logs syncBuffer
+	var logs syncbuf.Buffer
 	st := startStack(t, func(o *StackOptions) {
 		o.Service.QueueSize = 8
 		o.Logger = newBufferLogger(&logs)

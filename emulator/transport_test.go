@@ -10,6 +10,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"github.com/sigr-dev/sigr/internal/syncbuf"
 	"github.com/sigr-dev/sigr/protocol"
 )
 
@@ -160,7 +161,7 @@ func readRecords(t *testing.T, ws *websocket.Conn) ([]string, error) {
 }
 
 func TestBadInputClosesOnlyTheOffender(t *testing.T) {
-	var logs syncBuffer
+	var logs syncbuf.Buffer
 	st := startStack(t, func(o *StackOptions) {
 		o.Service.MaxMessageSize = 4096
 		o.Logger = newBufferLogger(&logs)

@@ -8,9 +8,10 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/sigr-dev/sigr/internal/syncbuf"
 
 	"go.uber.org/goleak"
 
@@ -42,24 +43,6 @@ func startTestStack(t *testing.T) *emulator.Stack {
 	return st
 }
 
-// syncBuffer is a bytes.Buffer safe to read while watch writes to it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
@@ -78,7 +61,7 @@ func TestWatchAndSendAgainstEmulator(t *testing.T) {
 	verifyNoLeaks(t)
 	st := startTestStack(t)
 
-	var out syncBuffer
+	var out syncbuf.Buffer
 	wf := &watchFlags{id: &identityFlags{user: "alice"}, count: 2, readLimit: 1 << 20}
 	done := make(chan error, 1)
 	go func() { done <- runWatch(context.Background(), &out, []string{st.FunctionsURL}, wf) }()
@@ -150,7 +133,7 @@ func aliceKnown(t *testing.T, st *emulator.Stack) bool {
 func TestWatchFatalErrorIsOneLine(t *testing.T) {
 	verifyNoLeaks(t)
 	st := startTestStack(t)
-	var out syncBuffer
+	var out syncbuf.Buffer
 	wf := &watchFlags{id: &identityFlags{}, readLimit: 1 << 20}
 	err := runWatch(context.Background(), &out, []string{st.FunctionsURL + "/negotiate"}, wf)
 	if err == nil || strings.Contains(err.Error(), "\n") || !strings.Contains(err.Error(), "already ends in /negotiate") {
@@ -164,7 +147,7 @@ func TestWatchFatalErrorIsOneLine(t *testing.T) {
 func TestWatchCtrlCExitsZero(t *testing.T) {
 	verifyNoLeaks(t)
 	st := startTestStack(t)
-	var out syncBuffer
+	var out syncbuf.Buffer
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {

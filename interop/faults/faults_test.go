@@ -1,13 +1,13 @@
 package faults
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/sigr-dev/sigr/internal/syncbuf"
 
 	"github.com/sigr-dev/sigr/client"
 	"github.com/sigr-dev/sigr/emulator"
@@ -319,7 +319,7 @@ func TestResetsWithoutStateful(t *testing.T) {
 // connection that resume fails too, so the client falls back to a full
 // reconnect (a new connection) once, as its policy says.
 func TestResetPeerStatefulFallsBack(t *testing.T) {
-	logs := &syncBuffer{}
+	logs := &syncbuf.Buffer{}
 	h := newHarness(t, nil, func(o *client.Options) {
 		o.StatefulReconnect = true
 		o.Logger = slog.New(slog.NewTextHandler(logs, nil))
@@ -339,22 +339,4 @@ func TestResetPeerStatefulFallsBack(t *testing.T) {
 		t.Fatalf("%s: recovery too slow", o)
 	}
 	t.Logf("reset_peer with stateful reconnect (resume fails, full reconnect): %s", o)
-}
-
-// syncBuffer collects a logger's output from several goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
