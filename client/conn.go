@@ -236,7 +236,7 @@ func (c *Conn) Start(ctx context.Context) error {
 				s.wait()
 				return ErrClosed
 			}
-			c.setState(Event{State: Connected, Transport: s.transport().Name(), ConnectionID: s.connID, Hub: s.hub})
+			c.setState(Event{State: Connected, Transport: s.transport().Name(), ConnectionID: s.connID, Hub: s.hub, AccessToken: s.target.token})
 			s.release()
 			c.goTracked(func() { c.supervise(s) })
 			return nil
@@ -339,7 +339,7 @@ func (c *Conn) supervise(s *session) {
 			next = ns
 		}
 		s = next
-		c.setState(Event{State: Connected, Transport: s.transport().Name(), ConnectionID: s.connID, Hub: s.hub})
+		c.setState(Event{State: Connected, Transport: s.transport().Name(), ConnectionID: s.connID, Hub: s.hub, AccessToken: s.target.token})
 		s.release()
 	}
 }

@@ -109,6 +109,10 @@ type Event struct {
 	// Err is the last error: why the connection dropped, why an attempt
 	// failed, or why it ended (Disconnected). Nil on a clean stop.
 	Err error
+	// AccessToken is the token the connection presents to the service, on
+	// Connected events, for a token inspector. It is opaque (it need not be
+	// a JWT) and must never be shown or logged whole.
+	AccessToken string
 	// Hub is the hub as the service names it (lower-cased by Azure), on
 	// the handshake and Connected events; empty when not yet known.
 	Hub string

@@ -605,7 +605,7 @@ func (s *session) resume(cause error) transport {
 	s.lastSend.Store(s.since(now))
 	n, size := s.buf.pending()
 	c.log.Info("connection resumed", "after", now.Sub(began).Round(time.Millisecond), "replayed", n, "replayedBytes", size)
-	ev := &Event{Kind: EventState, Time: now, State: Connected, Transport: nt.Name(), ConnectionID: s.connID, Hub: s.hub, Resumed: true}
+	ev := &Event{Kind: EventState, Time: now, State: Connected, Transport: nt.Name(), ConnectionID: s.connID, Hub: s.hub, AccessToken: s.target.token, Resumed: true}
 	if !s.q.push(queued{t: now, state: ev}, s.stopped) {
 		return nil
 	}

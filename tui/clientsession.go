@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net/http"
 	"sync"
-	"time"
 
 	"github.com/sigr-dev/sigr/client"
 	"github.com/sigr-dev/sigr/protocol"
@@ -62,10 +61,9 @@ func (s *ClientSession) Open(ctx context.Context, spec ConnSpec) error {
 	s.mu.Unlock()
 
 	label := spec.Label()
-	token := &tokenSource{opts: o}
 	go func() {
 		defer s.wg.Done()
-		s.forward(c, spec, label, token)
+		s.forward(c, spec, label)
 	}()
 	go func() {
 		defer s.wg.Done()
@@ -78,7 +76,7 @@ func (s *ClientSession) Open(ctx context.Context, spec ConnSpec) error {
 // forward converts every event of c and hands it to the session channel
 // until c's channel closes. While the session is closing it keeps draining
 // but drops, so that Close never waits on a screen that has gone.
-func (s *ClientSession) forward(c *client.Conn, spec ConnSpec, label string, tok *tokenSource) {
+func (s *ClientSession) forward(c *client.Conn, spec ConnSpec, label string) {
 	for ev := range c.Events() {
 		te := Event{Time: ev.Time, Conn: label, Hub: spec.Hub, User: spec.User}
 		switch ev.Kind {
@@ -91,25 +89,9 @@ func (s *ClientSession) forward(c *client.Conn, spec ConnSpec, label string, tok
 			te.Transport, te.ConnectionID = ev.Transport, ev.ConnectionID
 			te.Attempt, te.RetryIn = ev.Attempt, ev.RetryIn
 			te.Resumed = ev.Resumed
+			te.Token = ev.AccessToken
 			if ev.Err != nil {
 				te.Err = ev.Err.Error()
-			}
-			if ev.State == client.Connected && !tok.done {
-				tok.done = true
-				// The forwarder holds a count, so this Add cannot race
-				// with Close's Wait reaching zero.
-				s.wg.Add(1)
-				go func() {
-					defer s.wg.Done()
-					t := Event{Kind: EventToken, Time: ev.Time, Conn: label, Hub: spec.Hub, User: spec.User, Token: tok.fetch(s.done)}
-					if t.Token == "" {
-						return
-					}
-					select {
-					case s.events <- t:
-					case <-s.done:
-					}
-				}()
 			}
 		default:
 			continue
@@ -162,49 +144,6 @@ func (s *ClientSession) Close() error {
 	s.wg.Wait()
 	close(s.events)
 	return errors.Join(errs...)
-}
-
-// tokenSource fetches the access token of an identity for the inspector
-// and the status line: package client keeps the connection's own token to
-// itself, so sigr asks the same negotiate for one (or mints it from the
-// connection string, as the connection did). The token is only decoded for
-// display, never sent anywhere.
-type tokenSource struct {
-	opts client.Options
-	done bool // a fetch has started; touched only by the forwarder
-}
-
-func (t *tokenSource) fetch(stop <-chan struct{}) string {
-	if t.opts.ConnectionString != "" {
-		cs, err := protocol.ParseConnectionString(t.opts.ConnectionString)
-		if err != nil {
-			return ""
-		}
-		ca, err := client.MintClientAccess(cs, t.opts.Hub, t.opts.UserID, time.Hour)
-		if err != nil {
-			return ""
-		}
-		return ca.AccessToken
-	}
-	fa, err := client.NewFunctionApp(t.opts.URL)
-	if err != nil {
-		return ""
-	}
-	fa.User, fa.Header, fa.Query = t.opts.UserID, t.opts.Header, t.opts.Query
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	go func() {
-		select {
-		case <-stop:
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
-	ca, err := fa.Negotiate(ctx, t.opts.Hub)
-	if err != nil {
-		return ""
-	}
-	return ca.AccessToken
 }
 
 // ClientSender is the Sender of package client: the service REST API when a

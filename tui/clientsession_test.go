@@ -59,7 +59,6 @@ func TestClientSessionWithEmulator(t *testing.T) {
 		switch {
 		case ev.Kind == EventState && ev.State == StateConnected:
 			connected[ev.Conn] = ev.ConnectionID
-		case ev.Kind == EventToken:
 			tokens[ev.Conn] = ev.Token
 		case ev.Kind == EventState && ev.Err != "":
 			t.Fatalf("%s: %s", ev.Conn, ev.Err)

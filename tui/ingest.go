@@ -17,8 +17,6 @@ func (m *Model) ingest(b Batch) {
 		switch ev.Kind {
 		case EventState:
 			m.applyState(ev)
-		case EventToken:
-			m.applyToken(m.conns[m.connFor(ev)], ev.Token)
 		case EventMessage:
 			m.applyMessage(ev)
 		}

@@ -93,7 +93,6 @@ type EventKind int
 const (
 	EventMessage EventKind = iota // a hub message arrived
 	EventState                    // a connection changed state
-	EventToken                    // the connection's access token is known (Token)
 )
 
 // Event is one thing that happened on one connection. Message events own
