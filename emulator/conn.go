@@ -54,7 +54,6 @@ type conn struct {
 
 	handshaken atomic.Bool
 	lastRecv   atomic.Int64 // unix nanos of the last inbound record
-	pinged     atomic.Bool  // the client has sent something after the handshake
 
 	inMu   sync.Mutex // serialises inbound data (one POST at a time)
 	framer protocol.Framer

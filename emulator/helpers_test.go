@@ -3,7 +3,6 @@ package emulator
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
@@ -20,15 +19,6 @@ import (
 	"github.com/sigr-dev/sigr/client"
 	"github.com/sigr-dev/sigr/protocol"
 )
-
-// testLogger writes the emulator's logs to the test log.
-type testWriter struct{ t testing.TB }
-
-func (w testWriter) Write(p []byte) (int, error) {
-	w.t.Helper()
-	w.t.Log(strings.TrimRight(string(p), "\n"))
-	return len(p), nil
-}
 
 func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
@@ -121,14 +111,13 @@ func negotiate(t testing.TB, st *Stack, hub, user string) protocol.NegotiateResp
 
 // wsClient is a raw WebSocket hub client for tests.
 type wsClient struct {
-	t     testing.TB
-	ws    *websocket.Conn
-	id    string
-	msgs  chan protocol.Message
-	errs  chan error
-	done  chan struct{}
-	hub   string
-	token string
+	t    testing.TB
+	ws   *websocket.Conn
+	id   string
+	msgs chan protocol.Message
+	errs chan error
+	done chan struct{}
+	hub  string
 }
 
 func (st *Stack) wsURL(hub, tok string) string {
@@ -263,14 +252,6 @@ func restClient(t testing.TB, st *Stack) *client.RESTClient {
 		t.Fatal(err)
 	}
 	return rc
-}
-
-func mustJSON(v any) []byte {
-	b, err := json.Marshal(v)
-	if err != nil {
-		panic(err)
-	}
-	return b
 }
 
 func newBufferLogger(b *syncbuf.Buffer) *slog.Logger {

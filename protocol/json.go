@@ -218,16 +218,6 @@ func isHex4(b []byte) bool {
 	return true
 }
 
-// scanNumber consumes a number with the exact JSON grammar.
-func (s *scanner) scanNumber() error {
-	j, ok := numberEnd(s.data, s.pos)
-	s.pos = j
-	if !ok {
-		return s.fail("invalid number")
-	}
-	return nil
-}
-
 // numberEnd returns the index just after the number starting at i, or
 // false and the index of the problem.
 func numberEnd(d []byte, i int) (int, bool) {
@@ -278,14 +268,6 @@ func skipWS(data []byte, i int) int {
 		i++
 	}
 	return i
-}
-
-func (s *scanner) scanLiteral(lit string) error {
-	if len(s.data)-s.pos < len(lit) || string(s.data[s.pos:s.pos+len(lit)]) != lit {
-		return s.fail("invalid literal")
-	}
-	s.pos += len(lit)
-	return nil
 }
 
 // skipValue validates and consumes one value at the cursor, of any depth,
@@ -433,21 +415,6 @@ func memberNameEnd(data []byte, i int, stop *[256]bool) (int, string) {
 		return j, "expected ':'"
 	}
 	return j + 1, ""
-}
-
-// memberName consumes `"name" :` inside an object.
-func (s *scanner) memberName() error {
-	s.skipSpace()
-	if s.pos >= len(s.data) {
-		return s.fail("unexpected end of JSON input")
-	}
-	if s.data[s.pos] != '"' {
-		return s.fail("expected property name")
-	}
-	if _, _, _, err := s.scanString(); err != nil {
-		return err
-	}
-	return s.colon()
 }
 
 func (s *scanner) colon() error {

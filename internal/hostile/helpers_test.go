@@ -3,7 +3,6 @@ package hostile
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
@@ -308,12 +307,4 @@ func lastState(evs []client.Event) client.Event {
 		}
 	}
 	return client.Event{}
-}
-
-func mustJSON(v any) []byte {
-	b, err := json.Marshal(v)
-	if err != nil {
-		panic(err)
-	}
-	return b
 }
