@@ -1,10 +1,9 @@
 package tui
 
 import (
-	"strconv"
 	"strings"
-	"unicode"
-	"unicode/utf8"
+
+	"github.com/sigr-dev/sigr/internal/textsafe"
 
 	"github.com/charmbracelet/x/ansi"
 )
@@ -19,85 +18,10 @@ import (
 //
 // Every string that came from the network goes through sanitize before it
 // reaches the screen.
-func sanitize(s string) string {
-	i := 0
-	for i < len(s) {
-		c := s[i]
-		if c < 0x20 || c == 0x7f {
-			break
-		}
-		if c < utf8.RuneSelf {
-			i++
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if unsafeRune(r, size) {
-			break
-		}
-		i += size
-	}
-	if i == len(s) {
-		return s
-	}
-	var b strings.Builder
-	b.Grow(len(s) + 16)
-	b.WriteString(s[:i])
-	for i < len(s) {
-		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && size == 1:
-			b.WriteString(`\x`)
-			b.WriteString(hex2(s[i]))
-		case r == '\n':
-			b.WriteString(`\n`)
-		case r == '\r':
-			b.WriteString(`\r`)
-		case r == '\t':
-			b.WriteString(`\t`)
-		case r < 0x20 || r == 0x7f:
-			b.WriteString(`\x`)
-			b.WriteString(hex2(byte(r)))
-		case unsafeRune(r, size):
-			b.WriteString(`\u`)
-			h := strconv.FormatInt(int64(r), 16)
-			for n := len(h); n < 4; n++ {
-				b.WriteByte('0')
-			}
-			b.WriteString(h)
-		default:
-			b.WriteString(s[i : i+size])
-		}
-		i += size
-	}
-	return b.String()
-}
+func sanitize(s string) string { return textsafe.Line(s) }
 
 // sanitizeBytes is sanitize for a byte slice.
 func sanitizeBytes(p []byte) string { return sanitize(string(p)) }
-
-func hex2(c byte) string {
-	const digits = "0123456789abcdef"
-	return string([]byte{digits[c>>4], digits[c&0xf]})
-}
-
-// unsafeRune reports whether a non-ASCII rune must be escaped: invalid
-// encodings, C1 controls, line and paragraph separators, and format
-// characters other than the joiners that emoji and some scripts need.
-func unsafeRune(r rune, size int) bool {
-	switch {
-	case r == utf8.RuneError && size == 1:
-		return true
-	case r >= 0x80 && r <= 0x9f:
-		return true
-	case r == 0x2028 || r == 0x2029:
-		return true
-	case r == 0x200c || r == 0x200d: // ZWNJ, ZWJ
-		return false
-	case unicode.Is(unicode.Cf, r):
-		return true
-	}
-	return false
-}
 
 // fit truncates s, which may hold styles, to w cells and pads it with spaces
 // to exactly w cells. Widths come from x/ansi, so wide and combining

@@ -75,7 +75,7 @@ func TestTokenInspectEscapesClaims(t *testing.T) {
 	if strings.ContainsAny(s, "\x1b\u009b") {
 		t.Errorf("control characters reached the output: %q", s)
 	}
-	if !strings.Contains(s, `user id:    evil\x1b[31mred\x9b (from nameid)`) {
+	if !strings.Contains(s, `user id:    evil\x1b[31mred\u009b (from nameid)`) {
 		t.Errorf("user id line:\n%s", s)
 	}
 }

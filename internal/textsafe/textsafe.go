@@ -7,24 +7,45 @@ package textsafe
 import (
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
 // Line returns s with everything that could change what a terminal shows,
 // or where the line ends, made visible as an escape: C0 and C1 control
-// characters (ESC, so every CSI and OSC sequence, included) as \xHH, line
-// breaks as \n and \r, bidirectional overrides and isolates as \uHHHH,
-// and invalid UTF-8 as \xHH. Text with none of these is returned as is.
+// characters (ESC, so every CSI and OSC sequence, included) and invalid
+// UTF-8 bytes as \xHH, line breaks as \n and \r, and as \uHHHH the C1
+// controls (so the rune U+009B reads apart from a stray 0x9b byte), the
+// line and paragraph separators and every format character (bidirectional
+// overrides and isolates among them) except the zero-width joiners that
+// emoji and some scripts need. Text with none of these is returned as is.
 func Line(s string) string {
-	if !needsEscape(s) {
+	i := 0
+	for i < len(s) {
+		c := s[i]
+		if c < 0x20 || c == 0x7f {
+			break
+		}
+		if c < utf8.RuneSelf {
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if unsafeRune(r, size) {
+			break
+		}
+		i += size
+	}
+	if i == len(s) {
 		return s
 	}
 	var b strings.Builder
 	b.Grow(len(s) + 16)
-	for i := 0; i < len(s); {
-		r, n := utf8.DecodeRuneInString(s[i:])
+	b.WriteString(s[:i])
+	for i < len(s) {
+		r, size := utf8.DecodeRuneInString(s[i:])
 		switch {
-		case r == utf8.RuneError && n == 1:
+		case r == utf8.RuneError && size == 1:
 			b.WriteString(`\x`)
 			b.WriteString(hex2(s[i]))
 		case r == '\n':
@@ -33,16 +54,20 @@ func Line(s string) string {
 			b.WriteString(`\r`)
 		case r == '\t':
 			b.WriteString(`\t`)
-		case r < 0x20 || r == 0x7f || r >= 0x80 && r < 0xa0:
+		case r < 0x20 || r == 0x7f:
 			b.WriteString(`\x`)
 			b.WriteString(hex2(byte(r)))
-		case isBidi(r):
+		case unsafeRune(r, size):
 			b.WriteString(`\u`)
-			b.WriteString(strconv.FormatInt(int64(r), 16))
+			h := strconv.FormatInt(int64(r), 16)
+			for n := len(h); n < 4; n++ {
+				b.WriteByte('0')
+			}
+			b.WriteString(h)
 		default:
-			b.WriteString(s[i : i+n])
+			b.WriteString(s[i : i+size])
 		}
-		i += n
+		i += size
 	}
 	return b.String()
 }
@@ -60,33 +85,21 @@ func Clip(s string, n int) string {
 	return Line(s[:n]) + "…"
 }
 
-func needsEscape(s string) bool {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c < 0x20 || c == 0x7f {
-			return true
-		}
-		if c >= utf8.RuneSelf {
-			for _, r := range s[i:] {
-				if r == utf8.RuneError || r >= 0x80 && r < 0xa0 || isBidi(r) {
-					return true
-				}
-			}
-			return false
-		}
-	}
-	return false
-}
-
-// isBidi reports the characters that reorder or hide text (Trojan Source):
-// the marks and the embedding, override and isolate controls.
-func isBidi(r rune) bool {
+// unsafeRune reports whether a non-ASCII rune must be escaped: invalid
+// encodings, C1 controls, line and paragraph separators, and format
+// characters (bidi controls, which reorder text, among them) other than
+// the joiners that emoji and some scripts need.
+func unsafeRune(r rune, size int) bool {
 	switch {
-	case r == 0x061c, r == 0x200e, r == 0x200f:
+	case r == utf8.RuneError && size == 1:
 		return true
-	case r >= 0x202a && r <= 0x202e:
+	case r >= 0x80 && r <= 0x9f:
 		return true
-	case r >= 0x2066 && r <= 0x2069:
+	case r == 0x2028 || r == 0x2029:
+		return true
+	case r == 0x200c || r == 0x200d: // ZWNJ, ZWJ
+		return false
+	case unicode.Is(unicode.Cf, r):
 		return true
 	}
 	return false

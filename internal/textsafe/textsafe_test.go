@@ -10,10 +10,11 @@ func TestLine(t *testing.T) {
 		{"plain text, ünïcode, 表", "plain text, ünïcode, 表"},
 		{"\x1b]0;pwned\x07\x1b[2Jboom", `\x1b]0;pwned\x07\x1b[2Jboom`},
 		{"two\nlines\r\tx", `two\nlines\r\tx`},
-		{"c1 \u009b31m", `c1 \x9b31m`},
+		{"c1 \u009b31m", `c1 \u009b31m`},
 		{"bad \xff\xfe utf8", `bad \xff\xfe utf8`},
 		{"admin\u202e\u2066txt.exe", `admin\u202e\u2066txt.exe`},
 		{"del\x7f", `del\x7f`},
+		{"soft\u00adhyphen, ZWJ 👩\u200d💻 kept", "soft\\u00adhyphen, ZWJ 👩\u200d💻 kept"},
 		{"", ""},
 	}
 	for _, tc := range cases {
