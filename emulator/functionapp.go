@@ -143,14 +143,15 @@ func (f *FunctionApp) fail(w http.ResponseWriter, r *http.Request, start time.Ti
 	f.logCall(r, status, start)
 }
 
-// hub returns the hub of a function request, or false after a 400.
-func (f *FunctionApp) hub(w http.ResponseWriter, r *http.Request) (string, bool) {
+// hub returns the hub of a function request, or false after answering
+// 400 and logging it.
+func (f *FunctionApp) hub(w http.ResponseWriter, r *http.Request, start time.Time) (string, bool) {
 	hubs := r.URL.Query()["hub"]
 	switch {
 	case len(hubs) == 0 || hubs[0] == "":
 		return f.opts.DefaultHub, true
 	case len(hubs) > 1 || !protocol.ValidHubName(hubs[0]):
-		http.Error(w, "Invalid value of 'hub'.", http.StatusBadRequest)
+		f.fail(w, r, start, http.StatusBadRequest, "Invalid value of 'hub'.")
 		return "", false
 	}
 	return hubs[0], true
@@ -172,9 +173,8 @@ func (f *FunctionApp) negotiate(w http.ResponseWriter, r *http.Request) {
 		f.fail(w, r, start, http.StatusMethodNotAllowed, "negotiate takes GET or POST")
 		return
 	}
-	hub, ok := f.hub(w, r)
+	hub, ok := f.hub(w, r, start)
 	if !ok {
-		f.logCall(r, http.StatusBadRequest, start)
 		return
 	}
 	user := r.Header.Get("x-ms-client-principal-id")
@@ -193,23 +193,26 @@ func (f *FunctionApp) negotiate(w http.ResponseWriter, r *http.Request) {
 	f.logCall(r, http.StatusOK, start, "hub", hub, "user", textsafe.Clip(user, 200))
 }
 
-// readBody reads a JSON body of at most 1 MiB.
-func readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
+// post reads what the messages and groups functions share: a POST with a
+// body of at most 1 MiB, and the hub. On false the call was answered with
+// its status and logged.
+func (f *FunctionApp) post(w http.ResponseWriter, r *http.Request, start time.Time) (body []byte, hub string, ok bool) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", "POST")
-		http.Error(w, "this function takes POST", http.StatusMethodNotAllowed)
-		return nil, false
+		f.fail(w, r, start, http.StatusMethodNotAllowed, "this function takes POST")
+		return nil, "", false
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20+1))
 	if err != nil {
-		http.Error(w, "reading the body failed", http.StatusBadRequest)
-		return nil, false
+		f.fail(w, r, start, http.StatusBadRequest, "reading the body failed")
+		return nil, "", false
 	}
 	if len(body) > 1<<20 {
-		http.Error(w, "the body exceeds 1 MiB", http.StatusRequestEntityTooLarge)
-		return nil, false
+		f.fail(w, r, start, http.StatusRequestEntityTooLarge, "the body exceeds 1 MiB")
+		return nil, "", false
 	}
-	return body, true
+	hub, ok = f.hub(w, r, start)
+	return body, hub, ok
 }
 
 // messages answers POST /api/messages: a SignalRMessage (has "target"),
@@ -217,14 +220,8 @@ func readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
 // groupname, else to everyone.
 func (f *FunctionApp) messages(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	body, ok := readBody(w, r)
+	body, hub, ok := f.post(w, r, start)
 	if !ok {
-		f.logCall(r, http.StatusBadRequest, start)
-		return
-	}
-	hub, ok := f.hub(w, r)
-	if !ok {
-		f.logCall(r, http.StatusBadRequest, start)
 		return
 	}
 	var keys map[string]json.RawMessage
@@ -286,14 +283,8 @@ func (f *FunctionApp) messages(w http.ResponseWriter, r *http.Request) {
 // groups answers POST /api/groups with a SignalRGroupAction.
 func (f *FunctionApp) groups(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	body, ok := readBody(w, r)
+	body, hub, ok := f.post(w, r, start)
 	if !ok {
-		f.logCall(r, http.StatusBadRequest, start)
-		return
-	}
-	hub, ok := f.hub(w, r)
-	if !ok {
-		f.logCall(r, http.StatusBadRequest, start)
 		return
 	}
 	var a protocol.SignalRGroupAction
