@@ -4,103 +4,19 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"log/slog"
-	"net"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/sigr-dev/sigr/internal/cutproxy"
 
 	"go.uber.org/goleak"
 
 	"github.com/sigr-dev/sigr/client"
 	"github.com/sigr-dev/sigr/emulator"
 )
-
-// cutProxy is a TCP proxy on loopback whose open connections the test can
-// cut at once, as a network drop would, while it keeps accepting new ones.
-type cutProxy struct {
-	ln     net.Listener
-	target string
-
-	mu    sync.Mutex
-	conns map[net.Conn]struct{}
-	cuts  int
-	wg    sync.WaitGroup
-}
-
-func newCutProxy(t *testing.T) *cutProxy {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &cutProxy{ln: ln, conns: map[net.Conn]struct{}{}}
-	p.wg.Add(1)
-	go p.accept()
-	t.Cleanup(p.close)
-	return p
-}
-
-func (p *cutProxy) addr() string { return p.ln.Addr().String() }
-
-func (p *cutProxy) accept() {
-	defer p.wg.Done()
-	for {
-		in, err := p.ln.Accept()
-		if err != nil {
-			return
-		}
-		p.mu.Lock()
-		target := p.target
-		p.mu.Unlock()
-		out, err := net.Dial("tcp", target)
-		if err != nil {
-			in.Close()
-			continue
-		}
-		p.mu.Lock()
-		p.conns[in], p.conns[out] = struct{}{}, struct{}{}
-		p.mu.Unlock()
-		p.wg.Add(2)
-		pipe := func(dst, src net.Conn) {
-			defer p.wg.Done()
-			_, _ = io.Copy(dst, src)
-			dst.Close()
-			src.Close()
-			p.mu.Lock()
-			delete(p.conns, dst)
-			delete(p.conns, src)
-			p.mu.Unlock()
-		}
-		go pipe(out, in)
-		go pipe(in, out)
-	}
-}
-
-// cut resets every open connection (SO_LINGER 0: an RST, not a FIN) and
-// returns how many it cut.
-func (p *cutProxy) cut() int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	n := 0
-	for c := range p.conns {
-		if tc, ok := c.(*net.TCPConn); ok {
-			_ = tc.SetLinger(0)
-		}
-		c.Close()
-		n++
-	}
-	p.cuts++
-	return n
-}
-
-func (p *cutProxy) close() {
-	p.ln.Close()
-	p.cut()
-	p.wg.Wait()
-}
 
 // TestStatefulReconnectOfficialClient runs the official JS client with
 // withStatefulReconnect() against the emulator through a proxy that the
@@ -113,12 +29,12 @@ func TestStatefulReconnectOfficialClient(t *testing.T) {
 	ignore := goleak.IgnoreCurrent()
 	t.Cleanup(func() { goleak.VerifyNone(t, ignore) })
 	const count = 40
-	proxy := newCutProxy(t)
+	proxy := cutproxy.New(t)
 	logs := &lockedBuffer{}
 	st, err := emulator.StartStack(context.Background(), emulator.StackOptions{
 		ServiceAddr:    "127.0.0.1:0",
 		FunctionsAddr:  "127.0.0.1:0",
-		ClientEndpoint: "http://" + proxy.addr(),
+		ClientEndpoint: "http://" + proxy.Addr(),
 		Logger:         slog.New(slog.NewTextHandler(logs, nil)),
 		Service:        emulator.ServiceOptions{ShutdownTimeout: time.Second},
 	})
@@ -126,9 +42,7 @@ func TestStatefulReconnectOfficialClient(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = st.Close() })
-	proxy.mu.Lock()
-	proxy.target = strings.TrimPrefix(st.ServiceURL, "http://")
-	proxy.mu.Unlock()
+	proxy.SetTarget(strings.TrimPrefix(st.ServiceURL, "http://"))
 	rc, err := client.NewRESTClient(st.ConnectionString, client.RESTOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -175,12 +89,12 @@ func TestStatefulReconnectOfficialClient(t *testing.T) {
 	if !strings.Contains(logs.String(), "client resumed") {
 		t.Fatalf("the emulator logged no resume:\n%s", logs.String())
 	}
-	t.Logf("official client resumed after %d cut(s); %d of %d messages arrived in order, none twice", proxy.cuts, len(got), count)
+	t.Logf("official client resumed after %d cut(s); %d of %d messages arrived in order, none twice", proxy.Cuts(), len(got), count)
 }
 
 // drive waits for the connection, sends the first half, cuts the
 // network, then sends the second half while the client resumes.
-func drive(rc *client.RESTClient, proxy *cutProxy, id string, count int) error {
+func drive(rc *client.RESTClient, proxy *cutproxy.Proxy, id string, count int) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	for {
@@ -205,7 +119,7 @@ func drive(rc *client.RESTClient, proxy *cutProxy, id string, count int) error {
 		return err
 	}
 	time.Sleep(100 * time.Millisecond) // let some of it reach the client
-	if proxy.cut() == 0 {
+	if proxy.Cut() == 0 {
 		return fmt.Errorf("no connection to cut")
 	}
 	return send(count/2+1, count)
