@@ -1,16 +1,16 @@
 package emulator
 
 import (
+	"bytes"
 	"encoding/json"
-	"github.com/sigr-dev/sigr/internal/textsafe"
 	"io"
 	"mime"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/sigr-dev/sigr/internal/textsafe"
 	"github.com/sigr-dev/sigr/protocol"
 )
 
@@ -23,12 +23,184 @@ const (
 	codeConnNotExistedErr = "Error.Connection.NotExisted"
 )
 
-// restCall is one parsed REST request.
+// notExisted is the code of an existence check's 404 by its scope.
+var notExisted = map[target]string{toUser: codeUserNotExisted, toGroup: codeGroupNotExisted, toConn: codeConnNotExisted}
+
+// restCall is one REST request that passed the token and name checks.
 type restCall struct {
-	v1       bool // /api/v1/... answers with the v1 status table
-	hub      string
-	rest     []string // path segments after the hub
-	excluded []string
+	v1                bool   // /api/v1/... answers with the v1 status table
+	hub               string // with the application prefix, if any
+	scope             target // whom a send, close or existence check reaches
+	user, group, conn string // the path's wildcards, unescaped
+	excluded          []string
+}
+
+// id is the user, group or connection id that the call's scope names.
+func (c restCall) id() string {
+	switch c.scope {
+	case toUser:
+		return c.user
+	case toGroup:
+		return c.group
+	case toConn:
+		return c.conn
+	}
+	return ""
+}
+
+// restHandler serves one operation of the REST API.
+type restHandler func(s *Service, w http.ResponseWriter, r *http.Request, c restCall)
+
+// restRoutes is the data-plane REST API; each path is served below /api
+// (2022-06-01: api-version is taken, not required) and below /api/v1.
+// Like the official emulator it takes every old and new form of an
+// operation: a send with and without /:send, and both orders of the
+// user-group and connection-group pairs. A GET pattern answers HEAD too.
+var restRoutes = []struct {
+	pattern string // method and path below the prefix
+	scope   target
+	serve   restHandler
+}{
+	{"POST /hubs/{hub}", toAll, (*Service).restSend},
+	{"POST /hubs/{hub}/:send", toAll, (*Service).restSend},
+	{"POST /hubs/{hub}/users/{user}", toUser, (*Service).restSend},
+	{"POST /hubs/{hub}/users/{user}/:send", toUser, (*Service).restSend},
+	{"POST /hubs/{hub}/groups/{group}", toGroup, (*Service).restSend},
+	{"POST /hubs/{hub}/groups/{group}/:send", toGroup, (*Service).restSend},
+	{"POST /hubs/{hub}/connections/{conn}", toConn, (*Service).restSend},
+	{"POST /hubs/{hub}/connections/{conn}/:send", toConn, (*Service).restSend},
+
+	{"POST /hubs/{hub}/:closeConnections", toAll, (*Service).restClose},
+	{"POST /hubs/{hub}/users/{user}/:closeConnections", toUser, (*Service).restClose},
+	{"POST /hubs/{hub}/groups/{group}/:closeConnections", toGroup, (*Service).restClose},
+	{"DELETE /hubs/{hub}/connections/{conn}", toConn, (*Service).restCloseConn},
+
+	{"GET /hubs/{hub}/users/{user}", toUser, (*Service).restExists},
+	{"GET /hubs/{hub}/groups/{group}", toGroup, (*Service).restExists},
+	{"GET /hubs/{hub}/connections/{conn}", toConn, (*Service).restExists},
+
+	{"PUT /hubs/{hub}/users/{user}/groups/{group}", toUser, (*Service).restAddUser},
+	{"PUT /hubs/{hub}/groups/{group}/users/{user}", toUser, (*Service).restAddUser},
+	{"DELETE /hubs/{hub}/users/{user}/groups/{group}", toUser, (*Service).restRemoveUser},
+	{"DELETE /hubs/{hub}/groups/{group}/users/{user}", toUser, (*Service).restRemoveUser},
+	{"GET /hubs/{hub}/users/{user}/groups/{group}", toUser, (*Service).restUserInGroup},
+	{"GET /hubs/{hub}/groups/{group}/users/{user}", toUser, (*Service).restUserInGroup},
+	{"DELETE /hubs/{hub}/users/{user}/groups", toUser, (*Service).restRemoveUserFromAll},
+
+	{"PUT /hubs/{hub}/groups/{group}/connections/{conn}", toConn, (*Service).restAddConn},
+	{"PUT /hubs/{hub}/connections/{conn}/groups/{group}", toConn, (*Service).restAddConn},
+	{"DELETE /hubs/{hub}/groups/{group}/connections/{conn}", toConn, (*Service).restRemoveConn},
+	{"DELETE /hubs/{hub}/connections/{conn}/groups/{group}", toConn, (*Service).restRemoveConn},
+	{"DELETE /hubs/{hub}/connections/{conn}/groups", toConn, (*Service).restRemoveConnFromAll},
+}
+
+// restAPI returns the handler of /api/...: one log line per call, never
+// the query.
+func (s *Service) restAPI() http.Handler {
+	mux := s.restMux()
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &statusRecorder{ResponseWriter: w}
+		mux.ServeHTTP(rec, withoutTrailingSlash(r))
+		if rec.status == 0 {
+			rec.status = http.StatusOK
+		}
+		s.log.Info("rest call", "method", r.Method, "path", textsafe.Clip(r.URL.Path, 200), "status", rec.status,
+			"duration", time.Since(start).Round(time.Microsecond).String())
+	})
+}
+
+// restMux routes restRoutes. A request anywhere below /hubs/{hub}, known
+// path or not, passes the token and name checks before it is answered
+// 404 or 405, as before the mux: a caller without a token learns nothing.
+// The method-less patterns answer in the API's JSON error shape where the
+// mux would answer in plain text.
+func (s *Service) restMux() *http.ServeMux {
+	allow := map[string][]string{} // path -> methods, for a 405's Allow
+	for _, rt := range restRoutes {
+		method, path, _ := strings.Cut(rt.pattern, " ")
+		if method == http.MethodGet {
+			method = "GET, HEAD"
+		}
+		allow[path] = append(allow[path], method)
+	}
+	mux := http.NewServeMux()
+	for _, prefix := range []string{"/api", "/api/v1"} {
+		v1 := prefix == "/api/v1"
+		for _, rt := range restRoutes {
+			method, path, _ := strings.Cut(rt.pattern, " ")
+			mux.Handle(method+" "+prefix+path, s.hubCall(v1, path, rt.scope, rt.serve))
+		}
+		for path, methods := range allow {
+			mux.Handle(prefix+path, s.hubCall(v1, path, toAll, methodNotAllowed(strings.Join(methods, ", "))))
+		}
+		mux.Handle(prefix+"/hubs/{hub}/", s.hubCall(v1, "", toAll, func(_ *Service, w http.ResponseWriter, _ *http.Request, _ restCall) {
+			restError(w, http.StatusNotFound, "", "No such REST API path.")
+		}))
+		mux.HandleFunc("GET "+prefix+"/health", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) })
+		mux.HandleFunc(prefix+"/health", func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Allow", "GET, HEAD")
+			restError(w, http.StatusMethodNotAllowed, "", "health takes GET or HEAD")
+		})
+	}
+	mux.HandleFunc("/api/", func(w http.ResponseWriter, _ *http.Request) {
+		restError(w, http.StatusNotFound, "", "No such REST API path; use /api/hubs/{hub}/... or /api/v1/hubs/{hub}/...")
+	})
+	return mux
+}
+
+func methodNotAllowed(allow string) restHandler {
+	return func(_ *Service, w http.ResponseWriter, r *http.Request, _ restCall) {
+		w.Header().Set("Allow", allow)
+		restError(w, http.StatusMethodNotAllowed, "", "This path does not take "+r.Method+"; it takes "+allow+".")
+	}
+}
+
+// withoutTrailingSlash drops one trailing slash from the path, as the
+// ASP.NET Core routing of the official emulator does.
+func withoutTrailingSlash(r *http.Request) *http.Request {
+	if len(r.URL.Path) <= len("/api/") || !strings.HasSuffix(r.URL.Path, "/") {
+		return r
+	}
+	u := *r.URL
+	u.Path = strings.TrimSuffix(u.Path, "/")
+	u.RawPath = strings.TrimSuffix(u.RawPath, "/")
+	r2 := *r
+	r2.URL = &u
+	return &r2
+}
+
+// hubCall checks the token, the hub and application names and, when path
+// (the route's pattern below the prefix) names one, the group, then
+// serves the call.
+func (s *Service) hubCall(v1 bool, path string, scope target, serve restHandler) http.Handler {
+	hasGroup := strings.Contains(path, "{group}")
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, aerr := s.authenticate(r, s.restAud(r)); aerr != nil {
+			aerr.write(w)
+			return
+		}
+		q := r.URL.Query()
+		hub := r.PathValue("hub")
+		if !protocol.ValidHubName(hub) {
+			restError(w, http.StatusBadRequest, "Error.Request.Invalid", "Invalid hub name. Valid hub name should be in between 1 and 128 characters long, start with a letter and contain only letters, digits, and _`,.[]")
+			return
+		}
+		if app := q.Get("application"); app != "" {
+			if !protocol.ValidHubName(app) {
+				restError(w, http.StatusBadRequest, "Error.Request.Invalid", "Invalid application name.")
+				return
+			}
+			hub = strings.ToLower(app + "_" + hub)
+		}
+		c := restCall{v1: v1, hub: hub, scope: scope, excluded: q["excluded"],
+			user: r.PathValue("user"), group: r.PathValue("group"), conn: r.PathValue("conn")}
+		if hasGroup && !protocol.ValidGroupName(c.group) {
+			restError(w, http.StatusBadRequest, "Error.Request.Invalid", "Invalid group name. Valid group name should be in between 1 and 1024 characters long.")
+			return
+		}
+		serve(s, w, r, c)
+	})
 }
 
 // statusRecorder remembers the status for the log line.
@@ -51,18 +223,6 @@ func (r *statusRecorder) Write(b []byte) (int, error) {
 	return r.ResponseWriter.Write(b)
 }
 
-// handleREST serves /api/...: one log line per call, never the query.
-func (s *Service) handleREST(w http.ResponseWriter, r *http.Request) {
-	start := time.Now()
-	rec := &statusRecorder{ResponseWriter: w}
-	s.serveREST(rec, r)
-	if rec.status == 0 {
-		rec.status = http.StatusOK
-	}
-	s.log.Info("rest call", "method", r.Method, "path", textsafe.Clip(r.URL.Path, 200), "status", rec.status,
-		"duration", time.Since(start).Round(time.Microsecond).String())
-}
-
 func restError(w http.ResponseWriter, status int, code, msg string) {
 	if code != "" {
 		w.Header().Set("x-ms-error-code", code)
@@ -70,194 +230,7 @@ func restError(w http.ResponseWriter, status int, code, msg string) {
 	writeJSON(w, status, map[string]string{"code": code, "message": msg})
 }
 
-func (s *Service) serveREST(w http.ResponseWriter, r *http.Request) {
-	segs, ok := splitPath(r.URL.EscapedPath())
-	if !ok || len(segs) < 2 || segs[0] != "api" {
-		restError(w, http.StatusNotFound, "", "No such REST API path.")
-		return
-	}
-	segs = segs[1:]
-	call := restCall{}
-	if segs[0] == "v1" {
-		call.v1 = true
-		segs = segs[1:]
-	}
-	if len(segs) == 1 && segs[0] == "health" {
-		if r.Method != http.MethodGet && r.Method != http.MethodHead {
-			restError(w, http.StatusMethodNotAllowed, "", "health takes GET or HEAD")
-			return
-		}
-		w.WriteHeader(http.StatusOK)
-		return
-	}
-	if len(segs) < 2 || segs[0] != "hubs" {
-		restError(w, http.StatusNotFound, "", "No such REST API path; use /api/hubs/{hub}/... or /api/v1/hubs/{hub}/...")
-		return
-	}
-	if _, aerr := s.authenticate(r, s.restAud(r)); aerr != nil {
-		aerr.write(w)
-		return
-	}
-	q := r.URL.Query()
-	hub := segs[1]
-	if !protocol.ValidHubName(hub) {
-		restError(w, http.StatusBadRequest, "Error.Request.Invalid", "Invalid hub name. Valid hub name should be in between 1 and 128 characters long, start with a letter and contain only letters, digits, and _`,.[]")
-		return
-	}
-	if app := q.Get("application"); app != "" {
-		if !protocol.ValidHubName(app) {
-			restError(w, http.StatusBadRequest, "Error.Request.Invalid", "Invalid application name.")
-			return
-		}
-		hub = strings.ToLower(app + "_" + hub)
-	}
-	call.hub = hub
-	call.rest = segs[2:]
-	call.excluded = q["excluded"]
-	s.route(w, r, call)
-}
-
-// splitPath splits an escaped path into unescaped segments.
-func splitPath(escaped string) ([]string, bool) {
-	parts := strings.Split(strings.Trim(escaped, "/"), "/")
-	for i, p := range parts {
-		u, err := url.PathUnescape(p)
-		if err != nil {
-			return nil, false
-		}
-		parts[i] = u
-	}
-	return parts, true
-}
-
-// route dispatches on the path after /hubs/{hub}, accepting the old and
-// new forms of each path, as the official emulator does.
-func (s *Service) route(w http.ResponseWriter, r *http.Request, c restCall) {
-	rest := c.rest
-	n := len(rest)
-	isSend := n > 0 && rest[n-1] == ":send"
-	if isSend {
-		rest = rest[:n-1]
-		n--
-	}
-	isCloseAll := n > 0 && rest[n-1] == ":closeConnections"
-	m := r.Method
-	switch {
-	case n == 0:
-		if m == http.MethodPost {
-			s.restSend(w, r, c, toAll, "", "broadcast")
-			return
-		}
-	case n == 1 && isCloseAll && !isSend:
-		if m == http.MethodPost {
-			s.restClose(w, r, c, toAll, "")
-			return
-		}
-	case n >= 2 && rest[0] == "users":
-		user := rest[1]
-		if user == "" {
-			break
-		}
-		switch {
-		case n == 2:
-			switch {
-			case m == http.MethodPost:
-				s.restSend(w, r, c, toUser, user, "user:"+user)
-				return
-			case (m == http.MethodGet || m == http.MethodHead) && !isSend:
-				s.restExists(w, c, toUser, user, codeUserNotExisted)
-				return
-			}
-		case isSend:
-		case n == 3 && isCloseAll:
-			if m == http.MethodPost {
-				s.restClose(w, r, c, toUser, user)
-				return
-			}
-		case n == 3 && rest[2] == "groups":
-			if m == http.MethodDelete {
-				s.removeUserFromAllGroups(c.hub, user)
-				w.WriteHeader(pick(c.v1, http.StatusOK, http.StatusNoContent))
-				return
-			}
-		case n == 4 && rest[2] == "groups":
-			if s.restUserGroup(w, r, c, user, rest[3]) {
-				return
-			}
-		}
-	case n >= 2 && rest[0] == "groups":
-		group := rest[1]
-		if !protocol.ValidGroupName(group) {
-			restError(w, http.StatusBadRequest, "Error.Request.Invalid", "Invalid group name. Valid group name should be in between 1 and 1024 characters long.")
-			return
-		}
-		switch {
-		case n == 2:
-			switch {
-			case m == http.MethodPost:
-				s.restSend(w, r, c, toGroup, group, "group:"+group)
-				return
-			case (m == http.MethodGet || m == http.MethodHead) && !isSend:
-				s.restExists(w, c, toGroup, group, codeGroupNotExisted)
-				return
-			}
-		case isSend:
-		case n == 3 && isCloseAll:
-			if m == http.MethodPost {
-				s.restClose(w, r, c, toGroup, group)
-				return
-			}
-		case n == 4 && rest[2] == "users":
-			if s.restUserGroup(w, r, c, rest[3], group) {
-				return
-			}
-		case n == 4 && rest[2] == "connections":
-			if s.restConnGroup(w, r, c, rest[3], group) {
-				return
-			}
-		}
-	case n >= 2 && rest[0] == "connections":
-		id := rest[1]
-		if id == "" {
-			break
-		}
-		switch {
-		case n == 2:
-			switch {
-			case m == http.MethodPost:
-				s.restSend(w, r, c, toConn, id, "connection:"+id)
-				return
-			case (m == http.MethodGet || m == http.MethodHead) && !isSend:
-				s.restExists(w, c, toConn, id, codeConnNotExisted)
-				return
-			case m == http.MethodDelete && !isSend:
-				s.restCloseConn(w, r, c, id)
-				return
-			}
-		case isSend:
-		case n == 3 && rest[2] == "groups":
-			if m == http.MethodDelete {
-				s.removeConnFromAllGroups(c.hub, id)
-				w.WriteHeader(http.StatusOK)
-				return
-			}
-		case n == 4 && rest[2] == "groups":
-			group := rest[3]
-			if !protocol.ValidGroupName(group) {
-				restError(w, http.StatusBadRequest, "Error.Request.Invalid", "Invalid group name. Valid group name should be in between 1 and 1024 characters long.")
-				return
-			}
-			if s.restConnGroup(w, r, c, id, group) {
-				return
-			}
-		}
-	default:
-		restError(w, http.StatusNotFound, "", "No such REST API path.")
-		return
-	}
-	restError(w, http.StatusMethodNotAllowed, "", "This path does not take "+m+" (or does not exist).")
-}
-
+// pick chooses between the v1 and the 2022-06-01 status of an operation.
 func pick(v1 bool, v1Status, status int) int {
 	if v1 {
 		return v1Status
@@ -267,7 +240,7 @@ func pick(v1 bool, v1Status, status int) int {
 
 // restSend reads a PayloadMessage and delivers it. Body keys match
 // without regard to case, as the SDK writes PascalCase.
-func (s *Service) restSend(w http.ResponseWriter, r *http.Request, c restCall, t target, name, route string) {
+func (s *Service) restSend(w http.ResponseWriter, r *http.Request, c restCall) {
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
 		if err != nil || (mt != "application/json" && mt != "text/json") {
@@ -281,7 +254,7 @@ func (s *Service) restSend(w http.ResponseWriter, r *http.Request, c restCall, t
 		return
 	}
 	if len(body) > s.opts.MaxMessageSize {
-		restError(w, http.StatusRequestEntityTooLarge, "Error.Request.Invalid", "The body exceeds the limit of "+itoa(s.opts.MaxMessageSize)+" bytes.")
+		restError(w, http.StatusRequestEntityTooLarge, "Error.Request.Invalid", "The body exceeds the limit of "+strconv.Itoa(s.opts.MaxMessageSize)+" bytes.")
 		return
 	}
 	var p struct {
@@ -300,42 +273,50 @@ func (s *Service) restSend(w http.ResponseWriter, r *http.Request, c restCall, t
 	if len(args) == 0 || string(args) == "null" {
 		args = json.RawMessage("[]")
 	}
-	if firstNonSpace(args) != '[' {
+	if !bytes.HasPrefix(bytes.TrimLeft(args, " \t\r\n"), []byte("[")) {
 		restError(w, http.StatusBadRequest, "Error.Request.Invalid", "The 'arguments' must be a JSON array.")
 		return
 	}
-	s.deliver(s.recipients(c.hub, t, name, c.excluded), p.Target, args, route)
+	recips := s.recipients(c.hub, c.scope, c.id(), c.excluded)
+	s.deliver(recips, p.Target, args, sendRoute(c))
 	w.WriteHeader(http.StatusAccepted)
 }
 
-func firstNonSpace(b []byte) byte {
-	for _, c := range b {
-		if c != ' ' && c != '\t' && c != '\r' && c != '\n' {
-			return c
-		}
+// sendRoute is the `route` header of a delivered message: why it reached
+// its receiver.
+func sendRoute(c restCall) string {
+	switch c.scope {
+	case toUser:
+		return "user:" + c.user
+	case toGroup:
+		return "group:" + c.group
+	case toConn:
+		return "connection:" + c.conn
 	}
-	return 0
+	return "broadcast"
 }
 
-func (s *Service) restExists(w http.ResponseWriter, c restCall, t target, name, code string) {
-	if s.exists(c.hub, t, name) {
+// restExists answers the existence checks: 200, or 404 with the warning
+// code the SDK expects.
+func (s *Service) restExists(w http.ResponseWriter, _ *http.Request, c restCall) {
+	if s.exists(c.hub, c.scope, c.id()) {
 		w.WriteHeader(http.StatusOK)
 		return
 	}
-	restError(w, http.StatusNotFound, code, "Not found.")
+	restError(w, http.StatusNotFound, notExisted[c.scope], "Not found.")
 }
 
 // restClose closes a hub's, user's or group's connections with reason.
-func (s *Service) restClose(w http.ResponseWriter, r *http.Request, c restCall, t target, name string) {
+func (s *Service) restClose(w http.ResponseWriter, r *http.Request, c restCall) {
 	msg := protocol.NewClose(r.URL.Query().Get("reason"), true)
-	for _, cn := range s.recipients(c.hub, t, name, c.excluded) {
+	for _, cn := range s.recipients(c.hub, c.scope, c.id(), c.excluded) {
 		cn.close(&msg, false, "closed through the REST API")
 	}
 	w.WriteHeader(http.StatusNoContent)
 }
 
-func (s *Service) restCloseConn(w http.ResponseWriter, r *http.Request, c restCall, id string) {
-	recips := s.recipients(c.hub, toConn, id, nil)
+func (s *Service) restCloseConn(w http.ResponseWriter, r *http.Request, c restCall) {
+	recips := s.recipients(c.hub, toConn, c.conn, nil)
 	if len(recips) == 0 {
 		if c.v1 {
 			w.WriteHeader(http.StatusAccepted)
@@ -349,59 +330,58 @@ func (s *Service) restCloseConn(w http.ResponseWriter, r *http.Request, c restCa
 	w.WriteHeader(pick(c.v1, http.StatusAccepted, http.StatusOK))
 }
 
-// restUserGroup serves PUT/DELETE/GET/HEAD on a user-group pair. It
-// reports false for a method it does not take.
-func (s *Service) restUserGroup(w http.ResponseWriter, r *http.Request, c restCall, user, group string) bool {
-	if user == "" {
-		restError(w, http.StatusBadRequest, "Error.Request.Invalid", "The user id is empty.")
-		return true
-	}
-	if !protocol.ValidGroupName(group) {
-		restError(w, http.StatusBadRequest, "Error.Request.Invalid", "Invalid group name. Valid group name should be in between 1 and 1024 characters long.")
-		return true
-	}
-	switch r.Method {
-	case http.MethodPut:
-		ttl := time.Duration(-1)
-		if v := r.URL.Query().Get("ttl"); v != "" {
-			n, err := strconv.ParseInt(v, 10, 32)
-			if err != nil || n < 0 {
-				restError(w, http.StatusBadRequest, "Error.Request.Invalid", "The 'ttl' must be a whole number of seconds, 0 or more.")
-				return true
-			}
-			ttl = time.Duration(n) * time.Second
+// restAddUser adds a user to a group, for ttl seconds if given.
+func (s *Service) restAddUser(w http.ResponseWriter, r *http.Request, c restCall) {
+	ttl := time.Duration(-1)
+	if v := r.URL.Query().Get("ttl"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 32)
+		if err != nil || n < 0 {
+			restError(w, http.StatusBadRequest, "Error.Request.Invalid", "The 'ttl' must be a whole number of seconds, 0 or more.")
+			return
 		}
-		s.addUserToGroup(c.hub, user, group, ttl)
-		w.WriteHeader(pick(c.v1, http.StatusAccepted, http.StatusOK))
-	case http.MethodDelete:
-		s.removeUserFromGroup(c.hub, user, group)
-		w.WriteHeader(pick(c.v1, http.StatusAccepted, http.StatusNoContent))
-	case http.MethodGet, http.MethodHead:
-		if s.userInGroup(c.hub, user, group) {
-			w.WriteHeader(http.StatusOK)
-		} else {
-			restError(w, http.StatusNotFound, codeUserNotInGroup, "The user is not in the group.")
-		}
-	default:
-		return false
+		ttl = time.Duration(n) * time.Second
 	}
-	return true
+	s.addUserToGroup(c.hub, c.user, c.group, ttl)
+	w.WriteHeader(pick(c.v1, http.StatusAccepted, http.StatusOK))
 }
 
-// restConnGroup serves PUT/DELETE on a connection-group pair.
-func (s *Service) restConnGroup(w http.ResponseWriter, r *http.Request, c restCall, id, group string) bool {
-	var add bool
-	switch r.Method {
-	case http.MethodPut:
-		add = true
-	case http.MethodDelete:
-	default:
-		return false
-	}
-	if !s.connGroup(c.hub, id, group, add) {
-		restError(w, http.StatusNotFound, codeConnNotExistedErr, "The connection does not exist.")
-		return true
+func (s *Service) restRemoveUser(w http.ResponseWriter, _ *http.Request, c restCall) {
+	s.removeUserFromGroup(c.hub, c.user, c.group)
+	w.WriteHeader(pick(c.v1, http.StatusAccepted, http.StatusNoContent))
+}
+
+func (s *Service) restUserInGroup(w http.ResponseWriter, _ *http.Request, c restCall) {
+	if !s.userInGroup(c.hub, c.user, c.group) {
+		restError(w, http.StatusNotFound, codeUserNotInGroup, "The user is not in the group.")
+		return
 	}
 	w.WriteHeader(http.StatusOK)
-	return true
+}
+
+func (s *Service) restRemoveUserFromAll(w http.ResponseWriter, _ *http.Request, c restCall) {
+	s.removeUserFromAllGroups(c.hub, c.user)
+	w.WriteHeader(pick(c.v1, http.StatusOK, http.StatusNoContent))
+}
+
+func (s *Service) restAddConn(w http.ResponseWriter, _ *http.Request, c restCall) {
+	s.restConnGroup(w, c, true)
+}
+
+func (s *Service) restRemoveConn(w http.ResponseWriter, _ *http.Request, c restCall) {
+	s.restConnGroup(w, c, false)
+}
+
+// restConnGroup adds a connection to a group or removes it: 200, or 404
+// when the connection does not exist.
+func (s *Service) restConnGroup(w http.ResponseWriter, c restCall, add bool) {
+	if !s.connGroup(c.hub, c.conn, c.group, add) {
+		restError(w, http.StatusNotFound, codeConnNotExistedErr, "The connection does not exist.")
+		return
+	}
+	w.WriteHeader(http.StatusOK)
+}
+
+func (s *Service) restRemoveConnFromAll(w http.ResponseWriter, _ *http.Request, c restCall) {
+	s.removeConnFromAllGroups(c.hub, c.conn)
+	w.WriteHeader(http.StatusOK)
 }

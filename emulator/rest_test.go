@@ -155,3 +155,45 @@ func TestRESTRefusesClientTokensAndWrongAudience(t *testing.T) {
 		}
 	}
 }
+
+// TestRESTPathAndMethodErrors checks the router's own answers: 405 with
+// Allow, 404 for unknown paths, both in the API's JSON error shape, the
+// token checked before either below a hub, and one trailing slash taken.
+func TestRESTPathAndMethodErrors(t *testing.T) {
+	st := startStack(t, nil)
+	type row struct {
+		method, path string
+		token        bool
+		status       int
+		allow, text  string
+	}
+	for _, r := range []row{
+		{"GET", "/api/hubs/chat/:send", true, 405, "POST", "does not take GET; it takes POST."},
+		{"PATCH", "/api/v1/hubs/chat/users/alice", true, 405, "POST, GET, HEAD", "does not take PATCH"},
+		{"POST", "/api/hubs/chat/groups/g/connections/c", true, 405, "PUT, DELETE", "it takes PUT, DELETE."},
+		{"DELETE", "/api/hubs/chat/users/alice/groups/g", false, 401, "", "No access token"},
+		{"POST", "/api/health", false, 405, "GET, HEAD", "health takes GET or HEAD"},
+		{"HEAD", "/api/v1/health", false, 200, "", ""},
+		{"POST", "/api/hubs/chat/users/alice/x", true, 404, "", `"message":"No such REST API path."`},
+		{"POST", "/api/hubs/chat/users/alice/x", false, 401, "", "No access token"},
+		{"GET", "/api/nothing", false, 404, "", "use /api/hubs/{hub}/..."},
+		{"POST", "/api/hubs/chat/", true, 202, "", ""},
+		{"POST", "/api/v1/hubs/chat/groups/g/", true, 202, "", ""},
+	} {
+		tok := ""
+		if r.token {
+			var err error
+			if tok, err = client.MintRESTToken(DefaultAccessKey, st.ServiceURL+r.path, time.Minute); err != nil {
+				t.Fatal(err)
+			}
+		}
+		resp, data := doReq(t, r.method, st.ServiceURL+r.path, tok, []byte(`{"target":"t","arguments":[]}`), map[string]string{"Content-Type": "application/json"})
+		status, allow, body := resp.StatusCode, resp.Header.Get("Allow"), string(data)
+		if status != r.status || allow != r.allow || !strings.Contains(body, r.text) {
+			t.Errorf("%s %s: %d Allow %q %s, want %d Allow %q with %q", r.method, r.path, status, allow, body, r.status, r.allow, r.text)
+		}
+		if status >= 400 && status != 401 && resp.Header.Get("Content-Type") != "application/json" {
+			t.Errorf("%s %s: Content-Type %q, want the API's JSON error", r.method, r.path, resp.Header.Get("Content-Type"))
+		}
+	}
+}

@@ -48,7 +48,7 @@ func NewService(opts ServiceOptions) *Service {
 	mux.HandleFunc("/client/negotiate/", s.handleNegotiate)
 	mux.HandleFunc("/client", s.handleClient)
 	mux.HandleFunc("/client/", s.handleClient)
-	mux.HandleFunc("/api/", s.handleREST)
+	mux.Handle("/api/", s.restAPI())
 	s.h = serviceCORS(mux)
 	s.bg.Add(1)
 	go s.sweeper()
