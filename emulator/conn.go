@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -144,12 +145,12 @@ func (c *conn) enqueue(frame []byte) bool {
 	if sf := c.sf.Load(); sf != nil {
 		// The writer is waiting for an Ack, not stuck in a write, so the
 		// Close message can still go out after what is queued.
-		m := protocol.NewClose("Connection closed with an error. The client has not acknowledged "+itoa(sf.limit)+
-			" bytes of messages (the stateful reconnect buffer) and its outgoing queue of "+itoa(c.out.limit)+" messages is full.", false)
+		m := protocol.NewClose("Connection closed with an error. The client has not acknowledged "+strconv.Itoa(sf.limit)+
+			" bytes of messages (the stateful reconnect buffer) and its outgoing queue of "+strconv.Itoa(c.out.limit)+" messages is full.", false)
 		c.close(&m, false, "stateful buffer and outgoing queue full")
 		return false
 	}
-	m := protocol.NewClose("Connection closed with an error. The client is not reading: its outgoing queue of "+itoa(c.out.limit)+" messages is full.", false)
+	m := protocol.NewClose("Connection closed with an error. The client is not reading: its outgoing queue of "+strconv.Itoa(c.out.limit)+" messages is full.", false)
 	c.close(&m, true, "outgoing queue full")
 	return false
 }
@@ -372,28 +373,6 @@ func (c *conn) writeLoop(w sink, gone <-chan struct{}, a *attachment, replay boo
 			return nil
 		}
 	}
-}
-
-func itoa(n int) string {
-	var b [20]byte
-	i := len(b)
-	if n == 0 {
-		return "0"
-	}
-	neg := n < 0
-	if neg {
-		n = -n
-	}
-	for n > 0 {
-		i--
-		b[i] = byte('0' + n%10)
-		n /= 10
-	}
-	if neg {
-		i--
-		b[i] = '-'
-	}
-	return string(b[i:])
 }
 
 // pingRecord is an encoded Ping, shared by every connection.

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -102,7 +103,7 @@ func FuzzFunctionApp(f *testing.F) {
 	f.Cleanup(tr.CloseIdleConnections)
 	port := ln.Addr().(*net.TCPAddr).Port
 	fa, err := NewFunctionApp(FunctionAppOptions{
-		ConnectionString: "Endpoint=http://127.0.0.1;Port=" + itoa(port) + ";AccessKey=" + DefaultAccessKey + ";Version=1.0;",
+		ConnectionString: "Endpoint=http://127.0.0.1;Port=" + strconv.Itoa(port) + ";AccessKey=" + DefaultAccessKey + ";Version=1.0;",
 		Logger:           quietLogger(),
 		HTTPClient:       &http.Client{Transport: tr, Timeout: 10 * time.Second},
 	})

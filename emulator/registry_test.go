@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -77,7 +78,7 @@ func TestUserGroupTTL(t *testing.T) {
 	// At most 100 no-TTL groups per user: the oldest goes.
 	for i := 0; i <= maxNoTTLGroups; i++ {
 		offset.Add(int64(time.Millisecond))
-		st.Service.addUserToGroup("chat", "dave", "g"+itoa(i), -1)
+		st.Service.addUserToGroup("chat", "dave", "g"+strconv.Itoa(i), -1)
 	}
 	if st.Service.userInGroup("chat", "dave", "g0") || !st.Service.userInGroup("chat", "dave", "g100") {
 		t.Fatal("the 101st no-TTL group did not evict the oldest")

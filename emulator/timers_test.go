@@ -2,6 +2,7 @@ package emulator
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -104,12 +105,12 @@ func TestConcurrentUse(t *testing.T) {
 		wg.Add(1)
 		go func(w int) {
 			defer wg.Done()
-			user := "u" + itoa(w)
+			user := "u" + strconv.Itoa(w)
 			for i := 0; i < 5; i++ {
 				c := connectWS(t, st, "chat", user)
 				_ = rc.AddUserToGroup(ctxT(t), "chat", "all", user, -1)
-				_ = rc.AddConnectionToGroup(ctxT(t), "chat", "g"+itoa(i), c.id)
-				_ = rc.SendToGroup(ctxT(t), "chat", "g"+itoa(i), "noise", nil)
+				_ = rc.AddConnectionToGroup(ctxT(t), "chat", "g"+strconv.Itoa(i), c.id)
+				_ = rc.SendToGroup(ctxT(t), "chat", "g"+strconv.Itoa(i), "noise", nil)
 				_ = rc.RemoveUserFromGroup(ctxT(t), "chat", "all", user)
 				_ = c.ws.Close(websocket.StatusNormalClosure, "")
 			}

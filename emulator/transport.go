@@ -1,11 +1,13 @@
 package emulator
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"github.com/sigr-dev/sigr/internal/textsafe"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -217,7 +219,7 @@ func (s *Service) serveWebSocket(w http.ResponseWriter, r *http.Request, c *conn
 
 func dropReason(err error) string {
 	if code := websocket.CloseStatus(err); code != -1 {
-		return "WebSocket closed with status " + itoa(int(code))
+		return "WebSocket closed with status " + strconv.Itoa(int(code))
 	}
 	if errors.Is(err, context.Canceled) {
 		return "a newer socket took over"
@@ -390,7 +392,7 @@ func (k *sseSink) writeBatch(ctx context.Context, batch [][]byte) error {
 	for _, rec := range batch {
 		for len(rec) > 0 {
 			line := rec
-			i := indexByte(rec, '\n')
+			i := bytes.IndexByte(rec, '\n')
 			if i >= 0 {
 				line, rec = rec[:i], rec[i+1:]
 			} else {
@@ -410,15 +412,6 @@ func (k *sseSink) writeBatch(ctx context.Context, batch [][]byte) error {
 		return err
 	}
 	return k.rc.Flush()
-}
-
-func indexByte(b []byte, c byte) int {
-	for i, x := range b {
-		if x == c {
-			return i
-		}
-	}
-	return -1
 }
 
 // serveSend takes a POST of client data (SSE and long polling).
@@ -555,7 +548,7 @@ func (s *Service) servePoll(w http.ResponseWriter, r *http.Request, c *conn) {
 		body = append(body, b...)
 	}
 	w.Header().Set("Content-Type", "application/octet-stream")
-	w.Header().Set("Content-Length", itoa(len(body)))
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(body)
 }

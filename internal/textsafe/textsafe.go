@@ -5,7 +5,7 @@
 package textsafe
 
 import (
-	"strconv"
+	"fmt"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -46,8 +46,7 @@ func Line(s string) string {
 		r, size := utf8.DecodeRuneInString(s[i:])
 		switch {
 		case r == utf8.RuneError && size == 1:
-			b.WriteString(`\x`)
-			b.WriteString(hex2(s[i]))
+			fmt.Fprintf(&b, `\x%02x`, s[i])
 		case r == '\n':
 			b.WriteString(`\n`)
 		case r == '\r':
@@ -55,15 +54,9 @@ func Line(s string) string {
 		case r == '\t':
 			b.WriteString(`\t`)
 		case r < 0x20 || r == 0x7f:
-			b.WriteString(`\x`)
-			b.WriteString(hex2(byte(r)))
+			fmt.Fprintf(&b, `\x%02x`, r)
 		case unsafeRune(r, size):
-			b.WriteString(`\u`)
-			h := strconv.FormatInt(int64(r), 16)
-			for n := len(h); n < 4; n++ {
-				b.WriteByte('0')
-			}
-			b.WriteString(h)
+			fmt.Fprintf(&b, `\u%04x`, r)
 		default:
 			b.WriteString(s[i : i+size])
 		}
@@ -103,9 +96,4 @@ func unsafeRune(r rune, size int) bool {
 		return true
 	}
 	return false
-}
-
-func hex2(c byte) string {
-	const digits = "0123456789abcdef"
-	return string([]byte{digits[c>>4], digits[c&0xf]})
 }
