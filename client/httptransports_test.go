@@ -31,8 +31,9 @@ type recordingProxy struct {
 	// corporate proxies do.
 	blockWS atomic.Bool
 
-	mu   sync.Mutex
-	reqs []proxiedRequest
+	mu      sync.Mutex
+	reqs    []proxiedRequest
+	changed chan struct{} // closed and replaced on each new record
 }
 
 type proxiedRequest struct {
@@ -43,7 +44,7 @@ type proxiedRequest struct {
 }
 
 func newRecordingProxy(t *testing.T) *recordingProxy {
-	p := &recordingProxy{}
+	p := &recordingProxy{changed: make(chan struct{})}
 	rp := &httputil.ReverseProxy{
 		Rewrite: func(r *httputil.ProxyRequest) {
 			r.SetURL(p.target.Load())
@@ -60,6 +61,8 @@ func newRecordingProxy(t *testing.T) *recordingProxy {
 				auth:  strings.HasPrefix(r.Header.Get("Authorization"), "Bearer "),
 				query: r.URL.Query(), status: resp.StatusCode,
 			})
+			close(p.changed)
+			p.changed = make(chan struct{})
 			p.mu.Unlock()
 			return nil
 		},
@@ -76,10 +79,37 @@ func newRecordingProxy(t *testing.T) *recordingProxy {
 	return p
 }
 
-func (p *recordingProxy) requests() []proxiedRequest {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return append([]proxiedRequest(nil), p.reqs...)
+// requestsWhen waits until settled accepts the requests recorded so far,
+// then returns them. After 10 s it returns what there is, for the
+// caller's checks to say what is missing.
+func (p *recordingProxy) requestsWhen(t *testing.T, settled func([]proxiedRequest) bool) []proxiedRequest {
+	t.Helper()
+	timeout := time.After(10 * time.Second)
+	for {
+		p.mu.Lock()
+		reqs, changed := append([]proxiedRequest(nil), p.reqs...), p.changed
+		p.mu.Unlock()
+		if settled(reqs) {
+			return reqs
+		}
+		select {
+		case <-changed:
+		case <-timeout:
+			t.Logf("the proxy's requests did not settle within 10 s")
+			return reqs
+		}
+	}
+}
+
+// count is the number of requests with method.
+func count(reqs []proxiedRequest, method string) int {
+	n := 0
+	for _, r := range reqs {
+		if r.method == method {
+			n++
+		}
+	}
+	return n
 }
 
 // startProxiedStack starts the emulator behind a recording proxy.
@@ -151,8 +181,8 @@ func readRecord(t *testing.T, tr client.TestTransport, keep func(rec []byte) boo
 
 // exerciseTransport runs one connection over the named transport against
 // the emulator: handshake, a multi-line invocation, concurrent sends,
-// Close. It returns what the proxy saw.
-func exerciseTransport(t *testing.T, name string) []proxiedRequest {
+// Close. It returns what the proxy saw once settled accepts it.
+func exerciseTransport(t *testing.T, name string, settled func([]proxiedRequest) bool) []proxiedRequest {
 	st, proxy := startProxiedStack(t)
 	c, err := client.New(client.Options{URL: st.FunctionsURL, UserID: "alice"})
 	if err != nil {
@@ -223,10 +253,9 @@ func exerciseTransport(t *testing.T, name string) []proxiedRequest {
 	if err := tr.Write(ctx, []byte("{\"type\":6}\x1e")); err == nil {
 		t.Fatal("Write after Close succeeded")
 	}
-	// The proxy records a request once its answer starts; give the DELETE
-	// and the last poll a moment.
-	time.Sleep(100 * time.Millisecond)
-	reqs := proxy.requests()
+	// The proxy records a request once its answer starts, which for the
+	// last requests can come after Close returns.
+	reqs := proxy.requestsWhen(t, settled)
 	for _, r := range reqs {
 		if !r.auth || r.query.Has("access_token") {
 			t.Fatalf("%s request: token in header %v, access_token in query %v; want header only", r.method, r.auth, r.query.Has("access_token"))
@@ -239,7 +268,9 @@ func exerciseTransport(t *testing.T, name string) []proxiedRequest {
 }
 
 func TestSSETransportAgainstEmulator(t *testing.T) {
-	reqs := exerciseTransport(t, protocol.TransportServerSentEvents)
+	reqs := exerciseTransport(t, protocol.TransportServerSentEvents, func(reqs []proxiedRequest) bool {
+		return count(reqs, http.MethodGet) == 1 && count(reqs, http.MethodPost) == 18
+	})
 	var gets, posts int
 	for _, r := range reqs {
 		switch r.method {
@@ -263,7 +294,9 @@ func TestSSETransportAgainstEmulator(t *testing.T) {
 }
 
 func TestLongPollingTransportAgainstEmulator(t *testing.T) {
-	reqs := exerciseTransport(t, protocol.TransportLongPolling)
+	reqs := exerciseTransport(t, protocol.TransportLongPolling, func(reqs []proxiedRequest) bool {
+		return count(reqs, http.MethodGet) >= 3 && count(reqs, http.MethodPost) == 18 && count(reqs, http.MethodDelete) == 1
+	})
 	var polls, posts, deletes int
 	for _, r := range reqs {
 		switch r.method {

@@ -3,6 +3,7 @@ package emulator
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -98,26 +99,43 @@ func doReq(t testing.TB, method, u, token string, body []byte, hdr map[string]st
 // negotiate calls the service negotiate for hub as user.
 func negotiate(t testing.TB, st *Stack, hub, user string) protocol.NegotiateResponse {
 	t.Helper()
-	resp, body := doReq(t, "POST", st.ServiceURL+"/client/negotiate?hub="+url.QueryEscape(hub)+"&negotiateVersion=1", clientToken(t, st, hub, user), nil, nil)
-	if resp.StatusCode != 200 {
-		t.Fatalf("negotiate: %d %s", resp.StatusCode, body)
-	}
-	n, err := protocol.ParseNegotiateResponse(body)
+	n, err := tryNegotiate(ctxT(t), st, hub, clientToken(t, st, hub, user))
 	if err != nil {
 		t.Fatal(err)
 	}
 	return n
 }
 
+// tryNegotiate is negotiate with the client token given, returning its
+// error, for goroutines other than the test's (which must not end it).
+func tryNegotiate(ctx context.Context, st *Stack, hub, token string) (protocol.NegotiateResponse, error) {
+	req, err := http.NewRequestWithContext(ctx, "POST", st.ServiceURL+"/client/negotiate?hub="+url.QueryEscape(hub)+"&negotiateVersion=1", nil)
+	if err != nil {
+		return protocol.NegotiateResponse{}, err
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return protocol.NegotiateResponse{}, fmt.Errorf("negotiate: %w", err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != 200 {
+		return protocol.NegotiateResponse{}, fmt.Errorf("negotiate: %d %s (%v)", resp.StatusCode, body, err)
+	}
+	return protocol.ParseNegotiateResponse(body)
+}
+
 // wsClient is a raw WebSocket hub client for tests.
 type wsClient struct {
-	t    testing.TB
-	ws   *websocket.Conn
-	id   string
-	msgs chan protocol.Message
-	errs chan error
-	done chan struct{}
-	hub  string
+	t     testing.TB
+	ws    *websocket.Conn
+	id    string
+	msgs  chan protocol.Message
+	errs  chan error
+	ready chan struct{} // closed on the handshake answer
+	done  chan struct{}
+	hub   string
 }
 
 func (st *Stack) wsURL(hub, tok string) string {
@@ -127,35 +145,77 @@ func (st *Stack) wsURL(hub, tok string) string {
 // dialWS negotiates and opens a WebSocket without a handshake.
 func dialWS(t testing.TB, st *Stack, hub, user string) (*websocket.Conn, protocol.NegotiateResponse) {
 	t.Helper()
-	n := negotiate(t, st, hub, user)
-	ws, resp, err := websocket.Dial(ctxT(t), st.wsURL(hub, n.ConnectionToken), &websocket.DialOptions{
-		HTTPHeader: http.Header{"Authorization": {"Bearer " + clientToken(t, st, hub, user)}},
+	ws, n, err := tryDialWS(ctxT(t), st, hub, clientToken(t, st, hub, user))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = ws.CloseNow() })
+	return ws, n
+}
+
+// tryDialWS is dialWS with the client token given, returning its error.
+func tryDialWS(ctx context.Context, st *Stack, hub, token string) (*websocket.Conn, protocol.NegotiateResponse, error) {
+	n, err := tryNegotiate(ctx, st, hub, token)
+	if err != nil {
+		return nil, n, err
+	}
+	ws, resp, err := websocket.Dial(ctx, st.wsURL(hub, n.ConnectionToken), &websocket.DialOptions{
+		HTTPHeader: http.Header{"Authorization": {"Bearer " + token}},
 	})
 	if err != nil {
 		status := 0
 		if resp != nil {
 			status = resp.StatusCode
 		}
-		t.Fatalf("dial: %v (status %d)", err, status)
+		return nil, n, fmt.Errorf("dial: %v (status %d)", err, status)
 	}
 	ws.SetReadLimit(-1)
-	t.Cleanup(func() { _ = ws.CloseNow() })
-	return ws, n
+	return ws, n, nil
 }
 
 // connectWS negotiates, dials, handshakes and starts reading messages.
 func connectWS(t testing.TB, st *Stack, hub, user string) *wsClient {
 	t.Helper()
-	ws, n := dialWS(t, st, hub, user)
-	c := &wsClient{t: t, ws: ws, id: n.ConnectionID, msgs: make(chan protocol.Message, 1024), errs: make(chan error, 1), done: make(chan struct{}), hub: hub}
-	if err := ws.Write(ctxT(t), websocket.MessageText, protocol.AppendHandshakeRequest(nil, protocol.HandshakeRequest{Protocol: "json", Version: 1})); err != nil {
+	c, err := tryConnectWS(ctxT(t), st, hub, clientToken(t, st, hub, user))
+	if err != nil {
 		t.Fatal(err)
 	}
-	go c.readLoop()
-	t.Cleanup(func() { _ = ws.CloseNow(); <-c.done })
-	// Wait until the service registered the connection.
-	waitFor(t, func() bool { return st.Service.exists(hub, toConn, c.id) })
+	c.t = t
+	t.Cleanup(c.closeNow)
 	return c
+}
+
+// tryConnectWS is connectWS with the client token given, returning its
+// error; the caller closes the client with closeNow.
+func tryConnectWS(ctx context.Context, st *Stack, hub, token string) (*wsClient, error) {
+	ws, n, err := tryDialWS(ctx, st, hub, token)
+	if err != nil {
+		return nil, err
+	}
+	c := &wsClient{ws: ws, id: n.ConnectionID, msgs: make(chan protocol.Message, 1024), errs: make(chan error, 1),
+		ready: make(chan struct{}), done: make(chan struct{}), hub: hub}
+	if err := ws.Write(ctx, websocket.MessageText, protocol.AppendHandshakeRequest(nil, protocol.HandshakeRequest{Protocol: "json", Version: 1})); err != nil {
+		_ = ws.CloseNow()
+		return nil, fmt.Errorf("handshake: %w", err)
+	}
+	go c.readLoop()
+	// The service registers a connection before it answers the handshake.
+	select {
+	case <-c.ready:
+		return c, nil
+	case err := <-c.errs:
+		c.closeNow()
+		return nil, fmt.Errorf("connection %s before the handshake answer: %v", c.id, err)
+	case <-ctx.Done():
+		c.closeNow()
+		return nil, fmt.Errorf("connection %s: no handshake answer: %w", c.id, ctx.Err())
+	}
+}
+
+// closeNow drops the socket and waits for the read loop to end.
+func (c *wsClient) closeNow() {
+	_ = c.ws.CloseNow()
+	<-c.done
 }
 
 func (c *wsClient) readLoop() {
@@ -182,9 +242,10 @@ func (c *wsClient) readLoop() {
 				handshaken = true
 				hr, err := protocol.ParseHandshakeResponse(rec)
 				if err != nil || hr.HasError {
-					c.errs <- err
+					c.errs <- fmt.Errorf("handshake answer %q: %v", rec, err)
 					return
 				}
+				close(c.ready)
 				continue
 			}
 			m, err := protocol.ParseMessage(bytes.Clone(rec), protocol.Strict)

@@ -2,9 +2,9 @@ package emulator
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -93,6 +93,8 @@ func TestPingsHandshakeTimeoutAndPollReplacement(t *testing.T) {
 
 // TestConcurrentUse runs connects, disconnects, group changes and sends
 // at once; -race checks the registry, the counts check nothing is lost.
+// The churning goroutines report their errors to the test's goroutine,
+// which alone may end the test.
 func TestConcurrentUse(t *testing.T) {
 	st := startStack(t, nil)
 	rc := restClient(t, st)
@@ -100,29 +102,56 @@ func TestConcurrentUse(t *testing.T) {
 	if err := rc.AddUserToGroup(ctxT(t), "chat", "all", "steady", -1); err != nil {
 		t.Fatal(err)
 	}
-	var wg sync.WaitGroup
-	for w := 0; w < 4; w++ {
-		wg.Add(1)
-		go func(w int) {
-			defer wg.Done()
-			user := "u" + strconv.Itoa(w)
-			for i := 0; i < 5; i++ {
-				c := connectWS(t, st, "chat", user)
-				_ = rc.AddUserToGroup(ctxT(t), "chat", "all", user, -1)
-				_ = rc.AddConnectionToGroup(ctxT(t), "chat", "g"+strconv.Itoa(i), c.id)
-				_ = rc.SendToGroup(ctxT(t), "chat", "g"+strconv.Itoa(i), "noise", nil)
-				_ = rc.RemoveUserFromGroup(ctxT(t), "chat", "all", user)
-				_ = c.ws.Close(websocket.StatusNormalClosure, "")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	churn := func(user, token string) error {
+		for i := 0; i < 5; i++ {
+			c, err := tryConnectWS(ctx, st, "chat", token)
+			if err != nil {
+				return err
 			}
-		}(w)
+			g := "g" + strconv.Itoa(i)
+			for _, step := range []func() error{
+				func() error { return rc.AddUserToGroup(ctx, "chat", "all", user, -1) },
+				func() error { return rc.AddConnectionToGroup(ctx, "chat", g, c.id) },
+				func() error { return rc.SendToGroup(ctx, "chat", g, "noise", nil) },
+				func() error { return rc.RemoveUserFromGroup(ctx, "chat", "all", user) },
+			} {
+				if err := step(); err != nil {
+					c.closeNow()
+					return fmt.Errorf("%s, round %d: %w", user, i, err)
+				}
+			}
+			err = c.ws.Close(websocket.StatusNormalClosure, "")
+			<-c.done
+			if err != nil {
+				return fmt.Errorf("%s, round %d: closing: %w", user, i, err)
+			}
+		}
+		return nil
+	}
+	const workers = 4
+	errs := make(chan error, workers)
+	for w := 0; w < workers; w++ {
+		user := "u" + strconv.Itoa(w)
+		token := clientToken(t, st, "chat", user)
+		go func() { errs <- churn(user, token) }()
 	}
 	const sends = 50
 	for i := 0; i < sends; i++ {
-		if err := rc.SendToGroup(ctxT(t), "chat", "all", "count", nil); err != nil {
-			t.Fatal(err)
+		if err := rc.SendToGroup(ctx, "chat", "all", "count", nil); err != nil {
+			t.Errorf("send %d: %v", i, err)
+			break
 		}
 	}
-	wg.Wait()
+	for w := 0; w < workers; w++ {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	if t.Failed() {
+		return
+	}
 	for i := 0; i < sends; i++ {
 		steady.expectInvocation("count", "group:all")
 	}
