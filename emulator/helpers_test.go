@@ -129,6 +129,7 @@ func tryNegotiate(ctx context.Context, st *Stack, hub, token string) (protocol.N
 // wsClient is a raw WebSocket hub client for tests.
 type wsClient struct {
 	t     testing.TB
+	st    *Stack
 	ws    *websocket.Conn
 	id    string
 	msgs  chan protocol.Message
@@ -192,7 +193,7 @@ func tryConnectWS(ctx context.Context, st *Stack, hub, token string) (*wsClient,
 	if err != nil {
 		return nil, err
 	}
-	c := &wsClient{ws: ws, id: n.ConnectionID, msgs: make(chan protocol.Message, 1024), errs: make(chan error, 1),
+	c := &wsClient{st: st, ws: ws, id: n.ConnectionID, msgs: make(chan protocol.Message, 1024), errs: make(chan error, 1),
 		ready: make(chan struct{}), done: make(chan struct{}), hub: hub}
 	if err := ws.Write(ctx, websocket.MessageText, protocol.AppendHandshakeRequest(nil, protocol.HandshakeRequest{Protocol: "json", Version: 1})); err != nil {
 		_ = ws.CloseNow()
@@ -287,10 +288,20 @@ func (c *wsClient) expectInvocation(target, route string) protocol.Message {
 	return m
 }
 
-// expectNothing checks that no message arrives for a short while.
+// expectNothing checks that nothing was sent to the connection: a marker
+// sent to it now must be the next message. The REST API answers a send
+// once it has queued the message, so anything sent to the connection
+// before is ahead of the marker.
 func (c *wsClient) expectNothing() {
 	c.t.Helper()
-	if m, ok := c.next(150 * time.Millisecond); ok {
+	if err := restClient(c.t, c.st).SendToConnection(ctxT(c.t), c.hub, c.id, "nothing-before-this", nil); err != nil {
+		c.t.Fatalf("connection %s: sending the marker: %v", c.id, err)
+	}
+	m, ok := c.next(5 * time.Second)
+	if !ok {
+		c.t.Fatalf("connection %s: no marker within 5 s", c.id)
+	}
+	if m.Type != protocol.TypeInvocation || m.Target != "nothing-before-this" {
 		c.t.Fatalf("connection %s: unexpected message type %d target %q", c.id, m.Type, m.Target)
 	}
 }

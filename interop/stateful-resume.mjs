@@ -24,7 +24,10 @@ try {
     .withStatefulReconnect()
     .configureLogging(signalR.LogLevel.None)
     .build();
-  conn.on("n", (i) => received.push(i));
+  conn.on("n", (i) => {
+    received.push(i);
+    if (received.length === 1) emit({ event: "first" }); // the Go test cuts the network after this
+  });
   conn.onreconnecting(() => { reconnecting = true; });
   conn.onclose((err) => { closed = err ? String(err.message || err) : ""; });
   await conn.start();

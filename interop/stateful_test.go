@@ -49,11 +49,14 @@ func TestStatefulReconnectOfficialClient(t *testing.T) {
 	}
 
 	driven := make(chan error, 1)
+	first := make(chan struct{}) // closed when the client has a message
 	lines := runScript(t, "stateful-resume.mjs", func(l line) {
-		if l.Event != "connected" {
-			return
+		switch l.Event {
+		case "connected":
+			go func() { driven <- drive(rc, proxy, l.ConnectionID, count, first) }()
+		case "first":
+			close(first)
 		}
-		go func() { driven <- drive(rc, proxy, l.ConnectionID, count) }()
 	}, st.FunctionsURL, fmt.Sprint(count))
 	select {
 	case err := <-driven:
@@ -92,9 +95,10 @@ func TestStatefulReconnectOfficialClient(t *testing.T) {
 	t.Logf("official client resumed after %d cut(s); %d of %d messages arrived in order, none twice", proxy.Cuts(), len(got), count)
 }
 
-// drive waits for the connection, sends the first half, cuts the
-// network, then sends the second half while the client resumes.
-func drive(rc *client.RESTClient, proxy *cutproxy.Proxy, id string, count int) error {
+// drive waits for the connection, sends the first half, cuts the network
+// once the client has received a message of it (first is closed), then
+// sends the second half while the client resumes.
+func drive(rc *client.RESTClient, proxy *cutproxy.Proxy, id string, count int, first <-chan struct{}) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	for {
@@ -118,7 +122,11 @@ func drive(rc *client.RESTClient, proxy *cutproxy.Proxy, id string, count int) e
 	if err := send(1, count/2); err != nil {
 		return err
 	}
-	time.Sleep(100 * time.Millisecond) // let some of it reach the client
+	select {
+	case <-first:
+	case <-ctx.Done():
+		return fmt.Errorf("the client received none of the first %d messages: %w", count/2, ctx.Err())
+	}
 	if proxy.Cut() == 0 {
 		return fmt.Errorf("no connection to cut")
 	}
