@@ -112,9 +112,10 @@ func (s *Service) restAPI() http.Handler {
 
 // restMux routes restRoutes. A request anywhere below /hubs/{hub}, known
 // path or not, passes the token and name checks before it is answered
-// 404 or 405, as before the mux: a caller without a token learns nothing.
-// The method-less patterns answer in the API's JSON error shape where the
-// mux would answer in plain text.
+// 404 or 405, so that a caller without a token learns nothing of the API
+// and a bad group name is a 400 whatever the method. The method-less
+// patterns answer 404 and 405 in the API's JSON error shape, where the
+// mux itself would answer in plain text.
 func (s *Service) restMux() *http.ServeMux {
 	allow := map[string][]string{} // path -> methods, for a 405's Allow
 	for _, rt := range restRoutes {
