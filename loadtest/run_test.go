@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"sort"
 	"strings"
@@ -143,9 +144,16 @@ func TestRunCountsDropsAndLosses(t *testing.T) {
 }
 
 func TestOptionsErrors(t *testing.T) {
+	// A port that was just free, so nothing of another process answers there.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := "http://" + ln.Addr().String() + "/api"
+	ln.Close()
 	for _, o := range []Options{
 		{},
-		{URL: "http://127.0.0.1:1/api", Via: ViaREST},
+		{URL: closed, Via: ViaREST},
 		{ConnectionString: "Endpoint=http://x;AccessKey=k;Version=1.0;", Via: ViaFunctions},
 		{ConnectionString: "Endpoint=http://x;AccessKey=k;Version=1.0;", Mode: "everyone"},
 		{ConnectionString: "Endpoint=http://x;AccessKey=k;Version=1.0;", Mode: ToGroup},
