@@ -125,3 +125,38 @@ func BenchmarkRingMemory(b *testing.B) {
 		runtime.KeepAlive(m)
 	}
 }
+
+// BenchmarkFeed is the Feed's cost per event: three connections send b.N
+// message events between them, read on the Feed's one goroutine and
+// batched per frame.
+func BenchmarkFeed(b *testing.B) {
+	conns := make(chan Source, 3)
+	ins := make([]chan client.Event, 3)
+	for i := range ins {
+		ins[i] = make(chan client.Event, client.DefaultEventBuffer)
+		conns <- Source{Spec: ConnSpec{Name: fmt.Sprint("c", i), Hub: "chat"}, Events: ins[i]}
+	}
+	close(conns)
+	f := NewFeed(conns, time.Millisecond, 0)
+	defer f.Stop()
+	b.ReportAllocs()
+	go func() {
+		for i := range b.N {
+			ins[i%3] <- client.Event{Kind: client.EventMessage}
+		}
+		for _, in := range ins {
+			close(in)
+		}
+	}()
+	n := 0
+	for {
+		bm, ok := f.Next()().(batchMsg)
+		if !ok {
+			break
+		}
+		n += len(bm.Events)
+	}
+	if n != b.N {
+		b.Fatalf("%d events batched, want %d", n, b.N)
+	}
+}
