@@ -2,7 +2,6 @@ package tui
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"strconv"
 	"strings"
@@ -45,77 +44,14 @@ type existsMsg struct {
 	err    error
 }
 
-// me is the connection the composer, the token inspector and group actions
-// act for: the one selected in the sidebar.
-func (m *Model) me() *conn {
-	if len(m.conns) == 0 {
-		return nil
-	}
-	return m.conns[clampInt(m.selConn, 0, len(m.conns)-1)]
-}
-
-// parseDest reads the composer's destination: all, user:ID, group:NAME or
-// conn:ID.
-func parseDest(s string) (Destination, string, error) {
-	s = strings.TrimSpace(s)
-	if s == "" || strings.EqualFold(s, "all") || s == "*" {
-		return ToAll, "", nil
-	}
-	kind, name, ok := strings.Cut(s, ":")
-	if !ok || strings.TrimSpace(name) == "" {
-		return ToAll, "", errors.New("destination " + sanitize(s) + ": write all, user:ID, group:NAME or conn:ID")
-	}
-	name = strings.TrimSpace(name)
-	switch strings.ToLower(strings.TrimSpace(kind)) {
-	case "user", "u":
-		return ToUser, name, nil
-	case "group", "g":
-		return ToGroup, name, nil
-	case "conn", "connection", "c":
-		return ToConnection, name, nil
-	}
-	return ToAll, "", errors.New("destination " + sanitize(s) + ": write all, user:ID, group:NAME or conn:ID")
-}
-
-// compose builds the message the composer holds. A JSON array is sent as the
-// arguments; other text to the chat target goes out as the chat sample's
-// body with our user as sender; other text to another target becomes one
-// string argument.
+// compose builds the composer's message as the selected connection, on its
+// hub.
 func (m *Model) compose() (Outgoing, error) {
-	text := m.body.Value()
-	if strings.TrimSpace(text) == "" {
-		return Outgoing{}, errors.New("nothing to send: type a message first")
+	hub, as := m.cfg.Hub, ""
+	if c := m.roster.selected(); c != nil {
+		hub, as = c.hub, c.who()
 	}
-	to, name, err := parseDest(m.to.Value())
-	if err != nil {
-		return Outgoing{}, err
-	}
-	target := strings.TrimSpace(m.target.Value())
-	if target == "" {
-		target = m.cfg.ChatTarget
-	}
-	out := Outgoing{Hub: m.cfg.Hub, Target: target, To: to, Name: name}
-	sender := ""
-	if c := m.me(); c != nil {
-		out.Hub = c.hub
-		sender = c.who()
-	}
-	trimmed := strings.TrimSpace(text)
-	switch {
-	case strings.HasPrefix(trimmed, "[") && json.Valid([]byte(trimmed)):
-		out.Args = json.RawMessage(trimmed)
-	case target == m.cfg.ChatTarget && to != ToConnection:
-		out.Chat, out.Sender, out.Text = true, sender, text
-	case target == m.cfg.ChatTarget:
-		// The chat body has no connection field: send what the function
-		// would have sent, the body as the one argument.
-		b, _ := json.Marshal([]protocol.ChatMessage{{Sender: sender, Text: text}})
-		out.Args = b
-	default:
-		b, _ := json.Marshal([]string{text})
-		out.Args = b
-	}
-	return out, nil
+	return m.composer.compose(hub, as)
 }
 
 func (m *Model) send() tea.Cmd {
@@ -141,11 +77,7 @@ func (m *Model) sent(msg sentMsg) {
 		m.setFlash("send failed: "+sanitize(msg.err.Error()), true)
 		return
 	}
-	if msg.out.Chat && m.body.Value() == msg.out.Text {
-		m.body.SetValue("")
-	} else if !msg.out.Chat && strings.TrimSpace(m.body.Value()) != "" {
-		m.body.SetValue("")
-	}
+	m.composer.sent(msg.out)
 	dest := msg.out.To.String()
 	if msg.out.Name != "" {
 		dest += ":" + msg.out.Name
@@ -153,14 +85,22 @@ func (m *Model) sent(msg sentMsg) {
 	m.setFlash("sent "+sanitize(msg.out.Target)+" to "+sanitize(dest), false)
 }
 
+// copySelected puts the selected entry on the clipboard as the line `sigr
+// watch` prints for it: a message event, or an error event with the record.
 func (m *Model) copySelected() tea.Cmd {
-	e := m.selected()
+	e := m.stream.selected()
 	if e == nil {
 		m.setFlash("nothing selected to copy", true)
 		return nil
 	}
-	c := m.conns[e.conn]
-	line := protocol.AppendMessageEvent(nil, e.time, &e.msg, protocol.EventContext{Connection: c.label, Hub: c.hub, Raw: e.raw})
+	c := m.roster.of(e)
+	ectx := protocol.EventContext{Connection: c.label, Hub: c.hub, Raw: e.raw}
+	var line []byte
+	if e.failed {
+		line = protocol.AppendErrorEvent(nil, e.time, e.msg.Error, ectx)
+	} else {
+		line = protocol.AppendMessageEvent(nil, e.time, &e.msg, ectx)
+	}
 	m.setFlash("copied message #"+itoa(int(e.seq))+" as JSON ("+itoa(len(line))+" bytes)", false)
 	return tea.SetClipboard(strings.TrimRight(string(line), "\n"))
 }
@@ -201,24 +141,10 @@ func (m *Model) openConn(hub, user, headers string) tea.Cmd {
 		return nil
 	}
 	spec := ConnSpec{Hub: hub, User: strings.TrimSpace(user), Headers: h}
-	spec.Name = m.uniqueLabel(spec)
+	spec.Name = m.roster.uniqueLabel(spec)
 	sess, ctx := m.cfg.Session, m.cfg.Context
 	return func() tea.Msg {
 		return openedMsg{label: spec.Label(), err: sess.Open(ctx, spec)}
-	}
-}
-
-// uniqueLabel names a new connection user@hub, or user#2@hub when that
-// identity is already open: a second connection of the same user is how
-// user routing is checked.
-func (m *Model) uniqueLabel(spec ConnSpec) string {
-	l := spec.Label()
-	u, h, _ := strings.Cut(l, "@")
-	for n := 2; ; n++ {
-		if _, dup := m.connIdx[l]; !dup {
-			return l
-		}
-		l = u + "#" + strconv.Itoa(n) + "@" + h
 	}
 }
 
@@ -241,7 +167,7 @@ func (m *Model) groupAction(groupName, action, member string) tea.Cmd {
 		m.setFlash("action "+sanitize(action)+": write join or leave", true)
 		return nil
 	}
-	if c := m.me(); c != nil {
+	if c := m.roster.selected(); c != nil {
 		act.Hub = c.hub
 	}
 	to, name, err := parseDest(member)
@@ -273,22 +199,13 @@ func (m *Model) groupDone(msg groupDoneMsg) tea.Cmd {
 	}
 	name := msg.act.UserID
 	if name == "" {
-		name = msg.act.ConnectionID
-		for _, c := range m.conns {
-			if c.connectionID == name {
-				name = c.label
-			}
-		}
+		name = m.roster.nameOf(msg.act.ConnectionID)
 	}
-	g := m.groups[msg.act.Group]
-	if g == nil {
-		g = &group{name: msg.act.Group, hub: msg.act.Hub}
-		m.groups[g.name] = g
-		m.groupOrd = append(m.groupOrd, g.name)
-	}
-	g.members = removeString(g.members, name)
+	var g *group
 	if msg.act.Add {
-		g.members = append(g.members, name)
+		g = m.roster.addMember(msg.act.Hub, msg.act.Group, name)
+	} else {
+		g = m.roster.removeMember(msg.act.Hub, msg.act.Group, name)
 	}
 	m.setFlash(sanitize(name)+" "+verb+" "+sanitize(g.name), false)
 	if chk, ok := m.cfg.Sender.(GroupChecker); ok {
@@ -301,29 +218,6 @@ func (m *Model) groupDone(msg groupDoneMsg) tea.Cmd {
 		}
 	}
 	return nil
-}
-
-// AddGroupMember records a membership made outside the screen (the demo
-// puts bob in devs before the screen starts), so the Groups section shows
-// it.
-func (m *Model) AddGroupMember(hub, groupName, member string) {
-	g := m.groups[groupName]
-	if g == nil {
-		g = &group{name: groupName, hub: hub}
-		m.groups[groupName] = g
-		m.groupOrd = append(m.groupOrd, groupName)
-	}
-	g.members = append(removeString(g.members, member), member)
-}
-
-func removeString(s []string, v string) []string {
-	out := s[:0]
-	for _, x := range s {
-		if x != v {
-			out = append(out, x)
-		}
-	}
-	return out
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }

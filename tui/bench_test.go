@@ -9,6 +9,7 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/sigr-dev/sigr/client"
 	"github.com/sigr-dev/sigr/protocol"
 )
 
@@ -25,17 +26,17 @@ func benchEvents(n int) []Event {
 		raw := protocol.AppendMessage(nil, &msg)
 		raw = raw[:len(raw)-1]
 		msg, _ = protocol.ParseMessage(raw, protocol.Lenient)
-		evs[i] = Event{Kind: EventMessage, Time: t0.Add(time.Duration(i) * 50 * time.Microsecond), Conn: conns[i%3], Hub: "chat", Msg: msg, Raw: raw}
+		evs[i] = Event{Conn: spec(conns[i%3], userOf(conns[i%3])),
+			Event: client.Event{Kind: client.EventMessage, Time: t0.Add(time.Duration(i) * 50 * time.Microsecond), Message: msg, Raw: raw}}
 	}
 	return evs
 }
 
 func fullModel(b *testing.B, w, h int) *Model {
-	m := newTestModel(w, h, Config{History: DefaultHistory})
-	live(m)
+	m := newLiveModel(w, h, Config{History: DefaultHistory})
 	feed(m, benchEvents(DefaultHistory))
-	if m.history.Len() != DefaultHistory {
-		b.Fatalf("ring holds %d", m.history.Len())
+	if m.stream.history.Len() != DefaultHistory {
+		b.Fatalf("ring holds %d", m.stream.history.Len())
 	}
 	return m
 }
@@ -55,8 +56,7 @@ func BenchmarkFrame(b *testing.B) {
 func BenchmarkFrameByHistory(b *testing.B) {
 	for _, n := range []int{1_000, 50_000} {
 		b.Run(fmt.Sprint(n), func(b *testing.B) {
-			m := newTestModel(200, 60, Config{History: n})
-			live(m)
+			m := newLiveModel(200, 60, Config{History: n})
 			feed(m, benchEvents(n))
 			for b.Loop() {
 				_ = m.View()
@@ -69,7 +69,7 @@ func BenchmarkFrameByHistory(b *testing.B) {
 // message.
 func BenchmarkFrameFiltered(b *testing.B) {
 	m := fullModel(b, 200, 60)
-	m.setQuery("user3")
+	m.stream.setQuery("user3")
 	b.ReportAllocs()
 	for b.Loop() {
 		_ = m.View()
@@ -104,7 +104,7 @@ func BenchmarkFilterKeystroke(b *testing.B) {
 	qs := []string{"hello", "user3", "target:newMessage", "number 4"}
 	i := 0
 	for b.Loop() {
-		m.setQuery(qs[i%len(qs)])
+		m.stream.setQuery(qs[i%len(qs)])
 		i++
 	}
 }
@@ -123,5 +123,40 @@ func BenchmarkRingMemory(b *testing.B) {
 		runtime.ReadMemStats(&after)
 		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/(1<<20), "MB/full-ring")
 		runtime.KeepAlive(m)
+	}
+}
+
+// BenchmarkFeed is the Feed's cost per event: three connections send b.N
+// message events between them, read on the Feed's one goroutine and
+// batched per frame.
+func BenchmarkFeed(b *testing.B) {
+	conns := make(chan Source, 3)
+	ins := make([]chan client.Event, 3)
+	for i := range ins {
+		ins[i] = make(chan client.Event, client.DefaultEventBuffer)
+		conns <- Source{Spec: ConnSpec{Name: fmt.Sprint("c", i), Hub: "chat"}, Events: ins[i]}
+	}
+	close(conns)
+	f := NewFeed(conns, time.Millisecond, 0)
+	defer f.Stop()
+	b.ReportAllocs()
+	go func() {
+		for i := range b.N {
+			ins[i%3] <- client.Event{Kind: client.EventMessage}
+		}
+		for _, in := range ins {
+			close(in)
+		}
+	}()
+	n := 0
+	for {
+		bm, ok := f.Next()().(batchMsg)
+		if !ok {
+			break
+		}
+		n += len(bm.Events)
+	}
+	if n != b.N {
+		b.Fatalf("%d events batched, want %d", n, b.N)
 	}
 }

@@ -11,31 +11,33 @@ import (
 )
 
 // ClientSession is the Session of real hub connections, built on package
-// client. One goroutine per connection forwards its events, converted, to
-// the one Events channel; the Feed batches them for the screen.
+// client. It announces each connection's own Events channel; nothing of its
+// own reads or copies events.
 type ClientSession struct {
-	base   client.Options
-	events chan Event
-	done   chan struct{}
+	base  client.Options
+	conns chan Source
+	done  chan struct{} // closed when Close begins, to free a waiting Open
 
-	mu     sync.Mutex
-	conns  []*client.Conn
-	closed bool
-	wg     sync.WaitGroup
+	closeOnce sync.Once
+	mu        sync.Mutex
+	clients   []*client.Conn
+	closed    bool
+	wg        sync.WaitGroup // the Start goroutines
 }
 
 // NewClientSession returns a session whose connections use base, with Hub,
 // UserID and extra headers taken from each ConnSpec. Nothing connects until
 // Open.
 func NewClientSession(base client.Options) *ClientSession {
-	return &ClientSession{base: base, events: make(chan Event, 4096), done: make(chan struct{})}
+	return &ClientSession{base: base, conns: make(chan Source, 16), done: make(chan struct{})}
 }
 
-// Events implements Session.
-func (s *ClientSession) Events() <-chan Event { return s.events }
+// Conns implements Session.
+func (s *ClientSession) Conns() <-chan Source { return s.conns }
 
-// Open implements Session: it creates the connection and starts it in the
-// background, so the screen never waits for a negotiate.
+// Open implements Session: it creates the connection, announces it and
+// starts it in the background, so the screen never waits for a negotiate.
+// It waits for room to announce, until ctx ends or Close begins.
 func (s *ClientSession) Open(ctx context.Context, spec ConnSpec) error {
 	o := s.base
 	o.Hub = spec.Hub
@@ -51,73 +53,37 @@ func (s *ClientSession) Open(ctx context.Context, spec ConnSpec) error {
 	if err != nil {
 		return err
 	}
+	spec.Name = spec.Label()
 	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
-		return client.ErrClosed
+	defer s.mu.Unlock()
+	// Announcing under the lock orders it before Close closes conns.
+	err = client.ErrClosed
+	if !s.closed {
+		select {
+		case s.conns <- Source{Spec: spec, Events: c.Events()}:
+			err = nil
+		case <-s.done:
+		case <-ctx.Done():
+			err = ctx.Err()
+		}
 	}
-	s.conns = append(s.conns, c)
-	s.wg.Add(2)
-	s.mu.Unlock()
-
-	label := spec.Label()
-	go func() {
-		defer s.wg.Done()
-		s.forward(c, spec, label)
-	}()
-	go func() {
-		defer s.wg.Done()
+	if err != nil {
+		_ = c.Close()
+		return err
+	}
+	s.clients = append(s.clients, c)
+	s.wg.Go(func() {
 		// Failures arrive as events; Start's error adds nothing.
 		_ = c.Start(context.WithoutCancel(ctx))
-	}()
+	})
 	return nil
 }
 
-// forward converts every event of c and hands it to the session channel
-// until c's channel closes. While the session is closing it keeps draining
-// but drops, so that Close never waits on a screen that has gone.
-func (s *ClientSession) forward(c *client.Conn, spec ConnSpec, label string) {
-	for ev := range c.Events() {
-		te := Event{Time: ev.Time, Conn: label, Hub: spec.Hub, User: spec.User}
-		switch ev.Kind {
-		case client.EventMessage:
-			te.Kind = EventMessage
-			te.Msg, te.Raw = ev.Message, ev.Raw
-		case client.EventState:
-			te.Kind = EventState
-			te.State = convState(ev.State)
-			te.Transport, te.ConnectionID = ev.Transport, ev.ConnectionID
-			te.Attempt, te.RetryIn = ev.Attempt, ev.RetryIn
-			te.Resumed = ev.Resumed
-			te.Token = ev.AccessToken
-			if ev.Err != nil {
-				te.Err = ev.Err.Error()
-			}
-		default:
-			continue
-		}
-		select {
-		case s.events <- te:
-		case <-s.done:
-		}
-	}
-}
-
-func convState(st client.State) ConnState {
-	switch st {
-	case client.Connecting:
-		return StateConnecting
-	case client.Connected:
-		return StateConnected
-	case client.Reconnecting:
-		return StateReconnecting
-	}
-	return StateDisconnected
-}
-
 // Close implements Session: it closes every connection, waits for their
-// goroutines and closes Events.
+// goroutines and closes Conns. A connection stops emitting once Close
+// begins, so Close never waits on a reader that has gone.
 func (s *ClientSession) Close() error {
+	s.closeOnce.Do(func() { close(s.done) })
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
@@ -125,13 +91,13 @@ func (s *ClientSession) Close() error {
 		return nil
 	}
 	s.closed = true
-	close(s.done)
-	conns := s.conns
+	close(s.conns)
+	clients := s.clients
 	s.mu.Unlock()
 	var errs []error
 	var wg sync.WaitGroup
 	var emu sync.Mutex
-	for _, c := range conns {
+	for _, c := range clients {
 		wg.Go(func() {
 			if err := c.Close(); err != nil {
 				emu.Lock()
@@ -142,7 +108,6 @@ func (s *ClientSession) Close() error {
 	}
 	wg.Wait()
 	s.wg.Wait()
-	close(s.events)
 	return errors.Join(errs...)
 }
 

@@ -2,10 +2,13 @@ package tui
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"strings"
 	"testing"
 	"time"
+
+	tea "charm.land/bubbletea/v2"
 
 	"github.com/sigr-dev/sigr/client"
 	"github.com/sigr-dev/sigr/emulator"
@@ -27,6 +30,8 @@ func TestClientSessionWithEmulator(t *testing.T) {
 
 	sess := NewClientSession(client.Options{URL: st.FunctionsURL, Logger: quiet})
 	defer sess.Close()
+	f := NewFeed(sess.Conns(), time.Millisecond, 0)
+	defer f.Stop()
 	fa, err := client.NewFunctionApp(st.FunctionsURL)
 	if err != nil {
 		t.Fatal(err)
@@ -43,25 +48,36 @@ func TestClientSessionWithEmulator(t *testing.T) {
 		}
 	}
 	// next returns the next event, failing the test on a timeout.
+	var got []Event
 	next := func() Event {
 		t.Helper()
-		select {
-		case ev := <-sess.Events():
-			return ev
-		case <-ctx.Done():
-			t.Fatal("timed out waiting for an event")
+		for len(got) == 0 {
+			done := make(chan tea.Msg, 1)
+			go func() { done <- f.Next()() }()
+			select {
+			case msg := <-done:
+				b, ok := msg.(batchMsg)
+				if !ok {
+					t.Fatalf("the feed ended (%T) while an event was awaited", msg)
+				}
+				got = b.Events
+			case <-ctx.Done():
+				t.Fatal("timed out waiting for an event")
+			}
 		}
-		return Event{}
+		ev := got[0]
+		got = got[1:]
+		return ev
 	}
 	connected, tokens := map[string]string{}, map[string]string{}
 	for len(connected) < 2 || len(tokens) < 2 {
 		ev := next()
 		switch {
-		case ev.Kind == EventState && ev.State == StateConnected:
-			connected[ev.Conn] = ev.ConnectionID
-			tokens[ev.Conn] = ev.Token
-		case ev.Kind == EventState && ev.Err != "":
-			t.Fatalf("%s: %s", ev.Conn, ev.Err)
+		case ev.Kind == client.EventState && ev.State == client.Connected:
+			connected[ev.Conn.Label()] = ev.ConnectionID
+			tokens[ev.Conn.Label()] = ev.AccessToken
+		case ev.Kind == client.EventState && ev.Err != nil:
+			t.Fatalf("%s: %v", ev.Conn.Label(), ev.Err)
 		}
 	}
 	for conn, tok := range tokens {
@@ -74,10 +90,10 @@ func TestClientSessionWithEmulator(t *testing.T) {
 		t.Fatal(err)
 	}
 	ev := next()
-	if ev.Kind != EventMessage || ev.Conn != "alice@chat" || ev.Msg.Target != "newMessage" || !strings.Contains(string(ev.Msg.Arguments), `"hi alice"`) {
+	if ev.Kind != client.EventMessage || ev.Conn.Label() != "alice@chat" || ev.Message.Target != "newMessage" || !strings.Contains(string(ev.Message.Arguments), `"hi alice"`) {
 		t.Fatalf("got %+v, want hi alice on alice's connection", ev)
 	}
-	if r, _ := ev.Msg.Header("route"); r != "user:alice" {
+	if r, _ := ev.Message.Header("route"); r != "user:alice" {
 		t.Fatalf("route header %q", r)
 	}
 
@@ -94,17 +110,25 @@ func TestClientSessionWithEmulator(t *testing.T) {
 		t.Fatal(err)
 	}
 	ev = next()
-	if ev.Kind != EventMessage || ev.Conn != "bob@chat" || ev.Msg.Target != "ping2" {
+	if ev.Kind != client.EventMessage || ev.Conn.Label() != "bob@chat" || ev.Message.Target != "ping2" {
 		t.Fatalf("got %+v, want ping2 on bob's connection", ev)
 	}
 
-	done := make(chan error, 1)
-	go func() { done <- sess.Close() }()
-	for range sess.Events() {
-		// Drain: the last Disconnected events.
-	}
-	if err := <-done; err != nil {
+	if err := sess.Close(); err != nil {
 		t.Fatal(err)
+	}
+	// Every connection has sent its last event: the feed ends.
+	for {
+		ev := f.Next()()
+		if _, ok := ev.(feedClosedMsg); ok {
+			break
+		}
+		if _, ok := ev.(batchMsg); !ok {
+			t.Fatalf("after Close the feed gave %T, want its last batches and then its end", ev)
+		}
+	}
+	if err := sess.Open(ctx, ConnSpec{Hub: "chat", User: "late"}); !errors.Is(err, client.ErrClosed) {
+		t.Fatalf("Open after Close = %v, want client.ErrClosed", err)
 	}
 }
 

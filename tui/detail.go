@@ -12,12 +12,12 @@ import (
 	"github.com/sigr-dev/sigr/protocol"
 )
 
-// detailPane shows the selected message in full: its fields, the arguments
+// detailPane shows the selected entry in full: its fields, the arguments
 // as pretty coloured JSON, the headers and the raw record.
 func (m *Model) detailPane(w, h int) []string {
-	e := m.selected()
+	e := m.stream.selected()
 	if e == nil {
-		return []string{m.styles.Faint.Render("  no message selected")}
+		return []string{m.com.styles.Faint.Render("  no message selected")}
 	}
 	all := m.detailLines(e, w)
 	maxScroll := max(len(all)-h, 0)
@@ -25,25 +25,33 @@ func (m *Model) detailPane(w, h int) []string {
 	return all[off:min(off+h, len(all))]
 }
 
-func (m *Model) scrollDetail(n int) {
-	m.detailScroll = max(m.detailScroll+n, 0)
-	if e := m.selected(); e != nil {
-		m.detailScroll = min(m.detailScroll, max(len(m.detailLines(e, m.mainWidth()))-m.bodyRows(), 0))
-	}
-}
-
 func (m *Model) detailLines(e *entry, w int) []string {
-	s := m.styles
-	c := m.conns[e.conn]
+	s := m.com.styles
+	c := m.roster.of(e)
 	field := func(name, value string) string {
 		return s.Label.Render(fit(name, 14)) + value
 	}
+	kind := s.Stream.Type.Render(e.msg.Type.String())
+	if e.failed {
+		kind = s.FlashErr.Render("unreadable record")
+	}
 	lines := []string{
 		// seq counts from 0; people count from 1.
-		s.Section.Render(fmt.Sprintf("MESSAGE #%d ", e.seq+1)) + s.Stream.Type.Render(e.msg.Type.String()) +
+		s.Section.Render(fmt.Sprintf("MESSAGE #%d ", e.seq+1)) + kind +
 			s.Muted.Render("  esc closes · ↑↓ scroll · y copies"),
 		field("connection", s.Stream.Conn.Render(sanitize(c.label))+s.Muted.Render(" "+sanitize(c.connectionID))),
-		field("received", e.time.In(m.cfg.Location).Format("2006-01-02 15:04:05.000000 MST")),
+		field("received", e.time.In(m.com.loc).Format("2006-01-02 15:04:05.000000 MST")),
+	}
+	if e.failed {
+		lines = append(lines, field("size", fmt.Sprintf("%d bytes", len(e.raw))))
+		for i, l := range strings.Split(wrapText(sanitize(e.msg.Error), max(w-14, 8)), "\n") {
+			name := ""
+			if i == 0 {
+				name = "error"
+			}
+			lines = append(lines, field(name, s.FlashErr.Render(l)))
+		}
+		return append(lines, rawSection(s, e.raw, w)...)
 	}
 	if e.msg.Has(protocol.FieldTarget) {
 		lines = append(lines, field("target", s.Stream.Target.Render(sanitize(e.msg.Target))))
@@ -53,7 +61,7 @@ func (m *Model) detailLines(e *entry, w int) []string {
 		inv = sanitize(e.msg.InvocationID)
 	}
 	lines = append(lines, field("invocation id", inv))
-	if route, inferred := m.routeOf(e); route != "" {
+	if route, inferred := m.routing.routeOf(e); route != "" {
 		how := s.Muted.Render(" (route header)")
 		if inferred {
 			how = s.Muted.Render(" (inferred from which connections received it)")
@@ -80,7 +88,7 @@ func (m *Model) detailLines(e *entry, w int) []string {
 			return
 		}
 		lines = append(lines, "", s.Section.Render(title))
-		lines = append(lines, m.prettyJSON(raw, w-2, "  ")...)
+		lines = append(lines, prettyJSON(s, raw, w-2, "  ")...)
 	}
 	section("ARGUMENTS", e.msg.Arguments)
 	section("ITEM", e.msg.Item)
@@ -90,7 +98,12 @@ func (m *Model) detailLines(e *entry, w int) []string {
 	if len(raw) == 0 {
 		raw = bytes.TrimSuffix(protocol.AppendMessage(nil, &e.msg), []byte{protocol.RecordSeparator})
 	}
-	lines = append(lines, "", s.Section.Render("RAW RECORD"))
+	return append(lines, rawSection(s, raw, w)...)
+}
+
+// rawSection is the record as received, sanitised and wrapped to w cells.
+func rawSection(s *Styles, raw []byte, w int) []string {
+	lines := []string{"", s.Section.Render("RAW RECORD")}
 	for _, l := range strings.Split(ansi.Hardwrap(sanitizeBytes(raw), max(w-2, 8), false), "\n") {
 		lines = append(lines, "  "+s.Muted.Render(l))
 	}
@@ -100,7 +113,7 @@ func (m *Model) detailLines(e *entry, w int) []string {
 // prettyJSON indents raw JSON and colours it token by token. Strings stay in
 // their escaped JSON form and then go through sanitize, so nothing in a
 // payload reaches the terminal raw. Invalid JSON is shown sanitised as is.
-func (m *Model) prettyJSON(raw []byte, w int, indent string) []string {
+func prettyJSON(s *Styles, raw []byte, w int, indent string) []string {
 	var buf bytes.Buffer
 	var src string
 	if err := json.Indent(&buf, raw, "", "  "); err != nil {
@@ -113,7 +126,7 @@ func (m *Model) prettyJSON(raw []byte, w int, indent string) []string {
 	}
 	var out []string
 	for _, line := range strings.Split(buf.String(), "\n") {
-		colored := m.colorJSONLine(line)
+		colored := colorJSONLine(s, line)
 		for _, l := range strings.Split(ansi.Hardwrap(colored, max(w, 8), true), "\n") {
 			out = append(out, indent+l)
 		}
@@ -121,8 +134,7 @@ func (m *Model) prettyJSON(raw []byte, w int, indent string) []string {
 	return out
 }
 
-func (m *Model) colorJSONLine(line string) string {
-	s := m.styles
+func colorJSONLine(s *Styles, line string) string {
 	var b strings.Builder
 	render := func(st lipgloss.Style, tok string) { b.WriteString(st.Render(sanitize(tok))) }
 	for i := 0; i < len(line); {

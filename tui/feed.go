@@ -1,10 +1,14 @@
 package tui
 
 import (
+	"reflect"
+	"slices"
 	"sync"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
+
+	"github.com/sigr-dev/sigr/client"
 )
 
 // DefaultFrame is how often the Feed hands a batch to the screen: one frame
@@ -14,9 +18,14 @@ const DefaultFrame = 16 * time.Millisecond
 // Batch is what the Feed hands to the screen at most once per frame: every
 // event that arrived since the last batch.
 type Batch struct {
+	// Opened lists the connections the session announced since the last
+	// batch, in the order it opened them, so that the screen lists them in
+	// that order whichever speaks first.
+	Opened []ConnSpec
 	Events []Event
-	// Dropped counts message events the Feed discarded because the screen
-	// fell more than a ring's worth behind; they still count in the rates.
+	// Dropped counts message and error events the Feed discarded because
+	// the screen fell more than a ring's worth behind; they still count in
+	// the totals.
 	Dropped int
 	// DroppedByTarget holds the targets of the dropped messages, so the
 	// sidebar counts stay exact.
@@ -26,17 +35,21 @@ type Batch struct {
 // batchMsg carries one Batch into Update.
 type batchMsg Batch
 
-// feedClosedMsg says the session's event channel is closed.
+// feedClosedMsg says the session has closed and every connection has
+// sent its last event.
 type feedClosedMsg struct{}
 
-// Feed drains a Session's event channel on its own goroutine and hands the
+// Feed reads every connection of a Session on one goroutine and hands the
 // screen one Batch per frame at most, so a burst of thousands of SignalR
-// messages costs one Update and one render, never one per message.
+// messages costs one Update and one render, never one per message. It
+// reads each connection's client.Event channel itself (one select over all
+// of them), so no goroutine per connection copies events on their way.
 //
-// The goroutine holds at most max message events; beyond that it drops the
-// oldest messages (counting them), because the ring would evict them anyway.
+// The goroutine holds at most max message and error events; beyond that it
+// drops the oldest of them (counting them), because the ring would evict
+// them anyway. State changes are never dropped.
 type Feed struct {
-	in    <-chan Event
+	conns <-chan Source
 	out   chan Batch
 	done  chan struct{}
 	frame time.Duration
@@ -46,17 +59,18 @@ type Feed struct {
 	wg       sync.WaitGroup
 }
 
-// NewFeed returns a Feed over in. frame is the shortest time between two
-// batches (DefaultFrame when zero); max bounds the events held while the
-// screen is busy (50 000 when zero).
-func NewFeed(in <-chan Event, frame time.Duration, max int) *Feed {
+// NewFeed returns a Feed over the connections announced on conns (see
+// Session.Conns). frame is the shortest time between two batches
+// (DefaultFrame when zero); max bounds the events held while the screen is
+// busy (50 000 when zero).
+func NewFeed(conns <-chan Source, frame time.Duration, max int) *Feed {
 	if frame <= 0 {
 		frame = DefaultFrame
 	}
 	if max <= 0 {
 		max = DefaultHistory
 	}
-	f := &Feed{in: in, out: make(chan Batch, 1), done: make(chan struct{}), frame: frame, max: max}
+	f := &Feed{conns: conns, out: make(chan Batch, 1), done: make(chan struct{}), frame: frame, max: max}
 	f.wg.Add(1)
 	go f.run()
 	return f
@@ -85,14 +99,42 @@ func (f *Feed) Next() tea.Cmd {
 	}
 }
 
+// The fixed cases of run's select; the connections' channels follow them.
+const (
+	caseDone = iota
+	caseConns
+	caseFrame
+	caseFirstSource
+)
+
+// drainMax bounds the events taken from one connection without going back
+// to the select, so that the frame timer and the other connections get
+// their turn during a flood.
+const drainMax = 256
+
+// feedState is what run collects between two batches.
+type feedState struct {
+	opened  []ConnSpec
+	pending []Event
+	dropped int
+	byTgt   map[string]int
+}
+
+func (st *feedState) batch() Batch {
+	return Batch{Opened: st.opened, Events: st.pending, Dropped: st.dropped, DroppedByTarget: st.byTgt}
+}
+
+func (st *feedState) empty() bool {
+	return len(st.opened) == 0 && len(st.pending) == 0 && st.dropped == 0
+}
+
 func (f *Feed) run() {
 	defer f.wg.Done()
 	var (
-		pending []Event
-		dropped int
-		byTgt   map[string]int
-		timer   = time.NewTimer(time.Hour)
-		armed   bool
+		st    feedState
+		srcs  []Source
+		timer = time.NewTimer(time.Hour)
+		armed bool
 	)
 	timer.Stop()
 	defer timer.Stop()
@@ -102,60 +144,108 @@ func (f *Feed) run() {
 			armed = true
 		}
 	}
-	for {
-		select {
-		case <-f.done:
+	// The set of connections grows as the session opens them, so the
+	// select is built at run time.
+	cases := []reflect.SelectCase{
+		caseDone:  {Dir: reflect.SelectRecv, Chan: reflect.ValueOf(f.done)},
+		caseConns: {Dir: reflect.SelectRecv, Chan: reflect.ValueOf(f.conns)},
+		caseFrame: {Dir: reflect.SelectRecv, Chan: reflect.ValueOf(timer.C)},
+	}
+	open := f.conns != nil
+	for open || len(srcs) > 0 {
+		i, v, ok := reflect.Select(cases)
+		switch {
+		case i == caseDone:
 			return
-		case ev, ok := <-f.in:
-			if !ok {
-				if len(pending) > 0 || dropped > 0 {
-					select {
-					case f.out <- Batch{Events: pending, Dropped: dropped, DroppedByTarget: byTgt}:
-					case <-f.done:
-						return
-					}
-				}
-				// Closed only here, so that Next tells "the session
-				// ended" (feedClosedMsg) from "the Feed was stopped" (nil).
-				close(f.out)
-				return
-			}
-			pending = append(pending, ev)
-			if len(pending) >= 2*f.max {
-				pending, dropped, byTgt = trimPending(pending, f.max, dropped, byTgt)
-			}
+		case i == caseConns && !ok:
+			open = false
+			cases[caseConns].Chan = reflect.Value{} // a zero Chan is never chosen
+		case i == caseConns:
+			src := v.Interface().(Source)
+			srcs = append(srcs, src)
+			cases = append(cases, reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(src.Events)})
+			st.opened = append(st.opened, src.Spec)
 			arm()
-		case <-timer.C:
+		case i == caseFrame:
 			armed = false
-			if len(pending) == 0 && dropped == 0 {
+			if st.empty() {
 				continue
 			}
 			select {
-			case f.out <- Batch{Events: pending, Dropped: dropped, DroppedByTarget: byTgt}:
-				pending, dropped, byTgt = nil, 0, nil
+			case f.out <- st.batch():
+				st = feedState{}
 			default:
 				// The screen has not taken the last batch yet: keep
 				// collecting and try again next frame.
 				arm()
 			}
+		default:
+			k := i - caseFirstSource
+			if ok {
+				f.add(&st, srcs[k].Spec, v.Interface().(client.Event))
+				ok = f.drain(&st, srcs[k])
+				arm()
+			}
+			if !ok {
+				srcs = slices.Delete(srcs, k, k+1)
+				cases = slices.Delete(cases, i, i+1)
+			}
 		}
+	}
+	if !st.empty() {
+		select {
+		case f.out <- st.batch():
+		case <-f.done:
+			return
+		}
+	}
+	// Closed only here, so that Next tells "the session ended"
+	// (feedClosedMsg) from "the Feed was stopped" (nil).
+	close(f.out)
+}
+
+// drain takes what src already holds, up to drainMax events, without
+// another select; it reports false once src is closed.
+func (f *Feed) drain(st *feedState, src Source) bool {
+	for range drainMax {
+		select {
+		case ev, ok := <-src.Events:
+			if !ok {
+				return false
+			}
+			f.add(st, src.Spec, ev)
+		default:
+			return true
+		}
+	}
+	return true
+}
+
+// add appends one event, trimming the pending events once they reach
+// twice max.
+func (f *Feed) add(st *feedState, spec ConnSpec, ev client.Event) {
+	st.pending = append(st.pending, Event{Conn: spec, Event: ev})
+	if len(st.pending) >= 2*f.max {
+		st.pending, st.dropped, st.byTgt = trimPending(st.pending, f.max, st.dropped, st.byTgt)
 	}
 }
 
-// trimPending keeps the newest max message events and every state event,
-// counting what it drops; it runs once per max events, so it costs O(1) per
-// event.
+// trimPending keeps the newest max message and error events and every
+// other event, counting what it drops (messages also by target); it runs
+// once per max events, so it costs O(1) per event.
 func trimPending(p []Event, max, dropped int, byTgt map[string]int) ([]Event, int, map[string]int) {
 	excess := len(p) - max
 	out := make([]Event, 0, max+16)
 	for _, ev := range p {
-		if excess > 0 && ev.Kind == EventMessage {
+		if excess > 0 && (ev.Kind == client.EventMessage || ev.Kind == client.EventError) {
 			excess--
 			dropped++
-			if byTgt == nil {
-				byTgt = map[string]int{}
+			if ev.Kind == client.EventMessage {
+				if byTgt == nil {
+					byTgt = map[string]int{}
+				}
+				byTgt[ev.Message.Target]++
 			}
-			byTgt[ev.Msg.Target]++
 			continue
 		}
 		out = append(out, ev)

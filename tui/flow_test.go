@@ -11,25 +11,45 @@ import (
 	"github.com/charmbracelet/colorprofile"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/teatest/v2"
+
+	"github.com/sigr-dev/sigr/client"
 )
 
-// fakeSession is a Session whose connections are events the test writes.
+// fakeSession is a Session whose connections carry the events the test
+// pushes.
 type fakeSession struct {
-	events chan Event
+	conns  chan Source
 	mu     sync.Mutex
+	events map[string]chan client.Event // by label
 	opened []ConnSpec
 	closed bool
 }
 
-func newFakeSession() *fakeSession { return &fakeSession{events: make(chan Event, 1024)} }
+func newFakeSession() *fakeSession {
+	return &fakeSession{conns: make(chan Source, 16), events: map[string]chan client.Event{}}
+}
 
-func (s *fakeSession) Events() <-chan Event { return s.events }
+func (s *fakeSession) Conns() <-chan Source { return s.conns }
+
+// push sends ev on its connection's channel, announcing the connection on
+// its first event.
+func (s *fakeSession) push(ev Event) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ch := s.events[ev.Conn.Label()]
+	if ch == nil {
+		ch = make(chan client.Event, 1024)
+		s.events[ev.Conn.Label()] = ch
+		s.conns <- Source{Spec: ev.Conn, Events: ch}
+	}
+	ch <- ev.Event
+}
 
 func (s *fakeSession) Open(_ context.Context, spec ConnSpec) error {
 	s.mu.Lock()
 	s.opened = append(s.opened, spec)
 	s.mu.Unlock()
-	s.events <- Event{Kind: EventState, Time: time.Now(), Conn: spec.Label(), Hub: spec.Hub, User: spec.User, State: StateConnected, Transport: "WebSockets"}
+	s.push(Event{Conn: spec, Event: client.Event{Kind: client.EventState, Time: time.Now(), State: client.Connected, Transport: "WebSockets"}})
 	return nil
 }
 
@@ -38,7 +58,10 @@ func (s *fakeSession) Close() error {
 	defer s.mu.Unlock()
 	if !s.closed {
 		s.closed = true
-		close(s.events)
+		for _, ch := range s.events {
+			close(ch)
+		}
+		close(s.conns)
 	}
 	return nil
 }
@@ -79,11 +102,11 @@ type flow struct {
 
 func startFlow(t *testing.T) *flow {
 	sess, sender := newFakeSession(), &fakeSender{}
-	f := NewFeed(sess.Events(), 0, 0)
+	f := NewFeed(sess.Conns(), 0, 0)
 	m := New(Config{Session: sess, Sender: sender, Feed: f, URL: "http://fake/api", Location: time.UTC})
 	for _, ev := range liveEvents() {
 		ev.Time = time.Now()
-		sess.events <- ev
+		sess.push(ev)
 	}
 	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(110, 30),
 		teatest.WithProgramOptions(tea.WithColorProfile(colorprofile.Ascii)))
@@ -124,8 +147,8 @@ func TestFlowFilter(t *testing.T) {
 	f.tm.Type("target:priceT")
 	f.waitText("/37 match")
 	m := f.quit("enter")
-	if m.viewLen() != 1 || m.selected().msg.Target != "priceTick" {
-		t.Fatalf("filter left %d rows", m.viewLen())
+	if m.stream.len() != 1 || m.stream.selected().msg.Target != "priceTick" {
+		t.Fatalf("filter left %d rows", m.stream.len())
 	}
 }
 
@@ -141,8 +164,8 @@ func TestFlowSend(t *testing.T) {
 		t.Fatalf("sent %+v", sent)
 	}
 	m := f.quit()
-	if m.body.Value() != "" {
-		t.Fatalf("composer kept %q after a send", m.body.Value())
+	if m.composer.body.Value() != "" {
+		t.Fatalf("composer kept %q after a send", m.composer.body.Value())
 	}
 }
 
@@ -151,12 +174,12 @@ func TestFlowPause(t *testing.T) {
 	f.keys("p")
 	f.waitText("PAUSED")
 	for i := range 3 {
-		f.sess.events <- msgEv(time.Duration(i), "bob@chat", "late", `[1]`, "")
+		f.sess.push(msgEv(time.Duration(i), "bob@chat", "late", `[1]`, ""))
 	}
 	f.waitText("paused, 3")
 	m := f.quit()
-	if m.viewLen() != 37 || m.totalCount != 40 {
-		t.Fatalf("paused view %d total %d, want 37 and 40", m.viewLen(), m.totalCount)
+	if m.stream.len() != 37 || m.stats.count != 40 {
+		t.Fatalf("paused view %d total %d, want 37 and 40", m.stream.len(), m.stats.count)
 	}
 }
 
@@ -181,7 +204,7 @@ func TestFlowNewConnection(t *testing.T) {
 	if len(opened) != 1 || opened[0].User != "carol" || opened[0].Headers["x-test"] != "1" {
 		t.Fatalf("opened %+v", opened)
 	}
-	if _, ok := m.connIdx["carol@chat"]; !ok {
+	if _, ok := m.roster.index["carol@chat"]; !ok {
 		t.Fatal("the new connection is not on screen")
 	}
 	if _, groups := f.sender.snapshot(); len(groups) != 1 || !groups[0].Add || groups[0].Group != "devs" {
@@ -195,8 +218,8 @@ func TestFlowQuit(t *testing.T) {
 	f.tm.Type("q") // q in an input is text, not quit
 	f.keys("esc", "q")
 	m := f.tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).(*Model)
-	if m.body.Value() != "q" {
-		t.Fatalf("composer holds %q, want the q typed into it", m.body.Value())
+	if m.composer.body.Value() != "q" {
+		t.Fatalf("composer holds %q, want the q typed into it", m.composer.body.Value())
 	}
 }
 
@@ -204,4 +227,20 @@ func TestFlowCtrlC(t *testing.T) {
 	f := startFlow(t)
 	f.keys("/", "ctrl+c")
 	f.tm.WaitFinished(t, teatest.WithFinalTimeout(5*time.Second))
+}
+
+// TestFlowParseError: a record that fails to parse reaches the screen as a
+// row, with the parser's text and the record, as it does in `sigr watch`.
+func TestFlowParseError(t *testing.T) {
+	f := startFlow(t)
+	f.sess.push(badEv(0, "bob@chat", `{"type":1,"target":"oops"`))
+	f.waitText("Unexpected end of JSON input  raw: {")
+	m := f.quit()
+	e := m.stream.selected()
+	if e == nil || !e.failed || string(e.raw) != `{"type":1,"target":"oops"` || e.msg.Error == "" {
+		t.Fatalf("selected %+v, want the unreadable record", e)
+	}
+	if m.stream.len() != 38 || m.stats.count != 38 {
+		t.Fatalf("view %d total %d, want 38 and 38", m.stream.len(), m.stats.count)
+	}
 }

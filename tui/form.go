@@ -16,94 +16,104 @@ type form struct {
 	labels []string
 	inputs []textinput.Model
 	focus  int
-	submit func(m *Model, values []string) tea.Cmd
+	submit func(values []string) tea.Cmd
 }
 
-func (m *Model) newForm(title, note string, submit func(*Model, []string) tea.Cmd, fields ...[3]string) *form {
+// field is one input of a form: its label, placeholder and first value.
+type field struct{ label, placeholder, value string }
+
+func newForm(title, note string, submit func([]string) tea.Cmd, fields ...field) *form {
 	f := &form{title: title, note: note, submit: submit}
 	for _, fl := range fields {
-		in := m.newInput(fl[1], "")
-		in.SetValue(fl[2])
-		in.SetStyles(m.styles.Input)
-		f.labels = append(f.labels, fl[0])
+		in := newInput(fl.placeholder, "")
+		in.SetValue(fl.value)
+		f.labels = append(f.labels, fl.label)
 		f.inputs = append(f.inputs, in)
 	}
 	return f
 }
 
-func newConnForm(m *Model) *form {
-	return m.newForm("New connection", "Opens another connection in this session, as another identity.",
-		func(m *Model, v []string) tea.Cmd { return m.openConn(v[0], v[1], v[2]) },
-		[3]string{"hub", m.cfg.Hub, m.cfg.Hub},
-		[3]string{"user", "anonymous", ""},
-		[3]string{"headers", "name: value; name2: value2", ""},
+func (m *Model) newConnForm() *form {
+	hub := m.cfg.Hub
+	return newForm("New connection", "Opens another connection in this session, as another identity.",
+		func(v []string) tea.Cmd { return m.openConn(v[0], v[1], v[2]) },
+		field{"hub", hub, hub},
+		field{"user", "anonymous", ""},
+		field{"headers", "name: value; name2: value2", ""},
 	)
 }
 
-func newGroupForm(m *Model) *form {
+func (m *Model) newGroupForm() *form {
 	member, note := "", "Joins or leaves through the function app's groups endpoint."
-	if c := m.me(); c != nil {
+	if c := m.roster.selected(); c != nil {
 		member = "user:" + c.who()
 		if c.connectionID != "" {
 			note += " conn:" + c.connectionID + " is the selected connection."
 		}
 	}
 	groupName := "devs"
-	if len(m.groupOrd) > 0 {
-		groupName = m.groupOrd[0]
+	if len(m.roster.groupOrder) > 0 {
+		groupName = m.roster.groupOrder[0]
 	}
-	return m.newForm("Join or leave a group", note,
-		func(m *Model, v []string) tea.Cmd { return m.groupAction(v[0], v[1], v[2]) },
-		[3]string{"group", "name", groupName},
-		[3]string{"action", "join | leave", "join"},
-		[3]string{"member", "user:ID | conn:ID", member},
+	return newForm("Join or leave a group", note,
+		func(v []string) tea.Cmd { return m.groupAction(v[0], v[1], v[2]) },
+		field{"group", "name", groupName},
+		field{"action", "join | leave", "join"},
+		field{"member", "user:ID | conn:ID", member},
 	)
 }
 
-func (m *Model) openForm(f *form) tea.Cmd {
-	m.form = f
-	m.overlay = overlayForm
-	return f.inputs[0].Focus()
-}
-
-func (m *Model) closeForm() {
-	m.form = nil
-	m.overlay = overlayNone
-}
-
-func (m *Model) formKey(msg tea.KeyPressMsg) tea.Cmd {
-	f := m.form
-	move := func(d int) tea.Cmd {
-		f.inputs[f.focus].Blur()
-		f.focus = (f.focus + d + len(f.inputs)) % len(f.inputs)
-		return f.inputs[f.focus].Focus()
+func (f *form) setStyles(s textinput.Styles) {
+	for i := range f.inputs {
+		f.inputs[i].SetStyles(s)
 	}
+}
+
+func (f *form) input() *textinput.Model { return &f.inputs[f.focus] }
+
+func (f *form) move(d int) tea.Cmd {
+	f.inputs[f.focus].Blur()
+	f.focus = (f.focus + d + len(f.inputs)) % len(f.inputs)
+	return f.inputs[f.focus].Focus()
+}
+
+// formResult is what a key did to a form.
+type formResult int
+
+const (
+	formOpen      formResult = iota
+	formCancelled            // Back: close it, do nothing
+	formSubmitted            // Submit on the last field: close it and run the command
+)
+
+// update handles a key for the form: Back cancels, NextFocus and Down or
+// PrevFocus and Up move between fields, Submit moves on and, on the last
+// field, submits; every other key goes to the field.
+func (f *form) update(msg tea.KeyPressMsg, k KeyMap) (tea.Cmd, formResult) {
 	switch {
-	case key.Matches(msg, m.keys.Back):
-		m.closeForm()
-		return nil
-	case msg.String() == "tab" || msg.String() == "down":
-		return move(1)
-	case msg.String() == "shift+tab" || msg.String() == "up":
-		return move(-1)
-	case msg.String() == "enter":
+	case key.Matches(msg, k.Back):
+		return nil, formCancelled
+	case key.Matches(msg, k.NextFocus, k.Down):
+		return f.move(1), formOpen
+	case key.Matches(msg, k.PrevFocus, k.Up):
+		return f.move(-1), formOpen
+	case key.Matches(msg, k.Submit):
 		if f.focus < len(f.inputs)-1 {
-			return move(1)
+			return f.move(1), formOpen
 		}
 		values := make([]string, len(f.inputs))
 		for i, in := range f.inputs {
 			values[i] = in.Value()
 		}
-		m.closeForm()
-		return f.submit(m, values)
+		return f.submit(values), formSubmitted
 	}
 	var cmd tea.Cmd
 	f.inputs[f.focus], cmd = f.inputs[f.focus].Update(msg)
-	return cmd
+	return cmd, formOpen
 }
 
-// render draws the form as a panel w cells wide.
-func (f *form) render(s *Styles, w int) string {
+// Render draws the form as a panel w cells wide.
+func (f *form) Render(s *Styles, w int) string {
 	inner := w - s.Panel.GetHorizontalFrameSize()
 	labelW := 0
 	for _, l := range f.labels {

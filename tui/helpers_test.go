@@ -4,12 +4,14 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
 	"go.uber.org/goleak"
 
+	"github.com/sigr-dev/sigr/client"
 	"github.com/sigr-dev/sigr/protocol"
 )
 
@@ -51,11 +53,14 @@ func fakeJWT(claims map[string]any) string {
 	return h + "." + enc.EncodeToString(p) + ".c2ln"
 }
 
-func stateEv(at time.Duration, label, user string, st ConnState) Event {
-	ev := Event{Kind: EventState, Time: t0.Add(at), Conn: label, Hub: "chat", User: user, State: st, Transport: "WebSockets",
-		ConnectionID: "id-" + user}
-	if st == StateConnected {
-		ev.Token = fakeJWT(map[string]any{"asrs.s.uid": user, "aud": "http://127.0.0.1:8888/client/?hub=chat", "exp": float64(t0.Add(time.Hour).Unix()), "iat": float64(t0.Unix())})
+// spec is the identity of a test connection on hub chat.
+func spec(label, user string) ConnSpec { return ConnSpec{Name: label, Hub: "chat", User: user} }
+
+func stateEv(at time.Duration, label, user string, st client.State) Event {
+	ev := Event{Conn: spec(label, user), Event: client.Event{Kind: client.EventState, Time: t0.Add(at), State: st, Transport: "WebSockets",
+		ConnectionID: "id-" + user}}
+	if st == client.Connected {
+		ev.AccessToken = fakeJWT(map[string]any{"asrs.s.uid": user, "aud": "http://127.0.0.1:8888/client/?hub=chat", "exp": float64(t0.Add(time.Hour).Unix()), "iat": float64(t0.Unix())})
 	}
 	return ev
 }
@@ -72,7 +77,24 @@ func msgEv(at time.Duration, label, target, args, route string) Event {
 	if err != nil {
 		panic(err)
 	}
-	return Event{Kind: EventMessage, Time: t0.Add(at), Conn: label, Hub: "chat", Msg: msg, Raw: raw}
+	return Event{Conn: spec(label, userOf(label)), Event: client.Event{Kind: client.EventMessage, Time: t0.Add(at), Message: msg, Raw: raw}}
+}
+
+// badEv is a record that fails to parse on label's connection, as the
+// client reports it.
+func badEv(at time.Duration, label, raw string) Event {
+	_, err := protocol.ParseMessage([]byte(raw), protocol.Lenient)
+	if err == nil {
+		panic("badEv: " + raw + " parses")
+	}
+	return Event{Conn: spec(label, userOf(label)), Event: client.Event{Kind: client.EventError, Time: t0.Add(at), Raw: []byte(raw), Err: err}}
+}
+
+// userOf is the user a test label names: alice for alice#2@chat.
+func userOf(label string) string {
+	u, _, _ := strings.Cut(label, "@")
+	u, _, _ = strings.Cut(u, "#")
+	return u
 }
 
 func chat(sender, text string) string {
@@ -84,9 +106,9 @@ func chat(sender, text string) string {
 // a user, to a group, and one message with no route header.
 func liveEvents() []Event {
 	evs := []Event{
-		stateEv(0, "alice@chat", "alice", StateConnected),
-		stateEv(0, "bob@chat", "bob", StateConnected),
-		stateEv(0, "alice#2@chat", "alice", StateConnected),
+		stateEv(0, "alice@chat", "alice", client.Connected),
+		stateEv(0, "bob@chat", "bob", client.Connected),
+		stateEv(0, "alice#2@chat", "alice", client.Connected),
 	}
 	evs[2].ConnectionID = "id-alice-2"
 	at := time.Second

@@ -3,7 +3,13 @@ package tui
 import "charm.land/bubbles/v2/key"
 
 // KeyMap is every key binding of the screen, in one place so that the hint
-// line, the `?` page and Update agree.
+// line, the `?` page and Update agree: Update matches keys only through
+// these bindings, and FullHelp lists each of them once.
+//
+// While a text input has the keys, a key that types text (q, j, k, G, …)
+// is text whatever binding names it, so only keys that type nothing act
+// there: Submit, Back, NextFocus and PrevFocus, Quit's ctrl+c, and in a
+// form Up and Down.
 type KeyMap struct {
 	Quit      key.Binding
 	Help      key.Binding
@@ -28,7 +34,9 @@ type KeyMap struct {
 	Top      key.Binding
 	Bottom   key.Binding
 
-	Send key.Binding
+	// Submit sends the composer's message, ends the filter, and moves
+	// through a form to its submission.
+	Submit key.Binding
 }
 
 // DefaultKeyMap returns sigr's key bindings.
@@ -59,7 +67,7 @@ func DefaultKeyMap() KeyMap {
 		Top:      key.NewBinding(key.WithKeys("home"), key.WithHelp("home", "oldest")),
 		Bottom:   key.NewBinding(key.WithKeys("end", "G"), key.WithHelp("end/G", "follow")),
 
-		Send: key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "send")),
+		Submit: key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "send")),
 	}
 }
 
@@ -72,7 +80,15 @@ func (k KeyMap) ShortHelp() []key.Binding {
 func (k KeyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom, k.NextFocus, k.PrevFocus},
-		{k.Compose, k.Send, k.Filter, k.Details, k.Back, k.Pause, k.Clear, k.Copy},
+		{k.Compose, k.Submit, k.Filter, k.Details, k.Back, k.Pause, k.Clear, k.Copy},
 		{k.Matrix, k.Token, k.NewConn, k.Group, k.Help, k.Quit},
 	}
+}
+
+// relabel returns b shown as helpKey and desc, for the hint line of a mode
+// in which it does something more specific: enter moves through a form, and
+// inside an input only Quit's ctrl+c quits.
+func relabel(b key.Binding, helpKey, desc string) key.Binding {
+	b.SetHelp(helpKey, desc)
+	return b
 }

@@ -39,6 +39,23 @@ type Config struct {
 	// Light picks the light palette until the terminal reports its
 	// background. Default false (dark).
 	Light bool
+	// Groups are memberships made before the screen starts (the demo puts
+	// bob in devs), so that the Groups section shows them and routes to
+	// them are recognised. Default: none.
+	Groups []GroupMember
+}
+
+// GroupMember is one member of one group: a user id, a connection id or a
+// connection's label.
+type GroupMember struct {
+	Hub, Group, Member string
+}
+
+// common is what the parts of the screen draw with. The Model owns it and
+// each part keeps a pointer, so a new palette reaches them all at once.
+type common struct {
+	styles *Styles
+	loc    *time.Location
 }
 
 // focusArea is what receives the keys.
@@ -65,103 +82,45 @@ const (
 	overlayForm
 )
 
-// Model is the one Bubble Tea model of the screen. Panels are plain methods
-// that render from its state; only Update changes it.
+// Model is the one Bubble Tea model of the screen. It routes messages to
+// its parts, plain structs that keep their own state and render themselves:
+// the roster of connections and groups, the routing of deliveries, the
+// traffic statistics, the stream and the composer. Only Update changes
+// them.
 type Model struct {
-	cfg    Config
-	keys   KeyMap
-	styles *Styles
-	mono   bool // the terminal shows no colours
-	help   help.Model
+	cfg  Config
+	keys KeyMap
+	com  *common
+	mono bool // the terminal shows no colours
+	help help.Model
 
 	width, height int
 	now           time.Time
 	focus         focusArea
 	overlay       overlay
 
-	// connections, in the order they were first seen
-	conns    []*conn
-	connIdx  map[string]int
-	selConn  int
-	groups   map[string]*group
-	groupOrd []string
+	roster   *roster
+	routing  *routing
+	stats    *stats
+	stream   *stream
+	composer composer
 
-	// traffic
-	history    *ring
-	targets    map[string]*targetStat
-	targetOrd  []*targetStat
-	total      rate
-	totalCount int
-	dropped    int
-	deliveries []delivery // ring of maxDeliveries
-	delStart   int
-	nextDel    uint64
-
-	// stream position; seqs, so that eviction never moves the selection
-	cursor    uint64
-	topSeq    uint64
-	follow    bool
-	paused    bool
-	pauseNext uint64 // ring.next when paused: the stream shows seqs below it
-
-	// filter
-	filtering bool
-	filterIn  textinput.Model
-	query     query
-	matches   []uint64 // seqs matching query, ascending; only when query is set
-
-	// composer
-	to, target, body textinput.Model
-
+	filtering    bool
+	filter       textinput.Model
 	form         *form
 	detailScroll int
-	errSeen      map[int]string // error text dismissed per connection
-	flash        string
-	flashErr     bool
-	flashUntil   time.Time
+	flash        flash
 
 	// quitting is closed when Update returns tea.Quit, so the clock's
 	// pending timer ends with the program instead of a second later.
 	quitting chan struct{}
 }
 
-// conn is what the screen knows about one connection.
-type conn struct {
-	label        string
-	hub          string
-	user         string // asked for
-	tokenUser    string // from the token's claims
-	state        ConnState
-	transport    string
-	connectionID string
-	attempt      int
-	retryAt      time.Time
-	err          string
-	token        string
-	claims       map[string]any
-	// resumes counts stateful-reconnect resumes (same connection, nothing
-	// lost); reconnects counts full reconnects, each a new connection id.
-	resumes    int
-	reconnects int
-}
-
-// who is the user id to show: the token's, else the one asked for.
-func (c *conn) who() string {
-	if c.tokenUser != "" {
-		return c.tokenUser
-	}
-	if c.user != "" {
-		return c.user
-	}
-	return "anon"
-}
-
-// group is a group joined through sigr, with the members sigr knows of.
-type group struct {
-	name    string
-	hub     string
-	members []string
-	exists  string // "", "yes", "no": the REST existence check
+// flash is a short message on the hint line.
+type flash struct {
+	text  string
+	err   bool
+	until time.Time
 }
 
 // New returns the screen for cfg.
@@ -184,50 +143,38 @@ func New(cfg Config) *Model {
 	if cfg.Location == nil {
 		cfg.Location = time.Local
 	}
+	com := &common{styles: DefaultStyles(!cfg.Light), loc: cfg.Location}
+	r := newRoster(com, cfg.Hub, cfg.Groups)
+	rt := newRouting(com, r)
 	m := &Model{
 		cfg:      cfg,
 		keys:     DefaultKeyMap(),
-		styles:   DefaultStyles(!cfg.Light),
+		com:      com,
 		help:     help.New(),
 		now:      cfg.Now(),
-		connIdx:  map[string]int{},
-		groups:   map[string]*group{},
-		history:  newRing(cfg.History),
-		targets:  map[string]*targetStat{},
-		follow:   true,
-		errSeen:  map[int]string{},
+		roster:   r,
+		routing:  rt,
+		stats:    newStats(com),
+		stream:   newStream(com, r, rt, cfg.History),
+		composer: newComposer(com, cfg.ChatTarget),
+		filter:   newInput("filter: target:, conn:, user: or text", "/ "),
 		quitting: make(chan struct{}),
 	}
-	m.filterIn = m.newInput("filter: target:, conn:, user: or text", "/ ")
-	m.to = m.newInput("all", "")
-	m.target = m.newInput(cfg.ChatTarget, "")
-	m.body = m.newInput("message, or a JSON array of arguments", "")
 	m.applyStyles()
 	if cfg.Notice != "" {
-		m.flash = sanitize(cfg.Notice)
-		m.flashUntil = m.now.Add(15 * time.Second)
+		m.flash = flash{text: sanitize(cfg.Notice), until: m.now.Add(15 * time.Second)}
 	}
 	return m
 }
 
-func (m *Model) newInput(placeholder, prompt string) textinput.Model {
-	in := textinput.New()
-	in.Placeholder = placeholder
-	in.Prompt = prompt
-	in.CharLimit = 4096
-	return in
-}
-
 // applyStyles pushes the palette into the bubbles it uses.
 func (m *Model) applyStyles() {
-	m.help.Styles = m.styles.Help
-	for _, in := range []*textinput.Model{&m.filterIn, &m.to, &m.target, &m.body} {
-		in.SetStyles(m.styles.Input)
-	}
+	s := m.com.styles
+	m.help.Styles = s.Help
+	m.filter.SetStyles(s.Input)
+	m.composer.setStyles(s.Input)
 	if m.form != nil {
-		for i := range m.form.inputs {
-			m.form.inputs[i].SetStyles(m.styles.Input)
-		}
+		m.form.setStyles(s.Input)
 	}
 }
 

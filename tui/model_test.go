@@ -5,12 +5,14 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sigr-dev/sigr/client"
 )
 
 func TestRing(t *testing.T) {
 	r := newRing(100)
 	for i := range 250 {
-		if seq := r.push(entry{conn: i}); seq != uint64(i) {
+		if seq := r.push(entry{conn: int32(i)}); seq != uint64(i) {
 			t.Fatalf("push %d returned seq %d", i, seq)
 		}
 	}
@@ -21,7 +23,7 @@ func TestRing(t *testing.T) {
 		t.Fatal("at returns evicted or future entries")
 	}
 	for seq := uint64(150); seq < 250; seq++ {
-		if e := r.at(seq); e == nil || e.seq != seq || e.conn != int(seq) {
+		if e := r.at(seq); e == nil || e.seq != seq || int(e.conn) != int(seq) {
 			t.Fatalf("at(%d) = %+v", seq, e)
 		}
 	}
@@ -42,22 +44,21 @@ func msgBatch(from, n int, conn string) Batch {
 // TestUpdateBatchIsOneUpdate checks that a batch of thousands of messages is
 // one Update that re-arms the feed once, and that the ring bounds history.
 func TestUpdateBatchIsOneUpdate(t *testing.T) {
-	in := make(chan Event)
-	f := NewFeed(in, 0, 0)
+	f := NewFeed(make(chan Source), 0, 0)
 	defer f.Stop()
 	m := newTestModel(100, 30, Config{History: 1000, Feed: f})
 	_, cmd := m.Update(batchMsg(msgBatch(0, 5000, "alice@chat")))
 	if cmd == nil {
 		t.Fatal("Update did not re-arm the feed")
 	}
-	if m.totalCount != 5000 || m.history.Len() != 1000 {
-		t.Fatalf("total %d, kept %d; want 5000 and 1000", m.totalCount, m.history.Len())
+	if m.stats.count != 5000 || m.stream.history.Len() != 1000 {
+		t.Fatalf("total %d, kept %d; want 5000 and 1000", m.stats.count, m.stream.history.Len())
 	}
-	if e := m.selected(); e == nil || string(e.msg.Arguments) != "[4999]" {
+	if e := m.stream.selected(); e == nil || string(e.msg.Arguments) != "[4999]" {
 		t.Fatalf("following: selected %v, want the newest", e)
 	}
 	var sum int
-	for _, ts := range m.targets {
+	for _, ts := range m.stats.targets {
 		sum += ts.count
 	}
 	if sum != 5000 {
@@ -67,19 +68,19 @@ func TestUpdateBatchIsOneUpdate(t *testing.T) {
 
 func TestFilterTracksRingEviction(t *testing.T) {
 	m := newTestModel(100, 30, Config{History: 300})
-	m.setQuery("target:t1")
+	m.stream.setQuery("target:t1")
 	m.Update(batchMsg(msgBatch(0, 900, "alice@chat")))
-	if got := m.viewLen(); got != 100 {
+	if got := m.stream.len(); got != 100 {
 		t.Fatalf("%d matches kept, want 100 (a third of the ring)", got)
 	}
-	for i := range m.viewLen() {
-		if e := m.history.at(m.viewSeq(i)); e == nil || e.msg.Target != "t1" {
+	for i := range m.stream.len() {
+		if e := m.stream.history.at(m.stream.seq(i)); e == nil || e.msg.Target != "t1" {
 			t.Fatalf("match %d is %+v", i, e)
 		}
 	}
-	m.setQuery("")
-	if m.viewLen() != 300 {
-		t.Fatalf("cleared filter shows %d, want 300", m.viewLen())
+	m.stream.setQuery("")
+	if m.stream.len() != 300 {
+		t.Fatalf("cleared filter shows %d, want 300", m.stream.len())
 	}
 }
 
@@ -88,15 +89,15 @@ func TestPauseKeepsCounting(t *testing.T) {
 	m.Update(batchMsg(msgBatch(0, 10, "alice@chat")))
 	m.Update(press("p"))
 	m.Update(batchMsg(msgBatch(10, 15, "alice@chat")))
-	if m.viewLen() != 10 || m.totalCount != 25 {
-		t.Fatalf("paused: view %d total %d, want 10 and 25", m.viewLen(), m.totalCount)
+	if m.stream.len() != 10 || m.stats.count != 25 {
+		t.Fatalf("paused: view %d total %d, want 10 and 25", m.stream.len(), m.stats.count)
 	}
-	if e := m.selected(); e == nil || string(e.msg.Arguments) != "[9]" {
+	if e := m.stream.selected(); e == nil || string(e.msg.Arguments) != "[9]" {
 		t.Fatal("paused stream moved")
 	}
 	m.Update(press("p"))
-	if m.viewLen() != 25 {
-		t.Fatalf("resumed: view %d, want 25", m.viewLen())
+	if m.stream.len() != 25 {
+		t.Fatalf("resumed: view %d, want 25", m.stream.len())
 	}
 }
 
@@ -105,29 +106,28 @@ func TestFollowStopsAndResumes(t *testing.T) {
 	m.Update(batchMsg(msgBatch(0, 100, "alice@chat")))
 	m.Update(press("up"))
 	m.Update(press("up"))
-	held := m.selected().seq
+	held := m.stream.selected().seq
 	m.Update(batchMsg(msgBatch(100, 50, "alice@chat")))
-	if m.follow || m.selected().seq != held {
+	if m.stream.follow || m.stream.selected().seq != held {
 		t.Fatal("scrolling up did not stop following")
 	}
 	m.Update(press("end"))
 	m.Update(batchMsg(msgBatch(150, 5, "alice@chat")))
-	if !m.follow || string(m.selected().msg.Arguments) != "[154]" {
+	if !m.stream.follow || string(m.stream.selected().msg.Arguments) != "[154]" {
 		t.Fatal("end did not resume following")
 	}
 	m.Update(press("c"))
-	if m.viewLen() != 0 || m.totalCount != 0 {
+	if m.stream.len() != 0 || m.stats.count != 0 {
 		t.Fatal("c did not clear")
 	}
 }
 
 func TestRouteInference(t *testing.T) {
-	m := newTestModel(100, 30, Config{})
-	m.AddGroupMember("chat", "devs", "bob")
+	m := newTestModel(100, 30, Config{Groups: []GroupMember{{Hub: "chat", Group: "devs", Member: "bob"}}})
 	feed(m, []Event{
-		stateEv(0, "alice@chat", "alice", StateConnected),
-		stateEv(0, "alice#2@chat", "alice", StateConnected),
-		stateEv(0, "bob@chat", "bob", StateConnected),
+		stateEv(0, "alice@chat", "alice", client.Connected),
+		stateEv(0, "alice#2@chat", "alice", client.Connected),
+		stateEv(0, "bob@chat", "bob", client.Connected),
 	})
 	send := func(at time.Duration, args string, conns ...string) *entry {
 		var evs []Event
@@ -135,7 +135,7 @@ func TestRouteInference(t *testing.T) {
 			evs = append(evs, msgEv(at, c, "newMessage", args, ""))
 		}
 		feed(m, evs)
-		return m.history.at(m.history.next - 1)
+		return m.stream.history.at(m.stream.history.next - 1)
 	}
 	for _, c := range []struct {
 		conns []string
@@ -147,7 +147,7 @@ func TestRouteInference(t *testing.T) {
 		{[]string{"alice#2@chat"}, "connection"},
 	} {
 		e := send(time.Duration(len(c.want))*time.Second, `["`+c.want+`"]`, c.conns...)
-		if got, inferred := m.routeOf(e); got != c.want || !inferred {
+		if got, inferred := m.routing.routeOf(e); got != c.want || !inferred {
 			t.Errorf("received by %v: route %q (inferred %v), want %q", c.conns, got, inferred, c.want)
 		}
 	}
@@ -155,21 +155,21 @@ func TestRouteInference(t *testing.T) {
 
 func TestComposeChatAndJSON(t *testing.T) {
 	m := newTestModel(100, 30, Config{})
-	feed(m, []Event{stateEv(0, "alice@chat", "alice", StateConnected)})
-	m.body.SetValue("hi bob")
-	m.to.SetValue("user:bob")
+	feed(m, []Event{stateEv(0, "alice@chat", "alice", client.Connected)})
+	m.composer.body.SetValue("hi bob")
+	m.composer.to.SetValue("user:bob")
 	out, err := m.compose()
 	if err != nil || !out.Chat || out.Sender != "alice" || out.Text != "hi bob" || out.To != ToUser || out.Name != "bob" {
 		t.Fatalf("chat compose = %+v, %v", out, err)
 	}
-	m.body.SetValue(`[1, "two"]`)
-	m.target.SetValue("priceTick")
-	m.to.SetValue("group:devs")
+	m.composer.body.SetValue(`[1, "two"]`)
+	m.composer.target.SetValue("priceTick")
+	m.composer.to.SetValue("group:devs")
 	out, err = m.compose()
 	if err != nil || out.Chat || string(out.Args) != `[1, "two"]` || out.Target != "priceTick" || out.To != ToGroup {
 		t.Fatalf("JSON compose = %+v, %v", out, err)
 	}
-	m.to.SetValue("nowhere")
+	m.composer.to.SetValue("nowhere")
 	if _, err := m.compose(); err == nil {
 		t.Fatal("a bad destination composed")
 	}
@@ -178,8 +178,7 @@ func TestComposeChatAndJSON(t *testing.T) {
 // TestCopySelectedAsEventLine: y puts the selected message on the
 // clipboard (OSC 52) as the same JSON line `sigr watch` prints.
 func TestCopySelectedAsEventLine(t *testing.T) {
-	m := newTestModel(100, 30, Config{})
-	live(m)
+	m := newLiveModel(100, 30, Config{})
 	_, cmd := m.Update(press("y"))
 	if cmd == nil {
 		t.Fatal("y returned no command")

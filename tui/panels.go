@@ -4,13 +4,13 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"github.com/sigr-dev/sigr/client"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/sigr-dev/sigr/client"
 	"github.com/sigr-dev/sigr/protocol"
 )
 
@@ -22,7 +22,7 @@ func wrapText(s string, w int) string {
 // helpPanel is the `?` page: every key, and the filter and destination
 // syntax.
 func (m *Model) helpPanel(w int) string {
-	s := m.styles
+	s := m.com.styles
 	inner := w - s.Panel.GetHorizontalFrameSize()
 	h := m.help
 	h.SetWidth(0) // the panel clips; the help bubble would drop whole columns
@@ -68,13 +68,12 @@ func decodeClaims(tok string) map[string]any {
 // length.
 func shortToken(tok string) string { return sanitize(client.RedactToken(tok)) }
 
-// tokenPanel is the token inspector for the selected connection: the user
-// id claim, audience, expiry and every other claim, decoded but never
+// tokenPanel is the token inspector for c, the selected connection: the
+// user id claim, audience, expiry and every other claim, decoded but never
 // verified, and the token itself only as a prefix.
-func (m *Model) tokenPanel(w int) string {
-	s := m.styles
+func tokenPanel(com *common, c *conn, now time.Time, w int) string {
+	s := com.styles
 	inner := w - s.Panel.GetHorizontalFrameSize()
-	c := m.me()
 	lines := []string{s.PanelTitle.Render("Token inspector")}
 	if c == nil {
 		lines = append(lines, "", s.Faint.Render("no connection selected"))
@@ -103,12 +102,12 @@ func (m *Model) tokenPanel(w int) string {
 	}
 	if exp, ok := c.claims["exp"].(float64); ok {
 		t := time.Unix(int64(exp), 0)
-		left := t.Sub(m.now).Round(time.Second)
+		left := t.Sub(now).Round(time.Second)
 		state := s.Dot.Connected.Render(fmt.Sprintf("valid for %s", left))
 		if left <= 0 {
 			state = s.FlashErr.Render(fmt.Sprintf("expired %s ago", -left))
 		}
-		lines = append(lines, field("exp", t.In(m.cfg.Location).Format("15:04:05 MST")+"  "+state))
+		lines = append(lines, field("exp", t.In(com.loc).Format("15:04:05 MST")+"  "+state))
 	}
 	keys := make([]string, 0, len(c.claims))
 	for k := range c.claims {
@@ -135,65 +134,4 @@ func claimString(v any) string {
 		b, _ := json.Marshal(v)
 		return string(b)
 	}
-}
-
-// errorPanel lists failed connections with what happened and what to try,
-// until esc dismisses them or they reconnect.
-func (m *Model) errorPanel(w int) []string {
-	s := m.styles
-	inner := w - s.ErrorPanel.GetHorizontalFrameSize()
-	if inner < 10 {
-		return nil
-	}
-	var body []string
-	shown := 0
-	for i, c := range m.conns {
-		if c.err == "" || c.state == StateConnected || m.errSeen[i] == c.err {
-			continue
-		}
-		if shown == 2 {
-			body = append(body, s.Muted.Render("… and more connections failed"))
-			break
-		}
-		shown++
-		title := fmt.Sprintf("%s: %s", sanitize(c.label), c.state)
-		if c.state == StateReconnecting && !c.retryAt.IsZero() {
-			if d := c.retryAt.Sub(m.now); d > 0 {
-				title += fmt.Sprintf(", attempt %d in %s", c.attempt, d.Round(time.Second))
-			}
-		}
-		body = append(body, s.ErrorTitle.Render(clip("✗ "+title, inner)))
-		errLines := strings.Split(wrapText(sanitize(c.err), inner), "\n")
-		if len(errLines) > 4 {
-			errLines = append(errLines[:3], errLines[3]+"…")
-		}
-		body = append(body, errLines...)
-		for _, l := range strings.Split(wrapText("try: "+hintFor(c), inner), "\n") {
-			body = append(body, s.Hint.Render(l))
-		}
-	}
-	if len(body) == 0 {
-		return nil
-	}
-	body = append(body, s.Muted.Render("esc dismisses"))
-	return strings.Split(s.ErrorPanel.Width(w).Render(strings.Join(body, "\n")), "\n")
-}
-
-// hintFor says what to try for a connection's error. The client's errors
-// already say what happened; the hint adds the next step on this screen.
-func hintFor(c *conn) string {
-	e := strings.ToLower(c.err)
-	switch {
-	case strings.Contains(e, "401") || strings.Contains(e, "unauthorized") || strings.Contains(e, "403"):
-		return "the server refused the credentials: pass a function key with --query code=KEY, check --header, or use --connection-string with the right key"
-	case strings.Contains(e, "connection refused") || strings.Contains(e, "no such host"):
-		return "nothing answers at that address: start the app (sigr emulator runs one locally) or fix the URL"
-	case strings.Contains(e, "negotiate"):
-		return "check that the URL is the function app base (e.g. http://127.0.0.1:7071/api) and that its negotiate function works"
-	case strings.Contains(e, "token") && strings.Contains(e, "expire"):
-		return "the access token expired: press n to open a fresh connection"
-	case c.state == StateReconnecting:
-		return "sigr is reconnecting by itself; wait, or press n to open a fresh connection"
-	}
-	return "press n to open a fresh connection, or restart sigr"
 }

@@ -52,12 +52,12 @@ func (q query) equal(o query) bool {
 	return true
 }
 
-// match reports whether e matches every term.
-func (q query) match(m *Model, e *entry) bool {
+// match reports whether e, received on c, matches every term. A record
+// that failed to parse matches on the parser's text and the record.
+func (q query) match(e *entry, c *conn) bool {
 	if e == nil {
 		return false
 	}
-	c := m.conns[e.conn]
 	for _, t := range q.terms {
 		ok := false
 		switch t.field {
@@ -71,7 +71,7 @@ func (q query) match(m *Model, e *entry) bool {
 			ok = containsFold(e.msg.Target, t.text) || containsFold(c.label, t.text) ||
 				containsFold(c.who(), t.text) || containsFoldBytes(e.msg.Arguments, t.text) ||
 				containsFoldBytes(e.msg.Item, t.text) || containsFoldBytes(e.msg.Result, t.text) ||
-				containsFold(e.msg.Error, t.text)
+				containsFold(e.msg.Error, t.text) || (e.failed && containsFoldBytes(e.raw, t.text))
 		}
 		if !ok {
 			return false

@@ -2,11 +2,13 @@ package tui
 
 import (
 	"encoding/json"
+	"errors"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/sigr-dev/sigr/client"
 	"github.com/sigr-dev/sigr/protocol"
 )
 
@@ -70,31 +72,37 @@ var sgr = regexp.MustCompile(`\x1b\[[0-9;:]*m`)
 // frame, in any view, carries anything but the screen's own colours.
 func TestHostilePayloads(t *testing.T) {
 	hostile := "\x1b[2J\x1b]0;owned\x07\x1b]52;c;ZXZpbA==\x07\u202Eevil\u2066\x9b\xff\x00漢字e\u0301"
-	m := newTestModel(120, 35, Config{})
-	st := Event{Kind: EventState, Time: t0, Conn: "mallory\x1b[5m@chat", Hub: "chat\x1b[7m", User: "mallory\u202E", State: StateDisconnected,
-		Transport: "Web\x1bSockets", ConnectionID: "id\x07", Err: "close: " + hostile,
-		Token: fakeJWT(map[string]any{"asrs.s.uid": hostile, "aud": hostile, "x": hostile})}
+	m := newTestModel(120, 35, Config{Groups: []GroupMember{{Hub: "chat", Group: hostile, Member: hostile}}})
+	who := ConnSpec{Name: "mallory\x1b[5m@chat", Hub: "chat\x1b[7m", User: "mallory\u202E"}
+	st := Event{Conn: who, Event: client.Event{Kind: client.EventState, Time: t0, State: client.Disconnected,
+		Transport: "Web\x1bSockets", ConnectionID: "id\x07", Err: errors.New("close: " + hostile),
+		AccessToken: fakeJWT(map[string]any{"asrs.s.uid": hostile, "aud": hostile, "x": hostile})}}
 	msg := protocol.Message{Type: protocol.TypeInvocation, Fields: protocol.FieldTarget | protocol.FieldArguments | protocol.FieldInvocationID | protocol.FieldHeaders,
 		Target: hostile, InvocationID: hostile, Arguments: json.RawMessage(`["` + hostile + `",{"k` + hostile + `":1}]`),
 		Headers: json.RawMessage(`{"route":"` + hostile + `"}`)}
 	comp := protocol.Message{Type: protocol.TypeCompletion, Fields: protocol.FieldInvocationID | protocol.FieldError, InvocationID: "1", Error: hostile}
 	feed(m, []Event{st,
-		{Kind: EventMessage, Time: t0.Add(time.Second), Conn: st.Conn, Hub: st.Hub, Msg: msg, Raw: []byte(hostile)},
-		{Kind: EventMessage, Time: t0.Add(2 * time.Second), Conn: st.Conn, Hub: st.Hub, Msg: comp},
+		{Conn: who, Event: client.Event{Kind: client.EventMessage, Time: t0.Add(time.Second), Message: msg, Raw: []byte(hostile)}},
+		{Conn: who, Event: client.Event{Kind: client.EventMessage, Time: t0.Add(2 * time.Second), Message: comp}},
+		{Conn: who, Event: client.Event{Kind: client.EventError, Time: t0.Add(3 * time.Second), Raw: []byte(`{"type":1,` + hostile),
+			Err: errors.New("Unexpected token '" + hostile + "'")}},
 	})
-	m.AddGroupMember("chat", hostile, hostile)
-	m.Update(press("up"))
-	for _, k := range []string{"", "enter", "r", "t", "?", "n"} {
-		if k != "" {
-			m.Update(press("esc"))
-			m.Update(press(k))
-		}
-		out := m.View().Content
-		checkFrame(t, out, 120, 35)
-		rest := sgr.ReplaceAllString(out, "")
-		for _, bad := range []string{"\x1b", "\x07", "\x00", "\u202E", "\u2066", "\u009b", "\xff"} {
-			if strings.Contains(rest, bad) {
-				t.Errorf("view after %q leaks %q", k, bad)
+	// The record that failed to parse, the completion, the invocation.
+	for _, move := range []string{"end", "up", "up"} {
+		m.Update(press("esc"))
+		m.Update(press(move))
+		for _, k := range []string{"", "enter", "r", "t", "?", "n"} {
+			if k != "" {
+				m.Update(press("esc"))
+				m.Update(press(k))
+			}
+			out := m.View().Content
+			checkFrame(t, out, 120, 35)
+			rest := sgr.ReplaceAllString(out, "")
+			for _, bad := range []string{"\x1b", "\x07", "\x00", "\u202E", "\u2066", "\u009b", "\xff"} {
+				if strings.Contains(rest, bad) {
+					t.Errorf("view after %q, %q leaks %q", move, k, bad)
+				}
 			}
 		}
 	}
@@ -103,7 +111,7 @@ func TestHostilePayloads(t *testing.T) {
 	for _, r := range "owned" {
 		m.Update(press(string(r)))
 	}
-	if len(m.matches) != 2 {
-		t.Errorf("filter on hostile text: %d matches, want 2 (the invocation and the completion)", len(m.matches))
+	if len(m.stream.matches) != 3 {
+		t.Errorf("filter on hostile text: %d matches, want 3 (the invocation, the completion and the unreadable record)", len(m.stream.matches))
 	}
 }

@@ -1,33 +1,42 @@
-// Package tui is sigr's terminal interface: a live monitor of SignalR traffic
-// across several connections, a chat composer and a routing debugger, built
-// on Bubble Tea v2.
-//
-// The package talks to the network only through two small interfaces,
-// Session (the connections and their event feed) and Sender (HTTP sends and
-// group actions), so the whole screen can be built and tested with fakes;
-// NewClientSession adapts package client to them.
 package tui
 
 import (
 	"context"
 	"encoding/json"
-	"time"
 
-	"github.com/sigr-dev/sigr/protocol"
+	"github.com/sigr-dev/sigr/client"
 )
 
-// Session owns the hub connections the screen shows. Every connection it
-// opens reports through the one Events channel, which the screen drains in
-// batches (see Feed).
+// Session owns the hub connections the screen shows. It announces each
+// connection it opens, with that connection's own event channel, and the
+// Feed reads those channels directly: events reach the screen as the client
+// emitted them, with no goroutine in between.
 type Session interface {
-	// Events returns the channel that carries every connection's events. It
-	// is closed after Close has stopped every connection.
-	Events() <-chan Event
+	// Conns announces every connection Open starts, once. It is closed by
+	// Close; each announced Events channel closes after its connection's
+	// last event.
+	Conns() <-chan Source
 	// Open starts one more connection as the identity in spec. It returns
 	// once the connection is started; its progress arrives as events.
 	Open(ctx context.Context, spec ConnSpec) error
 	// Close stops every connection and waits for their goroutines.
 	Close() error
+}
+
+// Source is one connection of a Session: who it is, and the channel its
+// events arrive on.
+type Source struct {
+	Spec   ConnSpec
+	Events <-chan client.Event
+}
+
+// Event is one client.Event and the connection it happened on. Message and
+// error events own their Message and Raw, as client.Event says: the screen
+// keeps them without copying.
+type Event struct {
+	// Conn is the connection; Conn.Label() names it, uniquely in a session.
+	Conn ConnSpec
+	client.Event
 }
 
 // Sender posts messages and group actions over HTTP, through the function
@@ -59,66 +68,6 @@ func (s ConnSpec) Label() string {
 		u = "anon"
 	}
 	return u + "@" + s.Hub
-}
-
-// ConnState is the life-cycle state of one connection.
-type ConnState int
-
-// Connection states, in the order a connection normally goes through them.
-const (
-	StateConnecting ConnState = iota
-	StateConnected
-	StateReconnecting
-	StateDisconnected
-)
-
-// String returns the state's name as the event-line schema spells it.
-func (s ConnState) String() string {
-	switch s {
-	case StateConnecting:
-		return "connecting"
-	case StateConnected:
-		return "connected"
-	case StateReconnecting:
-		return "reconnecting"
-	default:
-		return "disconnected"
-	}
-}
-
-// EventKind says what an Event carries.
-type EventKind int
-
-// Event kinds.
-const (
-	EventMessage EventKind = iota // a hub message arrived
-	EventState                    // a connection changed state
-)
-
-// Event is one thing that happened on one connection. Message events own
-// their Message and Raw: the sender must not reuse the memory.
-type Event struct {
-	Kind EventKind
-	Time time.Time // when it was received
-	Conn string    // the connection's label (ConnSpec.Label), unique in a session
-	Hub  string
-	User string // the identity asked for; the token's user id comes in Token
-
-	// Message events.
-	Msg protocol.Message
-	Raw []byte // the record without its 0x1E, if known
-
-	// State events.
-	State        ConnState
-	Transport    string
-	ConnectionID string
-	Attempt      int
-	RetryIn      time.Duration
-	Err          string
-	Token        string // the service access token, for the inspector; never shown whole
-	// Resumed marks a Connected state reached by a stateful-reconnect
-	// resume: the same connection, nothing lost, not a new connection id.
-	Resumed bool
 }
 
 // Destination is where a message goes.

@@ -1,226 +1,197 @@
 package tui
 
-import (
-	"fmt"
-	"strings"
+import "sort"
 
-	"github.com/charmbracelet/x/ansi"
+// stream is the message list: the bounded history, the selection, whether
+// it follows new messages or is paused, and the filter with the seqs it
+// matches. Positions are seqs, so that eviction never moves the selection.
+// Its costs are the rows on screen and the size of each batch, whatever
+// the size of the history; only a new filter scans the history.
+type stream struct {
+	com     *common
+	roster  *roster
+	routing *routing
 
-	"github.com/sigr-dev/sigr/protocol"
-)
+	history   *ring
+	cursor    uint64 // seq of the selected entry
+	top       uint64 // seq of the first visible row
+	follow    bool
+	paused    bool
+	pauseNext uint64 // history.next when paused: the view shows seqs below it
 
-// stream returns the message list: a header line, the error panel when a
-// connection failed, then one row per visible message. It touches only the
-// rows on screen, whatever the size of the history.
-func (m *Model) stream(w, h int) []string {
-	s := m.styles
-	lines := []string{m.streamHeader(w)}
-	lines = append(lines, m.errorPanel(w)...)
-	rows := max(h-len(lines), 0)
-	total := m.viewLen()
+	query   query
+	matches []uint64 // seqs matching query, ascending; only when query is set
+}
+
+func newStream(com *common, r *roster, rt *routing, history int) *stream {
+	return &stream{com: com, roster: r, routing: rt, history: newRing(history), follow: true}
+}
+
+// push adds e to the history, and to the matches when it matches the
+// filter.
+func (s *stream) push(e entry) {
+	seq := s.history.push(e)
+	if s.query.active() {
+		if kept := s.history.at(seq); s.query.match(kept, s.roster.of(kept)) {
+			s.matches = append(s.matches, seq)
+		}
+	}
+}
+
+// settle runs after a batch: it forgets matches the ring has evicted and
+// moves the selection to the newest row when following.
+func (s *stream) settle() {
+	s.trimMatches()
+	if s.follow && !s.paused {
+		s.cursor = s.last()
+	}
+}
+
+// trimMatches drops matches the ring has evicted, and gives back memory
+// once most of the slice is dead.
+func (s *stream) trimMatches() {
+	if len(s.matches) == 0 || s.matches[0] >= s.history.first {
+		return
+	}
+	i := sort.Search(len(s.matches), func(i int) bool { return s.matches[i] >= s.history.first })
+	s.matches = s.matches[i:]
+	if cap(s.matches) > 1024 && len(s.matches) < cap(s.matches)/4 {
+		s.matches = append([]uint64(nil), s.matches...)
+	}
+}
+
+// setQuery applies a new filter, scanning the history once.
+func (s *stream) setQuery(text string) {
+	q := parseQuery(text)
+	if q.equal(s.query) {
+		return
+	}
+	s.query = q
+	s.matches = nil
+	if q.active() {
+		for seq := s.history.first; seq < s.history.next; seq++ {
+			if e := s.history.at(seq); q.match(e, s.roster.of(e)) {
+				s.matches = append(s.matches, seq)
+			}
+		}
+	}
+	s.follow = true
+	s.cursor = s.last()
+}
+
+// The view is the history, or the matches when a filter is set, cut at
+// pauseNext while paused. These helpers index into it.
+
+func (s *stream) limit() uint64 {
+	if s.paused {
+		return s.pauseNext
+	}
+	return s.history.next
+}
+
+// len is the number of rows in the view.
+func (s *stream) len() int {
+	lim := s.limit()
+	if s.query.active() {
+		return sort.Search(len(s.matches), func(i int) bool { return s.matches[i] >= lim })
+	}
+	if lim <= s.history.first {
+		return 0
+	}
+	return int(lim - s.history.first)
+}
+
+// seq is the seq of view row i.
+func (s *stream) seq(i int) uint64 {
+	if s.query.active() {
+		return s.matches[i]
+	}
+	return s.history.first + uint64(i)
+}
+
+// index is the view row of the first entry at or after seq.
+func (s *stream) index(seq uint64) int {
+	if s.query.active() {
+		return sort.Search(len(s.matches), func(i int) bool { return s.matches[i] >= seq })
+	}
+	if seq < s.history.first {
+		return 0
+	}
+	return int(seq - s.history.first)
+}
+
+func (s *stream) last() uint64 {
+	n := s.len()
+	if n == 0 {
+		return 0
+	}
+	return s.seq(n - 1)
+}
+
+// selected is the entry under the cursor, or nil.
+func (s *stream) selected() *entry {
+	n := s.len()
+	if n == 0 {
+		return nil
+	}
+	i := min(s.index(s.cursor), n-1)
+	return s.history.at(s.seq(i))
+}
+
+// move moves the selection by n rows; leaving the bottom stops following,
+// reaching it resumes.
+func (s *stream) move(n int) {
+	total := s.len()
 	if total == 0 {
-		msg := "waiting for messages…"
-		if m.query.active() {
-			msg = "no message matches the filter (esc clears it)"
-		} else if len(m.conns) == 0 {
-			msg = "no connection yet: press n to open one"
-		}
-		lines = append(lines, "", s.Faint.Render(fit("  "+msg, w)))
-		return lines
+		return
 	}
-	cols := m.columns(w)
-	top := min(m.viewIndex(m.topSeq), total-1)
-	cur := min(m.viewIndex(m.cursor), total-1)
-	for i := top; i < total && i < top+rows; i++ {
-		e := m.history.at(m.viewSeq(i))
-		lines = append(lines, m.streamRow(e, cols, w, i == cur))
-	}
-	return lines
+	i := min(s.index(s.cursor), total-1)
+	i = clampInt(i+n, 0, total-1)
+	s.cursor = s.seq(i)
+	s.follow = i == total-1
 }
 
-func (m *Model) streamHeader(w int) string {
-	s := m.styles
-	head := s.Section.Render("STREAM ") + s.Muted.Render(fmt.Sprintf("%d msgs", m.totalCount))
-	if m.dropped > 0 {
-		head += s.FlashErr.Render(fmt.Sprintf(" %d dropped", m.dropped))
+// fixScroll keeps the selection inside the first rows rows from top.
+func (s *stream) fixScroll(rows int) {
+	total := s.len()
+	if total == 0 || rows <= 0 {
+		s.top = s.history.next
+		return
 	}
-	switch {
-	case m.paused:
-		head += "  " + s.Badge.Render(fmt.Sprintf(" paused, %d new ", m.history.next-m.pauseNext))
-	case m.follow:
-		head += s.Muted.Render("  following")
-	default:
-		head += s.Muted.Render("  scrolled (end follows)")
+	cur := min(s.index(s.cursor), total-1)
+	if s.follow && !s.paused {
+		cur = total - 1
+		s.cursor = s.seq(cur)
 	}
-	if m.query.active() {
-		head += "  " + s.Label.Render("filter ") + s.Bold.Render(clip(sanitize(m.query.raw), 24)) + " " + m.matchCount()
+	top := s.index(s.top)
+	if top > cur {
+		top = cur
 	}
-	return fit(head, w)
+	if cur >= top+rows {
+		top = cur - rows + 1
+	}
+	if top+rows > total {
+		top = max(total-rows, 0)
+	}
+	s.top = s.seq(top)
 }
 
-// cols are the widths of the stream's columns.
-type cols struct{ conn, target, route int }
-
-func (m *Model) columns(w int) cols {
-	c := cols{conn: 6, target: 10, route: 10}
-	for _, cn := range m.conns {
-		c.conn = max(c.conn, ansi.StringWidth(m.shortLabel(cn)))
+func (s *stream) togglePause() {
+	s.paused = !s.paused
+	if s.paused {
+		s.pauseNext = s.history.next
+		return
 	}
-	c.conn = min(c.conn, 14)
-	if w >= 90 {
-		c.target, c.route = 14, 16
+	if s.follow {
+		s.cursor = s.last()
 	}
-	return c
 }
 
-// streamRow is one message: time, connection, target, route and the
-// arguments on one line.
-func (m *Model) streamRow(e *entry, c cols, w int, selected bool) string {
-	s := m.styles
-	cn := m.conns[e.conn]
-	t := e.time.In(m.cfg.Location).Format("15:04:05")
-	target, isType := e.msg.Target, false
-	if e.msg.Type != protocol.TypeInvocation && e.msg.Type != protocol.TypeStreamInvocation {
-		target, isType = e.msg.Type.String(), true
-	}
-	route, inferred := m.routeOf(e)
-	if inferred && route != "" {
-		route = "~" + route
-	}
-	argW := max(w-8-1-c.conn-1-c.target-1-c.route-1, 4)
-	args := payloadText(&e.msg, argW*4+16)
-
-	cells := []string{t, fit(m.shortLabel(cn), c.conn), fit(sanitize(target), c.target), fit(route, c.route), fit(args, argW)}
-	if selected {
-		st := s.SelectedDim
-		if m.focus == focusStream {
-			st = s.Selected
-		}
-		return st.Render(fit(strings.Join(cells, " "), w))
-	}
-	tgtStyle := s.Stream.Target
-	if isType {
-		tgtStyle = s.Stream.Type
-	}
-	routeStyle := s.Stream.Route
-	if inferred {
-		routeStyle = s.Stream.RouteInferred
-	}
-	return s.Stream.Time.Render(cells[0]) + " " + s.Stream.Conn.Render(cells[1]) + " " + tgtStyle.Render(cells[2]) + " " +
-		routeStyle.Render(cells[3]) + " " + s.Stream.Args.Render(cells[4])
-}
-
-// payloadText is what a row shows of a message, sanitised and at most
-// about limit bytes: the arguments, the stream item or the result as
-// one-line JSON, else the error text.
-func payloadText(msg *protocol.Message, limit int) string {
-	switch {
-	case msg.Has(protocol.FieldArguments):
-		return sanitize(compactJSON(msg.Arguments, limit))
-	case msg.Has(protocol.FieldItem):
-		return sanitize(compactJSON(msg.Item, limit))
-	case msg.Has(protocol.FieldResult):
-		return sanitize(compactJSON(msg.Result, limit))
-	case msg.Error != "":
-		e := msg.Error
-		if len(e) > limit {
-			e = e[:limit]
-		}
-		return "error: " + sanitize(e)
-	}
-	return ""
-}
-
-// routeOf says why e arrived: the emulator's route header when present,
-// else an inference from which of our connections received the same record
-// (reported as inferred).
-func (m *Model) routeOf(e *entry) (string, bool) {
-	if r, ok := e.msg.Header("route"); ok {
-		return sanitize(r), false
-	}
-	if e.msg.Type != protocol.TypeInvocation && e.msg.Type != protocol.TypeStreamInvocation {
-		// Completions, closes and the like answer one connection; a
-		// route means nothing for them.
-		return "", false
-	}
-	d := m.deliveryByID(e.delivery)
-	if d == nil || len(m.conns) < 2 {
-		return "", true
-	}
-	return m.inferRoute(d), true
-}
-
-// inferRoute guesses a delivery's route from the set of our connections
-// that received it: all of them is a broadcast, exactly one user's
-// connections is that user, exactly a known group's members is that group.
-func (m *Model) inferRoute(d *delivery) string {
-	var got []int
-	live := 0
-	for i, c := range m.conns {
-		if i < len(d.conns) && d.conns[i] {
-			got = append(got, i)
-		}
-		if c.state == StateConnected || (i < len(d.conns) && d.conns[i]) {
-			live++
-		}
-	}
-	if len(got) == 0 {
-		return ""
-	}
-	if len(got) == live && live > 1 {
-		return "broadcast"
-	}
-	user := m.conns[got[0]].who()
-	sameUser := true
-	for _, i := range got {
-		if m.conns[i].who() != user {
-			sameUser = false
-		}
-	}
-	if sameUser {
-		all := true
-		for i, c := range m.conns {
-			if c.who() == user && c.hub == m.conns[got[0]].hub && (i >= len(d.conns) || !d.conns[i]) {
-				all = false
-			}
-		}
-		if all && user != "anon" {
-			return "user:" + sanitize(user)
-		}
-	}
-	for _, name := range m.groupOrd {
-		g := m.groups[name]
-		if m.groupMatches(g, got) {
-			return "group:" + sanitize(g.name)
-		}
-	}
-	if len(got) == 1 {
-		return "connection"
-	}
-	return "?"
-}
-
-// groupMatches reports whether the connections got are exactly the
-// connections of g's known members.
-func (m *Model) groupMatches(g *group, got []int) bool {
-	in := map[int]bool{}
-	for _, i := range got {
-		in[i] = true
-	}
-	members := 0
-	for i, c := range m.conns {
-		member := false
-		for _, mb := range g.members {
-			if mb == c.who() || mb == c.label || mb == c.connectionID {
-				member = true
-			}
-		}
-		if member {
-			members++
-			if !in[i] {
-				return false
-			}
-		}
-	}
-	return members == len(got) && members > 0
+// clear empties the history and the matches, and follows again.
+func (s *stream) clear() {
+	s.history.clear()
+	s.matches = nil
+	s.follow = true
+	s.pauseNext = s.history.next
+	s.cursor = s.history.next
 }

@@ -4,6 +4,8 @@ import (
 	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/textinput"
 	"charm.land/lipgloss/v2"
+
+	"github.com/sigr-dev/sigr/client"
 )
 
 // Styles is every style the screen uses, built once per background. Colour
@@ -136,13 +138,13 @@ func (s *Styles) monochrome() {
 
 // dot returns the glyph and style for a connection state. The glyphs differ
 // so that state is readable without colour.
-func (s *Styles) dot(st ConnState) string {
+func (s *Styles) dot(st client.State) string {
 	switch st {
-	case StateConnected:
+	case client.Connected:
 		return s.Dot.Connected.Render("●")
-	case StateConnecting:
+	case client.Connecting:
 		return s.Dot.Connecting.Render("◌")
-	case StateReconnecting:
+	case client.Reconnecting:
 		return s.Dot.Reconnecting.Render("↻")
 	default:
 		return s.Dot.Disconnected.Render("○")

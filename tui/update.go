@@ -7,6 +7,8 @@ import (
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/colorprofile"
+
+	"github.com/sigr-dev/sigr/client"
 )
 
 // Update is the one place the screen's state changes. It does no I/O: sends,
@@ -17,21 +19,21 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.width, m.height = msg.Width, msg.Height
-		m.layoutInputs()
+		m.filter.SetWidth(max(m.width-30, 10))
 	case tea.BackgroundColorMsg:
-		m.styles = DefaultStyles(msg.IsDark())
+		m.com.styles = DefaultStyles(msg.IsDark())
 		if m.mono {
-			m.styles.monochrome()
+			m.com.styles.monochrome()
 		}
 		m.applyStyles()
 	case tea.ColorProfileMsg:
 		m.mono = msg.Profile == colorprofile.ASCII || msg.Profile == colorprofile.NoTTY
 		if m.mono {
-			m.styles.monochrome()
+			m.com.styles.monochrome()
 		}
 	case tickMsg:
 		m.now = m.cfg.Now()
-		m.total.roll(m.now)
+		m.stats.total.roll(m.now)
 		cmd = m.tick()
 	case batchMsg:
 		m.ingest(Batch(msg))
@@ -51,23 +53,16 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.setFlash("connecting "+sanitize(msg.label)+"…", false)
 		}
 	case existsMsg:
-		if g := m.groups[msg.group]; g != nil && msg.err == nil {
+		if g := m.roster.groups[msg.group]; g != nil && msg.err == nil {
 			g.exists = map[bool]string{true: "yes", false: "no"}[msg.exists]
 		}
 	case tea.MouseWheelMsg:
-		if m.overlay == overlayNone {
+		if m.overlay == overlayNone || m.overlay == overlayDetail {
 			switch msg.Button {
 			case tea.MouseWheelUp:
-				m.moveCursor(-3)
+				m.scroll(-3)
 			case tea.MouseWheelDown:
-				m.moveCursor(3)
-			}
-		} else if m.overlay == overlayDetail {
-			switch msg.Button {
-			case tea.MouseWheelUp:
-				m.scrollDetail(-3)
-			case tea.MouseWheelDown:
-				m.scrollDetail(3)
+				m.scroll(3)
 			}
 		}
 	case tea.PasteMsg:
@@ -79,25 +74,53 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		// input.
 		cmd = m.forwardToInput(msg)
 	}
-	m.fixScroll()
+	m.stream.fixScroll(m.streamRows())
 	return m, cmd
+}
+
+// ingest applies one batch: new connections and state changes update the
+// roster; messages and records that failed to parse are counted and go
+// into the stream. Its cost is the size of the batch, whatever the size of
+// the history.
+func (m *Model) ingest(b Batch) {
+	for _, spec := range b.Opened {
+		m.roster.open(spec)
+	}
+	for i := range b.Events {
+		ev := &b.Events[i]
+		switch ev.Kind {
+		case client.EventState:
+			m.roster.applyState(ev)
+		case client.EventMessage:
+			e := entry{time: ev.Time, conn: int32(m.roster.connFor(ev)), msg: ev.Message, raw: ev.Raw}
+			m.stats.received(ev.Time, &e.msg)
+			e.delivery = m.routing.deliver(&e)
+			m.stream.push(e)
+		case client.EventError:
+			e := entry{time: ev.Time, conn: int32(m.roster.connFor(ev)), failed: true, delivery: noDelivery, raw: ev.Raw}
+			if ev.Err != nil {
+				e.msg.Error = ev.Err.Error()
+			}
+			m.stats.received(ev.Time, nil)
+			m.stream.push(e)
+		}
+		// Handshake events carry nothing the screen shows.
+	}
+	if b.Dropped > 0 {
+		m.stats.droppedByFeed(m.cfg.Now(), b.Dropped, b.DroppedByTarget)
+	}
+	m.stream.settle()
 }
 
 // focusedInput returns the text input that has the keys, if any.
 func (m *Model) focusedInput() *textinput.Model {
 	switch {
 	case m.overlay == overlayForm && m.form != nil:
-		return &m.form.inputs[m.form.focus]
+		return m.form.input()
 	case m.filtering:
-		return &m.filterIn
-	case m.focus == focusBody:
-		return &m.body
-	case m.focus == focusTo:
-		return &m.to
-	case m.focus == focusTarget:
-		return &m.target
+		return &m.filter
 	}
-	return nil
+	return m.composer.input(m.focus)
 }
 
 func (m *Model) forwardToInput(msg tea.Msg) tea.Cmd {
@@ -107,37 +130,44 @@ func (m *Model) forwardToInput(msg tea.Msg) tea.Cmd {
 	}
 	var cmd tea.Cmd
 	*in, cmd = in.Update(msg)
-	if in == &m.filterIn {
-		m.setQuery(m.filterIn.Value())
+	if in == &m.filter {
+		m.stream.setQuery(m.filter.Value())
 	}
 	return cmd
 }
 
+// handleKey routes a key: to the form, the filter or the composer when one
+// has the keys, else to the stream, the sidebar and the overlays.
 func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	k := m.keys
-	if msg.String() == "ctrl+c" {
+	inInput := m.focusedInput() != nil
+	if inInput && msg.Text != "" {
+		// An input takes every key that types text, q included.
+		return m.forwardToInput(msg)
+	}
+	if key.Matches(msg, k.Quit) {
 		return m.quit()
 	}
-	// A form or an input takes every key but its own few.
-	if m.overlay == overlayForm && m.form != nil {
-		return m.formKey(msg)
-	}
-	if m.filtering {
-		switch {
-		case key.Matches(msg, k.Back), msg.String() == "enter":
+	switch {
+	case m.overlay == overlayForm && m.form != nil:
+		cmd, res := m.form.update(msg, k)
+		if res != formOpen {
+			m.form = nil
+			m.overlay = overlayNone
+		}
+		return cmd
+	case m.filtering:
+		if key.Matches(msg, k.Back, k.Submit) {
 			m.filtering = false
-			m.filterIn.Blur()
+			m.filter.Blur()
 			return nil
 		}
 		return m.forwardToInput(msg)
-	}
-	if m.focus >= focusBody {
+	case inInput:
 		return m.composerKey(msg)
 	}
 
 	switch {
-	case key.Matches(msg, k.Quit):
-		return m.quit()
 	case key.Matches(msg, k.Help):
 		m.toggle(overlayHelp)
 	case key.Matches(msg, k.Back):
@@ -152,24 +182,24 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, k.Filter):
 		m.overlay = overlayNone
 		m.filtering = true
-		return m.filterIn.Focus()
+		return m.filter.Focus()
 	case key.Matches(msg, k.Details):
 		if m.focus == focusSidebar {
 			m.toggle(overlayToken)
-		} else if m.selected() != nil {
+		} else if m.stream.selected() != nil {
 			m.detailScroll = 0
 			m.toggle(overlayDetail)
 		}
 	case key.Matches(msg, k.Pause):
-		m.togglePause()
+		m.stream.togglePause()
 	case key.Matches(msg, k.Clear):
 		m.clear()
 	case key.Matches(msg, k.Copy):
 		return m.copySelected()
 	case key.Matches(msg, k.NewConn):
-		return m.openForm(newConnForm(m))
+		return m.openForm(m.newConnForm())
 	case key.Matches(msg, k.Group):
-		return m.openForm(newGroupForm(m))
+		return m.openForm(m.newGroupForm())
 	case key.Matches(msg, k.Token):
 		m.toggle(overlayToken)
 	case key.Matches(msg, k.Matrix):
@@ -190,18 +220,49 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	return nil
 }
 
+// composerKey handles the keys of the composer's inputs that type nothing.
+func (m *Model) composerKey(msg tea.KeyPressMsg) tea.Cmd {
+	k := m.keys
+	switch {
+	case key.Matches(msg, k.Back):
+		return m.setFocus(focusStream)
+	case key.Matches(msg, k.NextFocus):
+		return m.setFocus(m.focus + 1)
+	case key.Matches(msg, k.PrevFocus):
+		return m.setFocus(m.focus - 1)
+	case key.Matches(msg, k.Submit):
+		if m.focus != focusBody {
+			return m.setFocus(focusBody)
+		}
+		return m.send()
+	}
+	return m.forwardToInput(msg)
+}
+
 // navigate moves whatever the focus points at: the sidebar's connection,
 // the detail pane's scroll, or the stream's selection.
 func (m *Model) navigate(n int) {
-	switch {
-	case m.overlay == overlayDetail:
-		m.scrollDetail(n)
-	case m.focus == focusSidebar:
-		m.selConn = clampInt(m.selConn+n, 0, max(len(m.conns)-1, 0))
-	default:
-		m.moveCursor(n)
+	if m.focus == focusSidebar && m.overlay != overlayDetail {
+		m.roster.moveSelection(n)
+		return
+	}
+	m.scroll(n)
+}
+
+// scroll moves the detail pane when it is open, else the stream's
+// selection.
+func (m *Model) scroll(n int) {
+	if m.overlay != overlayDetail {
+		m.stream.move(n)
+		return
+	}
+	m.detailScroll = max(m.detailScroll+n, 0)
+	if e := m.stream.selected(); e != nil {
+		m.detailScroll = min(m.detailScroll, max(len(m.detailLines(e, m.mainWidth()))-m.bodyRows(), 0))
 	}
 }
+
+func (m *Model) pageSize() int { return max(m.streamRows()-1, 1) }
 
 func (m *Model) toggle(o overlay) {
 	if m.overlay == o {
@@ -217,56 +278,37 @@ func (m *Model) back() {
 	switch {
 	case m.overlay != overlayNone:
 		m.overlay = overlayNone
-	case m.query.active():
-		m.filterIn.SetValue("")
-		m.setQuery("")
+	case m.stream.query.active():
+		m.filter.SetValue("")
+		m.stream.setQuery("")
 	default:
-		for i, c := range m.conns {
-			if c.err != "" {
-				m.errSeen[i] = c.err
-			}
-		}
+		m.roster.dismissErrors()
 	}
 }
 
 func (m *Model) setFocus(f focusArea) tea.Cmd {
-	f = (f + focusCount) % focusCount
-	m.focus = f
-	m.body.Blur()
-	m.to.Blur()
-	m.target.Blur()
-	switch f {
-	case focusBody:
-		return m.body.Focus()
-	case focusTo:
-		return m.to.Focus()
-	case focusTarget:
-		return m.target.Focus()
-	}
-	return nil
+	m.focus = (f + focusCount) % focusCount
+	return m.composer.focus(m.focus)
 }
 
-func (m *Model) composerKey(msg tea.KeyPressMsg) tea.Cmd {
-	k := m.keys
-	switch {
-	case key.Matches(msg, k.Back):
-		return m.setFocus(focusStream)
-	case key.Matches(msg, k.NextFocus):
-		return m.setFocus(m.focus + 1)
-	case key.Matches(msg, k.PrevFocus):
-		return m.setFocus(m.focus - 1)
-	case msg.String() == "enter":
-		if m.focus != focusBody {
-			return m.setFocus(focusBody)
-		}
-		return m.send()
-	}
-	return m.forwardToInput(msg)
+func (m *Model) openForm(f *form) tea.Cmd {
+	f.setStyles(m.com.styles.Input)
+	m.form = f
+	m.overlay = overlayForm
+	return f.inputs[0].Focus()
+}
+
+// clear empties the stream, the counters and the deliveries; connections
+// and groups stay.
+func (m *Model) clear() {
+	m.stream.clear()
+	m.routing.clear()
+	m.stats.clear()
+	m.overlay = overlayNone
 }
 
 func (m *Model) setFlash(s string, isErr bool) {
-	m.flash, m.flashErr = s, isErr
-	m.flashUntil = m.cfg.Now().Add(5 * time.Second)
+	m.flash = flash{text: s, err: isErr, until: m.cfg.Now().Add(5 * time.Second)}
 }
 
 func clampInt(v, lo, hi int) int {

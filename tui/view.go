@@ -35,14 +35,7 @@ func (m *Model) bodyRows() int { return max(m.height-chromeRows, 1) }
 // streamRows is how many messages the stream shows: the body less its
 // header line and the error panel.
 func (m *Model) streamRows() int {
-	return max(m.bodyRows()-1-len(m.errorPanel(m.mainWidth())), 1)
-}
-
-// layoutInputs sizes the composer's inputs to the window.
-func (m *Model) layoutInputs() {
-	m.to.SetWidth(12)
-	m.target.SetWidth(11)
-	m.filterIn.SetWidth(max(m.width-30, 10))
+	return max(m.bodyRows()-1-len(m.roster.RenderErrors(m.mainWidth(), m.now)), 1)
 }
 
 // View draws the whole screen from the model's state; it changes nothing.
@@ -70,14 +63,14 @@ func (m *Model) render() string {
 	} else if sw := m.sidebarWidth(); sw > 0 {
 		main := m.mainArea(m.mainWidth(), bodyH)
 		side := m.sidebar(sw, bodyH)
-		sep := m.styles.Separator.Render("│")
+		sep := m.com.styles.Separator.Render("│")
 		for i := range bodyH {
 			lines = append(lines, side[i]+sep+main[i])
 		}
 	} else {
 		lines = append(lines, m.mainArea(m.width, bodyH)...)
 	}
-	lines = append(lines, m.composerLine(m.width), m.bottomLine(m.width))
+	lines = append(lines, m.composer.Render(m.width, m.focus, m.asLabel()), m.bottomLine(m.width))
 	for i := range lines {
 		lines[i] = fit(lines[i], m.width)
 	}
@@ -95,23 +88,32 @@ func (m *Model) mainArea(w, h int) []string {
 	case overlayDetail:
 		out = m.detailPane(w, h)
 	case overlayMatrix:
-		out = m.matrix(w, h)
+		out = m.routing.Render(w, h)
 	case overlayHelp:
-		out = m.centered(m.helpPanel(min(w-2, 92)), w, h)
+		out = centered(m.helpPanel(min(w-2, 92)), w, h)
 	case overlayToken:
-		out = m.centered(m.tokenPanel(min(w-2, 90)), w, h)
+		out = centered(tokenPanel(m.com, m.roster.selected(), m.now, min(w-2, 90)), w, h)
 	case overlayForm:
 		if m.form != nil {
-			out = m.centered(m.form.render(m.styles, min(w-2, 70)), w, h)
+			out = centered(m.form.Render(m.com.styles, min(w-2, 70)), w, h)
 		}
 	default:
-		out = m.stream(w, h)
+		out = m.streamArea(w, h)
 	}
 	return padLines(out, w, h)
 }
 
+// streamArea is the stream's header, the error panel when a connection
+// failed, then the stream's rows.
+func (m *Model) streamArea(w, h int) []string {
+	lines := make([]string, 0, h)
+	lines = append(lines, m.stream.Header(w, m.stats))
+	lines = append(lines, m.roster.RenderErrors(w, m.now)...)
+	return append(lines, m.stream.Render(w, max(h-len(lines), 0), m.focus == focusStream)...)
+}
+
 // centered places a rendered panel in the middle of a w×h area.
-func (m *Model) centered(panel string, w, h int) []string {
+func centered(panel string, w, h int) []string {
 	return strings.Split(lipgloss.Place(w, h, lipgloss.Center, lipgloss.Center, panel), "\n")
 }
 

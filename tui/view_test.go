@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -10,6 +11,8 @@ import (
 	"github.com/charmbracelet/colorprofile"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/golden"
+
+	"github.com/sigr-dev/sigr/client"
 )
 
 var sizes = []struct{ w, h int }{{80, 24}, {120, 35}}
@@ -22,39 +25,45 @@ func TestView(t *testing.T) {
 		name  string
 		setup func(m *Model)
 	}{
-		{"empty", func(m *Model) {}},
-		{"live", func(m *Model) { live(m) }},
+		{"empty", nil},
+		{"live", func(m *Model) {}},
 		{"filtered", func(m *Model) {
-			live(m)
 			m.Update(press("/"))
 			for _, r := range "user:bob" {
 				m.Update(press(string(r)))
 			}
 		}},
 		{"detail", func(m *Model) {
-			live(m)
 			m.Update(press("up"))
 			m.Update(press("enter"))
 		}},
 		{"error", func(m *Model) {
-			live(m)
-			ev := stateEv(26*time.Second, "bob@chat", "bob", StateReconnecting)
+			ev := stateEv(26*time.Second, "bob@chat", "bob", client.Reconnecting)
 			ev.Attempt, ev.RetryIn = 2, 10*time.Second
-			ev.Err = "connection lost: websocket: read: unexpected EOF (the server closed the connection without a Close message)"
-			fail := Event{Kind: EventState, Time: t0.Add(27 * time.Second), Conn: "carol@chat", Hub: "chat", User: "carol", State: StateDisconnected,
-				Err: "negotiate: POST http://127.0.0.1:7071/api/negotiate answered 401 Unauthorized"}
+			ev.Err = errors.New("connection lost: websocket: read: unexpected EOF (the server closed the connection without a Close message)")
+			fail := stateEv(27*time.Second, "carol@chat", "carol", client.Disconnected)
+			fail.Transport, fail.ConnectionID = "", ""
+			fail.Err = errors.New("negotiate: POST http://127.0.0.1:7071/api/negotiate answered 401 Unauthorized")
 			feed(m, []Event{ev, fail})
 		}},
-		{"matrix", func(m *Model) { live(m); m.Update(press("r")) }},
-		{"help", func(m *Model) { live(m); m.Update(press("?")) }},
-		{"token", func(m *Model) { live(m); m.Update(press("t")) }},
-		{"newconn", func(m *Model) { live(m); m.Update(press("n")) }},
+		{"matrix", func(m *Model) { m.Update(press("r")) }},
+		{"help", func(m *Model) { m.Update(press("?")) }},
+		{"token", func(m *Model) { m.Update(press("t")) }},
+		{"newconn", func(m *Model) { m.Update(press("n")) }},
+		{"unreadable", func(m *Model) { feed(m, []Event{badEv(29*time.Second, "bob@chat", badRecord)}) }},
+		{"unreadable-detail", func(m *Model) {
+			feed(m, []Event{badEv(29*time.Second, "bob@chat", badRecord)})
+			m.Update(press("enter"))
+		}},
 	}
 	for _, st := range states {
 		for _, sz := range sizes {
 			t.Run(fmt.Sprintf("%s/%dx%d", st.name, sz.w, sz.h), func(t *testing.T) {
 				m := newTestModel(sz.w, sz.h, Config{})
-				st.setup(m)
+				if st.setup != nil {
+					m = newLiveModel(sz.w, sz.h, Config{})
+					st.setup(m)
+				}
 				out := m.View().Content
 				checkFrame(t, out, sz.w, sz.h)
 				golden.RequireEqual(t, out)
@@ -65,14 +74,25 @@ func TestView(t *testing.T) {
 
 // TestViewLight goldens the live screen on a light background.
 func TestViewLight(t *testing.T) {
-	m := newTestModel(100, 30, Config{Light: true})
-	live(m)
+	m := newLiveModel(100, 30, Config{Light: true})
 	golden.RequireEqual(t, m.View().Content)
 }
 
-func live(m *Model) {
-	m.AddGroupMember("chat", "devs", "bob")
+// badRecord is a record that fails to parse, with text a terminal would
+// obey if it reached it raw.
+const badRecord = `{"type":1,"target":"x\u001b]0;pwned\u0007","arguments":[` + "\x1b[2J\xff"
+
+// devs is the group the live session knows before the screen starts: bob
+// is in it.
+var devs = []GroupMember{{Hub: "chat", Group: "devs", Member: "bob"}}
+
+// newLiveModel returns a w×h screen that knows devs and has received
+// liveEvents.
+func newLiveModel(w, h int, cfg Config) *Model {
+	cfg.Groups = append(cfg.Groups, devs...)
+	m := newTestModel(w, h, cfg)
 	feed(m, liveEvents())
+	return m
 }
 
 func press(s string) tea.KeyPressMsg {
@@ -116,8 +136,7 @@ func checkFrame(t *testing.T, out string, w, h int) {
 // TestResize renders the same state at many sizes, small ones included;
 // every frame must fill the window exactly.
 func TestResize(t *testing.T) {
-	m := newTestModel(80, 24, Config{})
-	live(m)
+	m := newLiveModel(80, 24, Config{})
 	for _, sz := range [][2]int{{200, 60}, {80, 24}, {40, 10}, {20, 5}, {1, 1}, {59, 20}, {61, 20}, {120, 35}} {
 		m.Update(tea.WindowSizeMsg{Width: sz[0], Height: sz[1]})
 		for _, o := range []string{"", "r", "?", "t", "enter"} {
@@ -133,8 +152,7 @@ func TestResize(t *testing.T) {
 // TestNoColorSelection: without colours the selection must still show, so
 // it turns to reverse video.
 func TestNoColorSelection(t *testing.T) {
-	m := newTestModel(100, 30, Config{})
-	live(m)
+	m := newLiveModel(100, 30, Config{})
 	m.Update(tea.ColorProfileMsg{Profile: colorprofile.ASCII})
 	lines := strings.Split(m.View().Content, "\n")
 	found := false
@@ -151,8 +169,7 @@ func TestNoColorSelection(t *testing.T) {
 // TestComposeKeyFocusesMessage checks that `i` goes straight to the message
 // input from the stream, and that what is typed then is text, not commands.
 func TestComposeKeyFocusesMessage(t *testing.T) {
-	m := newTestModel(100, 30, Config{})
-	live(m)
+	m := newLiveModel(100, 30, Config{})
 	m.Update(press("r"))
 	m.Update(press("i"))
 	if m.focus != focusBody {
@@ -164,7 +181,7 @@ func TestComposeKeyFocusesMessage(t *testing.T) {
 	for _, r := range "pqr" {
 		m.Update(press(string(r)))
 	}
-	if got := m.body.Value(); got != "pqr" {
+	if got := m.composer.body.Value(); got != "pqr" {
 		t.Fatalf("message input holds %q, want the typed text", got)
 	}
 }
@@ -173,21 +190,21 @@ func TestComposeKeyFocusesMessage(t *testing.T) {
 // stateful resume (same connection id) from a full reconnect (a new one).
 func TestStatusMarksResumeAndReconnect(t *testing.T) {
 	m := newTestModel(120, 30, Config{})
-	feed(m, []Event{stateEv(0, "alice@chat", "alice", StateConnected)})
+	feed(m, []Event{stateEv(0, "alice@chat", "alice", client.Connected)})
 	if line := ansi.Strip(m.statusLine(120)); strings.Contains(line, "resumed") || strings.Contains(line, "new id") {
 		t.Fatalf("fresh connection marked as recovered: %q", line)
 	}
-	down := stateEv(time.Second, "alice@chat", "alice", StateReconnecting)
-	resumed := stateEv(2*time.Second, "alice@chat", "alice", StateConnected)
+	down := stateEv(time.Second, "alice@chat", "alice", client.Reconnecting)
+	resumed := stateEv(2*time.Second, "alice@chat", "alice", client.Connected)
 	resumed.Resumed = true
 	feed(m, []Event{down, resumed})
 	line := ansi.Strip(m.statusLine(120))
 	if !strings.Contains(line, "↺ resumed 1") || strings.Contains(line, "new id") {
 		t.Fatalf("after a resume the status line reads %q", line)
 	}
-	again := stateEv(3*time.Second, "alice@chat", "alice", StateConnected)
+	again := stateEv(3*time.Second, "alice@chat", "alice", client.Connected)
 	again.ConnectionID = "id-alice-2"
-	feed(m, []Event{stateEv(2500*time.Millisecond, "alice@chat", "alice", StateReconnecting), again})
+	feed(m, []Event{stateEv(2500*time.Millisecond, "alice@chat", "alice", client.Reconnecting), again})
 	line = ansi.Strip(m.statusLine(120))
 	if !strings.Contains(line, "↺ resumed 1") || !strings.Contains(line, "⟳ new id 1") {
 		t.Fatalf("after a full reconnect the status line reads %q", line)

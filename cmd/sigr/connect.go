@@ -106,7 +106,7 @@ type tuiSetup struct {
 	hub     string
 	history int
 	notice  string
-	groups  [][3]string // hub, group, member known at start
+	groups  []tui.GroupMember // memberships made before the screen starts
 }
 
 // runTUI opens the connections and runs the interface until q or ctrl+c,
@@ -121,14 +121,11 @@ func runTUI(ctx context.Context, s tuiSetup) error {
 	// the screen, and every failure shows in the error panel instead.
 	s.base.Logger = slog.New(slog.DiscardHandler)
 	sess := tui.NewClientSession(s.base)
-	feed := tui.NewFeed(sess.Events(), 0, s.history)
+	feed := tui.NewFeed(sess.Conns(), 0, s.history)
 	m := tui.New(tui.Config{
 		Context: ctx, Session: sess, Sender: s.sender, Feed: feed,
-		URL: s.url, Hub: s.hub, History: s.history, Notice: s.notice,
+		URL: s.url, Hub: s.hub, History: s.history, Notice: s.notice, Groups: s.groups,
 	})
-	for _, g := range s.groups {
-		m.AddGroupMember(g[0], g[1], g[2])
-	}
 	var openErr error
 	for _, spec := range s.specs {
 		if err := sess.Open(ctx, spec); err != nil {

@@ -90,7 +90,7 @@ func runDemo(ctx context.Context, f demoFlags) error {
 		url:     st.FunctionsURL,
 		hub:     "chat",
 		history: f.history,
-		groups:  [][3]string{{"chat", "devs", "bob"}},
+		groups:  []tui.GroupMember{{Hub: "chat", Group: "devs", Member: "bob"}},
 		notice:  fmt.Sprintf("demo: try  sigr send %s --text hi  from another terminal; r shows routing, ? the keys", st.FunctionsURL),
 	})
 }

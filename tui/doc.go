@@ -1,0 +1,38 @@
+// Package tui is sigr's terminal interface: a live monitor of SignalR
+// traffic across several connections, a chat composer and a routing
+// debugger, built on Bubble Tea v2.
+//
+// The package reaches the network only through two small interfaces,
+// Session (the connections) and Sender (HTTP sends and group actions), so
+// the whole screen can be built and tested with fakes; ClientSession and
+// ClientSender adapt package client to them.
+//
+// # From events to rows
+//
+//  1. Each connection a Session opens is announced on Session.Conns as a
+//     Source: its identity and its own client.Event channel.
+//  2. The Feed's one goroutine selects over every announced channel, pairs
+//     each client.Event with its connection (Event) and hands the screen a
+//     Batch at most once per frame (DefaultFrame). If the screen falls a
+//     ring's worth behind, it drops the oldest messages and counts them.
+//  3. Update takes the batch as one message and re-arms Feed.Next. ingest
+//     applies it: new connections and state changes go to the roster; each
+//     message, or record that failed to parse, is counted by stats, joined
+//     to a delivery by routing, and pushed into the stream's ring (the
+//     bounded history, addressed by seq) and, when it matches the filter,
+//     into the stream's matches.
+//  4. View draws only the visible rows: stream.fixScroll keeps the selected
+//     seq among them, and stream.Render reads the rows from the first
+//     visible seq, through the ring or the matches. A frame costs the rows
+//     on screen, whatever the size of the history.
+//
+// # Parts
+//
+// Model is the only Bubble Tea model. It routes messages and keys (every
+// key through KeyMap) to plain structs that keep their own state and render
+// themselves: roster (connections and groups), routing (deliveries, route
+// inference and the routing matrix), stats (counts and rates), stream (the
+// history, selection, pause and filter) and composer (the message inputs).
+// Update changes state and does no I/O: sends, group actions and new
+// connections run in commands that report back with a message.
+package tui

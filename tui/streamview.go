@@ -1,0 +1,150 @@
+package tui
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/sigr-dev/sigr/internal/textsafe"
+	"github.com/sigr-dev/sigr/protocol"
+)
+
+// Header is the stream's title line, w cells wide: the counts from st,
+// whether it follows, is paused or scrolled, and the filter.
+func (s *stream) Header(w int, st *stats) string {
+	sty := s.com.styles
+	head := sty.Section.Render("STREAM ") + sty.Muted.Render(fmt.Sprintf("%d msgs", st.count))
+	if st.dropped > 0 {
+		head += sty.FlashErr.Render(fmt.Sprintf(" %d dropped", st.dropped))
+	}
+	switch {
+	case s.paused:
+		head += "  " + sty.Badge.Render(fmt.Sprintf(" paused, %d new ", s.history.next-s.pauseNext))
+	case s.follow:
+		head += sty.Muted.Render("  following")
+	default:
+		head += sty.Muted.Render("  scrolled (end follows)")
+	}
+	if s.query.active() {
+		head += "  " + sty.Label.Render("filter ") + sty.Bold.Render(clip(sanitize(s.query.raw), 24)) + " " + s.matchCount()
+	}
+	return fit(head, w)
+}
+
+// matchCount says how many messages the filter matches of those kept.
+func (s *stream) matchCount() string {
+	sty := s.com.styles
+	if !s.query.active() {
+		return sty.Muted.Render(fmt.Sprintf("%d messages", s.history.Len()))
+	}
+	return sty.Bold.Render(fmt.Sprintf("%d", len(s.matches))) + sty.Muted.Render(fmt.Sprintf("/%d match", s.history.Len()))
+}
+
+// Render returns at most rows visible rows, w cells wide, from top; a hint
+// when there are none. focused styles the selection as having the keys. It
+// touches only the rows on screen, whatever the size of the history.
+func (s *stream) Render(w, rows int, focused bool) []string {
+	total := s.len()
+	if total == 0 {
+		msg := "waiting for messages…"
+		if s.query.active() {
+			msg = "no message matches the filter (esc clears it)"
+		} else if len(s.roster.conns) == 0 {
+			msg = "no connection yet: press n to open one"
+		}
+		return []string{"", s.com.styles.Faint.Render(fit("  "+msg, w))}
+	}
+	cols := s.columns(w)
+	top := min(s.index(s.top), total-1)
+	cur := min(s.index(s.cursor), total-1)
+	lines := make([]string, 0, max(min(rows, total-top), 0))
+	for i := top; i < total && i < top+rows; i++ {
+		lines = append(lines, s.row(s.history.at(s.seq(i)), cols, w, i == cur, focused))
+	}
+	return lines
+}
+
+// cols are the widths of the stream's columns.
+type cols struct{ conn, target, route int }
+
+func (s *stream) columns(w int) cols {
+	c := cols{conn: 6, target: 10, route: 10}
+	for _, cn := range s.roster.conns {
+		c.conn = max(c.conn, ansi.StringWidth(s.roster.shortLabel(cn)))
+	}
+	c.conn = min(c.conn, 14)
+	if w >= 90 {
+		c.target, c.route = 14, 16
+	}
+	return c
+}
+
+// row is one entry: time, connection, target, route and the arguments on
+// one line; for a record that failed to parse, the parser's text and the
+// record instead.
+func (s *stream) row(e *entry, c cols, w int, selected, focused bool) string {
+	sty := s.com.styles
+	t := e.time.In(s.com.loc).Format("15:04:05")
+	target, tgtStyle := e.msg.Target, sty.Stream.Target
+	switch {
+	case e.failed:
+		target, tgtStyle = "unreadable", sty.FlashErr
+	case e.msg.Type != protocol.TypeInvocation && e.msg.Type != protocol.TypeStreamInvocation:
+		target, tgtStyle = e.msg.Type.String(), sty.Stream.Type
+	}
+	route, inferred := s.routing.routeOf(e)
+	if inferred && route != "" {
+		route = "~" + route
+	}
+	argW := max(w-8-1-c.conn-1-c.target-1-c.route-1, 4)
+	var args string
+	if e.failed {
+		args = failedText(e, argW*4+16)
+	} else {
+		args = payloadText(&e.msg, argW*4+16)
+	}
+
+	cells := []string{t, fit(s.roster.shortLabel(s.roster.of(e)), c.conn), fit(sanitize(target), c.target), fit(route, c.route), fit(args, argW)}
+	if selected {
+		st := sty.SelectedDim
+		if focused {
+			st = sty.Selected
+		}
+		return st.Render(fit(strings.Join(cells, " "), w))
+	}
+	routeStyle := sty.Stream.Route
+	if inferred {
+		routeStyle = sty.Stream.RouteInferred
+	}
+	return sty.Stream.Time.Render(cells[0]) + " " + sty.Stream.Conn.Render(cells[1]) + " " + tgtStyle.Render(cells[2]) + " " +
+		routeStyle.Render(cells[3]) + " " + sty.Stream.Args.Render(cells[4])
+}
+
+// payloadText is what a row shows of a message, sanitised and at most
+// about limit bytes: the arguments, the stream item or the result as
+// one-line JSON, else the error text.
+func payloadText(msg *protocol.Message, limit int) string {
+	switch {
+	case msg.Has(protocol.FieldArguments):
+		return sanitize(compactJSON(msg.Arguments, limit))
+	case msg.Has(protocol.FieldItem):
+		return sanitize(compactJSON(msg.Item, limit))
+	case msg.Has(protocol.FieldResult):
+		return sanitize(compactJSON(msg.Result, limit))
+	case msg.Error != "":
+		e := msg.Error
+		if len(e) > limit {
+			e = e[:limit]
+		}
+		return "error: " + sanitize(e)
+	}
+	return ""
+}
+
+// failedText is what a row shows of a record that failed to parse,
+// sanitised and at most about limit bytes of each part: the parser's text,
+// then the record as received.
+func failedText(e *entry, limit int) string {
+	return textsafe.Clip(e.msg.Error, limit) + "  raw: " + textsafe.Clip(string(e.raw), limit)
+}
