@@ -44,13 +44,13 @@ type Conn struct {
 }
 
 // New returns a Conn for opts; it does not connect (see Start). It fails
-// only when the options cannot work: no URL and no connection string.
+// only when the options cannot work: no URL and no Access.
 func New(opts Options) (*Conn, error) {
-	if opts.URL == "" && opts.ConnectionString == "" {
-		return nil, errors.New("client: a URL or a connection string is required")
+	if opts.URL == "" && opts.Access == nil {
+		return nil, errors.New("client: a URL or Options.Access is required")
 	}
 	o := opts.withDefaults()
-	if o.ConnectionString == "" {
+	if o.Access == nil {
 		if _, err := o.appBaseURL(); err != nil {
 			return nil, err
 		}

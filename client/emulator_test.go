@@ -9,6 +9,7 @@ import (
 
 	"github.com/sigr-dev/sigr/client"
 	"github.com/sigr-dev/sigr/emulator"
+	"github.com/sigr-dev/sigr/manage"
 	"github.com/sigr-dev/sigr/protocol"
 )
 
@@ -72,7 +73,7 @@ func await(t *testing.T, c *client.Conn, what string, keep func(client.Event) bo
 // keeps that guarantee tested.
 func waitRegistered(t *testing.T, st *emulator.Stack, hub, id string) {
 	t.Helper()
-	rc, err := client.NewRESTClient(st.ConnectionString, client.RESTOptions{})
+	rc, err := manage.NewRESTClient(st.ConnectionString, manage.RESTOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,12 +110,12 @@ func TestEmulatorFunctionAppRoundTrip(t *testing.T) {
 	waitRegistered(t, st, "chat", ev.ConnectionID)
 	waitRegistered(t, st, "chat", await(t, bob, "connected", isState(client.Connected)).ConnectionID)
 
-	fa, err := client.NewFunctionApp(st.FunctionsURL)
+	fa, err := manage.NewFunctionApp(st.FunctionsURL, manage.FunctionAppOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	if _, err := fa.PostMessage(ctx, "", protocol.SignalRMessage{Target: "toAlice", Arguments: []byte(`["hi",1]`), UserID: "alice"}); err != nil {
+	if _, err := fa.Send(ctx, "", manage.SignalR(protocol.SignalRMessage{Target: "toAlice", Arguments: []byte(`["hi",1]`), UserID: "alice"})); err != nil {
 		t.Fatal(err)
 	}
 	ev = await(t, alice, "toAlice", isTarget("toAlice"))
@@ -126,10 +127,10 @@ func TestEmulatorFunctionAppRoundTrip(t *testing.T) {
 	}
 
 	// A group: bob joins, a group send reaches bob only.
-	if _, err := fa.GroupAction(ctx, "", protocol.SignalRGroupAction{Action: "add", GroupName: "room", UserID: "bob"}); err != nil {
+	if _, err := fa.Group(ctx, "", protocol.SignalRGroupAction{Action: "add", GroupName: "room", UserID: "bob"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := fa.PostMessage(ctx, "", protocol.ChatMessage{Sender: "carol", Text: "hello room", GroupName: "room"}); err != nil {
+	if _, err := fa.Send(ctx, "", manage.Chat(protocol.ChatMessage{Sender: "carol", Text: "hello room", GroupName: "room"})); err != nil {
 		t.Fatal(err)
 	}
 	ev = await(t, bob, "newMessage", isTarget("newMessage"))
@@ -137,7 +138,7 @@ func TestEmulatorFunctionAppRoundTrip(t *testing.T) {
 		t.Errorf("chat body = %s", ev.Message.Arguments)
 	}
 	// A broadcast reaches alice; nothing from the group send came first.
-	if _, err := fa.PostMessage(ctx, "", protocol.SignalRMessage{Target: "all", Arguments: []byte(`[]`)}); err != nil {
+	if _, err := fa.Send(ctx, "", manage.SignalR(protocol.SignalRMessage{Target: "all", Arguments: []byte(`[]`)})); err != nil {
 		t.Fatal(err)
 	}
 	ev = await(t, alice, "a message", func(ev client.Event) bool {
@@ -150,10 +151,17 @@ func TestEmulatorFunctionAppRoundTrip(t *testing.T) {
 
 func TestEmulatorConnectionStringAndREST(t *testing.T) {
 	st := startStack(t)
-	c := dial(t, client.Options{ConnectionString: st.ConnectionString, UserID: "dave"})
+	access, err := manage.ConnectionStringAccess(st.ConnectionString)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := dial(t, client.Options{Access: access, UserID: "dave"})
 	ev := await(t, c, "connected", isState(client.Connected))
 	waitRegistered(t, st, "chat", ev.ConnectionID)
-	rc, err := client.NewRESTClient(st.ConnectionString, client.RESTOptions{})
+	if c.Hub() != "chat" {
+		t.Errorf("hub = %q, want the default chat", c.Hub())
+	}
+	rc, err := manage.NewRESTClient(st.ConnectionString, manage.RESTOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -220,7 +228,7 @@ func TestEmulatorEachTransport(t *testing.T) {
 	st := startStack(t)
 	for _, tr := range []string{protocol.TransportWebSockets, protocol.TransportServerSentEvents, protocol.TransportLongPolling} {
 		t.Run(tr, func(t *testing.T) {
-			rc, err := client.NewRESTClient(st.ConnectionString, client.RESTOptions{})
+			rc, err := manage.NewRESTClient(st.ConnectionString, manage.RESTOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -8,6 +8,8 @@ import (
 	"io"
 	"net/http"
 	"time"
+
+	"github.com/sigr-dev/sigr/internal/textsafe"
 )
 
 // httpSender posts payloads for the two HTTP transports (Server-Sent
@@ -57,7 +59,7 @@ func newHTTPSender(hc *http.Client, t dialTarget) *httpSender {
 	return &httpSender{
 		hc:     hc,
 		url:    t.connectURL,
-		shown:  RedactURL(t.connectURL),
+		shown:  textsafe.RedactURL(t.connectURL),
 		header: transportHeader(t),
 		mu:     make(sync409, 1),
 	}
@@ -93,7 +95,7 @@ func (h *httpSender) send(ctx context.Context, p []byte) error {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			return fmt.Errorf("send to %s failed: %w", h.shown, unwrapURLError(err))
+			return fmt.Errorf("send to %s failed: %w", h.shown, textsafe.WithoutURL(err))
 		}
 		body := readSnippet(resp.Body)
 		resp.Body.Close()

@@ -17,6 +17,7 @@ import (
 
 	"github.com/sigr-dev/sigr/client"
 	"github.com/sigr-dev/sigr/emulator"
+	"github.com/sigr-dev/sigr/manage"
 	"github.com/sigr-dev/sigr/protocol"
 )
 
@@ -207,7 +208,7 @@ func exerciseTransport(t *testing.T, name string, settled func([]proxiedRequest)
 	}
 	waitRegistered(t, st, "chat", id)
 
-	rc, err := client.NewRESTClient(st.ConnectionString, client.RESTOptions{})
+	rc, err := manage.NewRESTClient(st.ConnectionString, manage.RESTOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -334,7 +335,7 @@ func TestFallbackWhenAProxyBlocksWebSockets(t *testing.T) {
 	if ev.Transport != protocol.TransportServerSentEvents {
 		t.Fatalf("connected over %q, want the fallback to ServerSentEvents", ev.Transport)
 	}
-	rc, err := client.NewRESTClient(st.ConnectionString, client.RESTOptions{})
+	rc, err := manage.NewRESTClient(st.ConnectionString, manage.RESTOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/sigr-dev/sigr/internal/textsafe"
 	"github.com/sigr-dev/sigr/protocol"
 )
 
@@ -55,7 +56,7 @@ func dialLongPolling(ctx context.Context, c *Conn, t dialTarget) (transport, err
 	l := &lpTransport{
 		hc:          c.wsHTTPClient(),
 		url:         t.connectURL,
-		shown:       RedactURL(t.connectURL),
+		shown:       textsafe.RedactURL(t.connectURL),
 		header:      transportHeader(t),
 		pollTimeout: c.opts.HTTPTimeout,
 		limit:       limit,
@@ -72,7 +73,7 @@ func dialLongPolling(ctx context.Context, c *Conn, t dialTarget) (transport, err
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		return nil, &Error{Op: "connect", URL: l.shown, Msg: "the first long poll failed", Err: unwrapURLError(err)}
+		return nil, &Error{Op: "connect", URL: l.shown, Msg: "the first long poll failed", Err: textsafe.WithoutURL(err)}
 	}
 	body := readSnippet(resp.Body)
 	resp.Body.Close()
@@ -130,7 +131,7 @@ func (l *lpTransport) pollOnce() (data []byte, again bool, err error) {
 		if pctx.Err() != nil {
 			return nil, true, nil // the client's poll timeout: poll again
 		}
-		return nil, false, fmt.Errorf("long poll to %s failed: %w", l.shown, unwrapURLError(err))
+		return nil, false, fmt.Errorf("long poll to %s failed: %w", l.shown, textsafe.WithoutURL(err))
 	}
 	defer resp.Body.Close()
 	switch resp.StatusCode {
@@ -140,8 +141,8 @@ func (l *lpTransport) pollOnce() (data []byte, again bool, err error) {
 			if l.ctx.Err() != nil {
 				return nil, false, errTransportClosed
 			}
-			if errors.Is(err, errReadLimit) {
-				return nil, false, fmt.Errorf("a long poll answer exceeded the read limit of %d bytes (raise Options.ReadLimit / --read-limit)", l.limit)
+			if errors.Is(err, ErrReadLimit) {
+				return nil, false, readLimitError(fmt.Sprintf("a long poll answer exceeded the read limit of %d bytes", l.limit), nil)
 			}
 			if pctx.Err() != nil {
 				return nil, true, nil
@@ -163,8 +164,6 @@ func (l *lpTransport) pollOnce() (data []byte, again bool, err error) {
 	}
 }
 
-var errReadLimit = errors.New("read limit exceeded")
-
 // readAllInto reads r into dst, failing past limit bytes.
 func readAllInto(dst []byte, r io.Reader, limit int64) ([]byte, error) {
 	for {
@@ -174,7 +173,7 @@ func readAllInto(dst []byte, r io.Reader, limit int64) ([]byte, error) {
 		n, err := r.Read(dst[len(dst):cap(dst)])
 		dst = dst[:len(dst)+n]
 		if int64(len(dst)) > limit {
-			return dst, errReadLimit
+			return dst, ErrReadLimit
 		}
 		if err == io.EOF {
 			return dst, nil

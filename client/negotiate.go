@@ -5,13 +5,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/sigr-dev/sigr/internal/textsafe"
 	"io"
 	"mime"
 	"net/http"
 	"net/url"
 	"strings"
 
+	"github.com/sigr-dev/sigr/internal/textsafe"
 	"github.com/sigr-dev/sigr/protocol"
 )
 
@@ -76,6 +76,18 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Err }
 
+// Why a negotiate was refused with 401 or 403, wrapped by its Error so
+// that a caller can name the setting to check.
+var (
+	// ErrTokenRefused: the service refused the access token a function
+	// app or Options.Access handed out (expired, for another URL, or
+	// signed with another key).
+	ErrTokenRefused = errors.New("the service refused the access token")
+	// ErrCredentialsRefused: the function app refused the request's own
+	// credentials (Options.Header, a function key in Options.Query).
+	ErrCredentialsRefused = errors.New("the server refused the credentials")
+)
+
 // isPermanent reports whether err is an Error marked Permanent.
 func isPermanent(err error) bool {
 	var e *Error
@@ -126,10 +138,10 @@ func (o *Options) appBaseURL() (*url.URL, error) {
 		return nil, &Error{Op: "negotiate", Msg: "invalid URL", Permanent: true, Err: err}
 	}
 	if u.Scheme != "http" && u.Scheme != "https" {
-		return nil, &Error{Op: "negotiate", URL: RedactURL(o.URL), Msg: "the URL must start with http:// or https:// (the function app base URL, e.g. http://127.0.0.1:7071/api)", Permanent: true}
+		return nil, &Error{Op: "negotiate", URL: textsafe.RedactURL(o.URL), Msg: "the URL must start with http:// or https:// (the function app base URL, e.g. http://127.0.0.1:7071/api)", Permanent: true}
 	}
 	if u.Host == "" {
-		return nil, &Error{Op: "negotiate", URL: RedactURL(o.URL), Msg: "the URL has no host", Permanent: true}
+		return nil, &Error{Op: "negotiate", URL: textsafe.RedactURL(o.URL), Msg: "the URL has no host", Permanent: true}
 	}
 	var extra []string
 	if o.Hub != "" && !hasQueryKey(u.RawQuery, "hub") {
@@ -149,8 +161,8 @@ func (o *Options) appBaseURL() (*url.URL, error) {
 	return u, nil
 }
 
-// negotiate runs the negotiate chain from the function app (or, with a
-// connection string, from the service) and returns where to connect.
+// negotiate runs the negotiate chain from the function app (or, with
+// Options.Access, from the service) and returns where to connect.
 //
 // Credentials are bound to hosts: the function app's headers go only to the
 // function app's origin, and a redirect's access token only to the origin of
@@ -165,21 +177,19 @@ func (c *Conn) negotiate(ctx context.Context) (*negotiation, error) {
 		token       string
 		tokenOrigin string
 	)
-	if o.ConnectionString != "" {
-		cs, err := protocol.ParseConnectionString(o.ConnectionString)
-		if err != nil {
-			return nil, &Error{Op: "negotiate", Msg: "connection string", Permanent: true, Err: err}
-		}
-		// Minted afresh on every connect, so a reconnect never reuses an
+	if o.Access != nil {
+		// Asked afresh on every connect, so a reconnect never reuses an
 		// expired token.
-		ca, err := MintClientAccess(cs, o.Hub, o.UserID, 0)
+		u, tok, err := o.Access(ctx, o.Hub, o.UserID)
 		if err != nil {
-			return nil, &Error{Op: "negotiate", Msg: "connection string", Permanent: true, Err: err}
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			return nil, &Error{Op: "negotiate", Msg: "service access", Permanent: true, Err: err}
 		}
-		tok := ca.AccessToken
-		base, err = url.Parse(ca.URL)
-		if err != nil {
-			return nil, &Error{Op: "negotiate", Msg: "minted client URL is invalid", Permanent: true, Err: err}
+		base, err = url.Parse(u)
+		if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
+			return nil, &Error{Op: "negotiate", URL: textsafe.RedactURL(u), Msg: "the service URL must be an absolute http(s) URL", Permanent: true, Err: err}
 		}
 		token, tokenOrigin = tok, origin(base)
 	} else {
@@ -200,7 +210,7 @@ func (c *Conn) negotiate(ctx context.Context) (*negotiation, error) {
 		}
 		req, err := http.NewRequestWithContext(ctx, http.MethodPost, nu.String(), http.NoBody)
 		if err != nil {
-			return nil, &Error{Op: "negotiate", URL: RedactURL(nu.String()), Msg: "cannot build request", Permanent: true, Err: err}
+			return nil, &Error{Op: "negotiate", URL: textsafe.RedactURL(nu.String()), Msg: "cannot build request", Permanent: true, Err: err}
 		}
 		o2 := origin(nu)
 		if o2 == appOrigin {
@@ -218,19 +228,19 @@ func (c *Conn) negotiate(ctx context.Context) (*negotiation, error) {
 			req.Header.Set("Authorization", "Bearer "+token)
 		}
 		req.Header.Set("User-Agent", userAgent)
-		c.log.Debug("negotiate", "url", RedactURL(nu.String()), "hop", redirects)
+		c.log.Debug("negotiate", "url", textsafe.RedactURL(nu.String()), "hop", redirects)
 
 		resp, err := c.opts.HTTPClient.Do(req)
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
 			}
-			return nil, &Error{Op: "negotiate", URL: RedactURL(nu.String()), Msg: "request failed (is the server running and the URL right?)", Err: unwrapURLError(err)}
+			return nil, &Error{Op: "negotiate", URL: textsafe.RedactURL(nu.String()), Msg: "request failed (is the server running and the URL right?)", Err: textsafe.WithoutURL(err)}
 		}
 		body, rerr := io.ReadAll(io.LimitReader(resp.Body, maxNegotiateBody))
 		resp.Body.Close()
 		if rerr != nil {
-			return nil, &Error{Op: "negotiate", URL: RedactURL(nu.String()), Status: resp.StatusCode, Msg: "reading the answer failed", Err: rerr}
+			return nil, &Error{Op: "negotiate", URL: textsafe.RedactURL(nu.String()), Status: resp.StatusCode, Msg: "reading the answer failed", Err: rerr}
 		}
 		sentToken := req.Header.Get("Authorization") != ""
 		nr, err := checkNegotiateAnswer(nu, resp, body, sentToken)
@@ -240,23 +250,23 @@ func (c *Conn) negotiate(ctx context.Context) (*negotiation, error) {
 		if nr.Error != "" {
 			// Shown as the server wrote it, with control characters made
 			// visible: the text is untrusted and ends up on a terminal.
-			return nil, &Error{Op: "negotiate", URL: RedactURL(nu.String()), Status: resp.StatusCode, Msg: textsafe.Line(nr.Error), Permanent: true}
+			return nil, &Error{Op: "negotiate", URL: textsafe.RedactURL(nu.String()), Status: resp.StatusCode, Msg: textsafe.Line(nr.Error), Permanent: true}
 		}
 		if nr.ProtocolVersion != "" {
-			return nil, &Error{Op: "negotiate", URL: RedactURL(nu.String()), Msg: "Detected a connection attempt to an ASP.NET SignalR Server. This client only supports connecting to an ASP.NET Core SignalR Server. See https://aka.ms/signalr-core-differences for details.", Permanent: true}
+			return nil, &Error{Op: "negotiate", URL: textsafe.RedactURL(nu.String()), Msg: "Detected a connection attempt to an ASP.NET SignalR Server. This client only supports connecting to an ASP.NET Core SignalR Server. See https://aka.ms/signalr-core-differences for details.", Permanent: true}
 		}
 		if nr.URL == "" {
 			if nr.UseStatefulReconnect && !o.StatefulReconnect {
-				return nil, &Error{Op: "negotiate", URL: RedactURL(nu.String()), Msg: "Client didn't negotiate Stateful Reconnect but the server did.", Permanent: true}
+				return nil, &Error{Op: "negotiate", URL: textsafe.RedactURL(nu.String()), Msg: "Client didn't negotiate Stateful Reconnect but the server did.", Permanent: true}
 			}
 			return &negotiation{base: base.String(), token: token, tokenOrigin: tokenOrigin, resp: nr}, nil
 		}
 		if redirects+1 >= maxRedirects {
-			return nil, &Error{Op: "negotiate", URL: RedactURL(nu.String()), Msg: "Negotiate redirection limit exceeded.", Permanent: true}
+			return nil, &Error{Op: "negotiate", URL: textsafe.RedactURL(nu.String()), Msg: "Negotiate redirection limit exceeded.", Permanent: true}
 		}
 		next, err := nu.Parse(nr.URL)
 		if err != nil || (next.Scheme != "http" && next.Scheme != "https") {
-			return nil, &Error{Op: "negotiate", URL: RedactURL(nu.String()), Msg: fmt.Sprintf("the redirect URL %q is not an http(s) URL", RedactURL(nr.URL)), Permanent: true}
+			return nil, &Error{Op: "negotiate", URL: textsafe.RedactURL(nu.String()), Msg: fmt.Sprintf("the redirect URL %q is not an http(s) URL", textsafe.RedactURL(nr.URL)), Permanent: true}
 		}
 		base = next
 		if nr.AccessToken != "" {
@@ -270,7 +280,7 @@ func (c *Conn) negotiate(ctx context.Context) (*negotiation, error) {
 // wrong. sentToken says whether the request carried an access token, which
 // decides whether a 401 is about the token or the app's own credentials.
 func checkNegotiateAnswer(nu *url.URL, resp *http.Response, body []byte, sentToken bool) (protocol.NegotiateResponse, error) {
-	shown := RedactURL(nu.String())
+	shown := textsafe.RedactURL(nu.String())
 	status := resp.StatusCode
 	fail := func(msg string, permanent bool) (protocol.NegotiateResponse, error) {
 		return protocol.NegotiateResponse{}, &Error{Op: "negotiate", URL: shown, Status: status, Msg: msg, Permanent: permanent}
@@ -285,9 +295,11 @@ func checkNegotiateAnswer(nu *url.URL, resp *http.Response, body []byte, sentTok
 		case status == http.StatusNotFound:
 			return fail(st+": Either this is not a SignalR endpoint or there is a proxy blocking the connection; check the path (a function app's base URL ends in /api)", true)
 		case (status == http.StatusUnauthorized || status == http.StatusForbidden) && sentToken:
-			return fail(st+": the service refused the access token; check the AccessKey of the connection string that minted it (--connection-string, or the function app's AzureSignalRConnectionString)"+bodyHint(body), true)
+			return protocol.NegotiateResponse{}, &Error{Op: "negotiate", URL: shown, Status: status, Msg: st, Permanent: true,
+				Err: fmt.Errorf("%w; check the AccessKey of the connection string that minted it%s", ErrTokenRefused, bodyHint(body))}
 		case status == http.StatusUnauthorized || status == http.StatusForbidden:
-			return fail(st+": the server refused the credentials; check --header or the function key (--query code=...)"+bodyHint(body), true)
+			return protocol.NegotiateResponse{}, &Error{Op: "negotiate", URL: shown, Status: status, Msg: st, Permanent: true,
+				Err: fmt.Errorf("%w; check the request's headers and the function key (code= in the query)%s", ErrCredentialsRefused, bodyHint(body))}
 		case status == http.StatusMethodNotAllowed:
 			return fail(st+": the negotiate endpoint must accept POST (add \"post\" to the function's methods)", true)
 		case status == http.StatusTooManyRequests || status == http.StatusRequestTimeout:
@@ -333,19 +345,9 @@ func checkNegotiateAnswer(nu *url.URL, resp *http.Response, body []byte, sentTok
 // bodyHint returns a short, single-line, printable excerpt of an error
 // body, or "" when there is nothing useful to show.
 func bodyHint(body []byte) string {
-	s := clip(string(body), 200)
+	s := textsafe.Clip(strings.TrimSpace(string(body)), 200)
 	if s == "" || strings.HasPrefix(s, "<") {
 		return ""
 	}
-	return " (server said: " + textsafe.Line(s) + ")"
-}
-
-// unwrapURLError drops the *url.Error wrapper, whose text repeats the URL
-// with its query (and any function key in it).
-func unwrapURLError(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return ue.Err
-	}
-	return err
+	return " (server said: " + s + ")"
 }

@@ -1,6 +1,7 @@
 package client
 
 import (
+	"context"
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
@@ -20,8 +21,8 @@ const (
 	DefaultReadLimit = 1 << 20
 	// DefaultEventBuffer is the capacity of the Events channel.
 	DefaultEventBuffer = 1024
-	// DefaultHub is the hub used with a connection string when Options.Hub
-	// is empty, the hub of the serverless chat sample.
+	// DefaultHub is the hub used with Options.Access when Options.Hub is
+	// empty, the hub of the serverless chat sample.
 	DefaultHub = "chat"
 )
 
@@ -31,19 +32,18 @@ type Options struct {
 	// URL is the base URL the official JS client would pass to withUrl: a
 	// function app such as http://127.0.0.1:7071/api (sigr appends
 	// /negotiate), or a SignalR endpoint. Its query (e.g. a function key
-	// code=) is kept on the negotiate request. Empty when ConnectionString
-	// is used.
+	// code=) is kept on the negotiate request. Unused when Access is set.
 	URL string
 
 	// Hub names the hub. With a URL it is added to the function app's
-	// negotiate query as hub=H (default: not added); with ConnectionString
-	// it selects the hub the token is minted for (default "chat").
+	// negotiate query as hub=H (default: not added); with Access it is the
+	// hub Access is asked for (default "chat").
 	Hub string
 
 	// UserID is who I am. With a URL it is sent to the function app as the
 	// x-ms-client-principal-id and x-ms-client-principal-name headers, as App
-	// Service Authentication would; with ConnectionString it becomes the
-	// token's user id claim. Default: anonymous.
+	// Service Authentication would; with Access it is the user Access is
+	// asked for. Default: anonymous.
 	UserID string
 
 	// Header holds extra headers for the function app's negotiate request.
@@ -55,10 +55,13 @@ type Options struct {
 	// request (e.g. code= for a function key). Default: none.
 	Query url.Values
 
-	// ConnectionString is an Azure SignalR connection string. When set,
-	// sigr mints the client URL and token itself for Hub and UserID, as the
-	// service SDK does, and no function app is involved. Default: unset.
-	ConnectionString string
+	// Access, when set, replaces the function app: on every connect (so a
+	// reconnect never reuses an expired token) it is asked for the service
+	// URL and access token of Hub and UserID, and the negotiate starts
+	// there, with the token. manage.ConnectionStringAccess mints them from
+	// an Azure SignalR connection string, as the service SDK does. The
+	// function app's Header and Query are not used. Default: unset.
+	Access AccessFunc
 
 	// Transports lists the transports sigr may use, by protocol name
 	// (protocol.TransportWebSockets, ...). The server's order still decides
@@ -122,6 +125,13 @@ type Options struct {
 	// Logger receives debug and warning logs. Default: none.
 	Logger *slog.Logger
 }
+
+// AccessFunc returns the service URL a connection to hub as user starts
+// at (the service's client endpoint, e.g.
+// https://x.service.signalr.net/client/?hub=chat) and the access token it
+// presents there. An error fails the connect for good: retrying cannot mend
+// it.
+type AccessFunc func(ctx context.Context, hub, user string) (url, accessToken string, err error)
 
 // ReconnectPolicy decides the delay before the next connection attempt.
 // NextDelay returns false to give up.
@@ -231,7 +241,7 @@ func (o Options) withDefaults() Options {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	if o.ConnectionString != "" && o.Hub == "" {
+	if o.Access != nil && o.Hub == "" {
 		o.Hub = DefaultHub
 	}
 	return o

@@ -41,7 +41,7 @@ const sseBufferSize = 16 << 10
 // ":" first; 400, 404 or 409 (another stream) refuse it. ctx bounds only
 // the wait for the answer: the stream then lives until Close.
 func dialSSE(ctx context.Context, c *Conn, t dialTarget) (transport, error) {
-	shown := RedactURL(t.connectURL)
+	shown := textsafe.RedactURL(t.connectURL)
 	sctx, cancel := context.WithCancel(context.Background())
 	req, err := http.NewRequestWithContext(sctx, http.MethodGet, t.connectURL, nil)
 	if err != nil {
@@ -63,7 +63,7 @@ func dialSSE(ctx context.Context, c *Conn, t dialTarget) (transport, error) {
 	}
 	if err != nil {
 		cancel()
-		return nil, &Error{Op: "connect", URL: shown, Msg: "Server-Sent Events request failed", Err: unwrapURLError(err)}
+		return nil, &Error{Op: "connect", URL: shown, Msg: "Server-Sent Events request failed", Err: textsafe.WithoutURL(err)}
 	}
 	if resp.StatusCode != http.StatusOK {
 		body := readSnippet(resp.Body)
@@ -131,7 +131,7 @@ func (s *sseTransport) Read() ([]byte, error) {
 			s.ev = append(s.ev, '\n')
 		}
 		if len(s.ev)+len(value) > s.limit {
-			return nil, fmt.Errorf("an event exceeded the read limit of %d bytes (raise Options.ReadLimit / --read-limit)", s.limit)
+			return nil, readLimitError(fmt.Sprintf("an event exceeded the read limit of %d bytes", s.limit), nil)
 		}
 		s.ev = append(s.ev, value...)
 		hasData = true
@@ -158,7 +158,7 @@ func (s *sseTransport) readLine() ([]byte, error) {
 		}
 		if errors.Is(err, bufio.ErrBufferFull) {
 			if len(s.line)+len(chunk) > s.limit {
-				return nil, fmt.Errorf("a Server-Sent Events line exceeded the read limit of %d bytes (raise Options.ReadLimit / --read-limit)", s.limit)
+				return nil, readLimitError(fmt.Sprintf("a Server-Sent Events line exceeded the read limit of %d bytes", s.limit), nil)
 			}
 			s.line = append(s.line, chunk...)
 			continue

@@ -9,10 +9,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sigr-dev/sigr/internal/cutproxy"
-
 	"github.com/sigr-dev/sigr/client"
 	"github.com/sigr-dev/sigr/emulator"
+	"github.com/sigr-dev/sigr/internal/cutproxy"
+	"github.com/sigr-dev/sigr/manage"
 	"github.com/sigr-dev/sigr/protocol"
 )
 
@@ -36,7 +36,7 @@ func TestStatefulReconnectResumes(t *testing.T) {
 
 	c := dial(t, client.Options{URL: st.FunctionsURL, UserID: "sf", StatefulReconnect: true, AckInterval: 50 * time.Millisecond})
 	first := await(t, c, "connected", isState(client.Connected))
-	rc, err := client.NewRESTClient(st.ConnectionString, client.RESTOptions{})
+	rc, err := manage.NewRESTClient(st.ConnectionString, manage.RESTOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

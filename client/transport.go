@@ -29,6 +29,34 @@ type transport interface {
 	Close() error
 }
 
+// ErrReadLimit is wrapped by the error that ends a connection which
+// received more than Options.ReadLimit bytes at once, so that a caller
+// can say how it lets the limit be raised.
+var ErrReadLimit = errors.New("read limit exceeded")
+
+// limitError is what a transport's Read returns for a payload over
+// the read limit: msg says what was too large, and what to raise.
+type limitError struct {
+	msg   string
+	cause error
+}
+
+func readLimitError(msg string, cause error) error { return &limitError{msg: msg, cause: cause} }
+
+func (e *limitError) Error() string {
+	if e.cause != nil {
+		return e.msg + " (raise Options.ReadLimit): " + e.cause.Error()
+	}
+	return e.msg + " (raise Options.ReadLimit)"
+}
+
+func (e *limitError) Unwrap() []error {
+	if e.cause != nil {
+		return []error{ErrReadLimit, e.cause}
+	}
+	return []error{ErrReadLimit}
+}
+
 // dialTarget is what a transport needs to connect.
 type dialTarget struct {
 	base        *url.URL // endpoint base URL, before id=
@@ -118,7 +146,7 @@ func (c *Conn) openTransport(ctx context.Context) (transport, *negotiation, erro
 		} else {
 			msg += " The server offered none; a function app must return url and accessToken (camelCase)."
 		}
-		return nil, nil, &Error{Op: "connect", URL: RedactURL(n.base), Msg: msg, Permanent: true}
+		return nil, nil, &Error{Op: "connect", URL: textsafe.RedactURL(n.base), Msg: msg, Permanent: true}
 	}
 	var errs []error
 	for i, name := range names {
@@ -138,7 +166,7 @@ func (c *Conn) openTransport(ctx context.Context) (transport, *negotiation, erro
 			token:       n.token,
 			tokenOrigin: n.tokenOrigin,
 		}
-		c.log.Debug("connecting", "transport", name, "url", RedactURL(t.connectURL))
+		c.log.Debug("connecting", "transport", name, "url", textsafe.RedactURL(t.connectURL))
 		tr, err := dialers[name](ctx, c, t)
 		if err == nil {
 			n.transport, n.target = name, t

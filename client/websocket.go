@@ -49,7 +49,7 @@ func dialWebSocket(ctx context.Context, c *Conn, t dialTarget) (transport, error
 		// query string where proxies log it.
 		h.Set("Authorization", "Bearer "+t.token)
 	}
-	shown := RedactURL(u.String())
+	shown := textsafe.RedactURL(u.String())
 	ws, resp, err := websocket.Dial(ctx, u.String(), &websocket.DialOptions{
 		HTTPClient: c.wsHTTPClient(),
 		HTTPHeader: h,
@@ -58,7 +58,7 @@ func dialWebSocket(ctx context.Context, c *Conn, t dialTarget) (transport, error
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		e := &Error{Op: "connect", URL: shown, Err: unwrapURLError(err)}
+		e := &Error{Op: "connect", URL: shown, Err: textsafe.WithoutURL(err)}
 		if resp != nil {
 			e.Status = resp.StatusCode
 			switch resp.StatusCode {
@@ -134,7 +134,7 @@ func (w *wsTransport) readErr(err error) error {
 		return fmt.Errorf("WebSocket closed with status code: %d (%s).", int(code), reason)
 	}
 	if strings.Contains(err.Error(), "read limited at") {
-		return fmt.Errorf("a message exceeded the read limit (raise Options.ReadLimit / --read-limit): %w", err)
+		return readLimitError("a message exceeded the read limit", err)
 	}
 	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 		return errors.New("the server dropped the connection without a WebSocket close")

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/sigr-dev/sigr/client"
+	"github.com/sigr-dev/sigr/manage"
 	"github.com/sigr-dev/sigr/protocol"
 )
 
@@ -45,7 +45,7 @@ type FunctionAppOptions struct {
 type FunctionApp struct {
 	opts FunctionAppOptions
 	cs   protocol.ConnectionString
-	rest *client.RESTClient
+	rest *manage.RESTClient
 	log  *slog.Logger
 	h    http.Handler
 
@@ -67,7 +67,7 @@ func NewFunctionApp(opts FunctionAppOptions) (*FunctionApp, error) {
 	if err != nil {
 		return nil, fmt.Errorf("function app: %w", err)
 	}
-	rest, err := client.NewRESTClientFor(cs, client.RESTOptions{HTTPClient: opts.HTTPClient})
+	rest, err := manage.NewRESTClientFor(cs, manage.RESTOptions{HTTPClient: opts.HTTPClient})
 	if err != nil {
 		return nil, fmt.Errorf("function app: %w", err)
 	}
@@ -184,7 +184,7 @@ func (f *FunctionApp) negotiate(w http.ResponseWriter, r *http.Request) {
 	if user == "" {
 		user = r.URL.Query().Get("userId")
 	}
-	ca, err := client.MintClientAccess(f.cs, hub, user, f.opts.TokenLifetime)
+	ca, err := manage.MintClientAccess(f.cs, hub, user, f.opts.TokenLifetime)
 	if err != nil {
 		f.fail(w, r, start, http.StatusInternalServerError, err.Error())
 		return
@@ -271,7 +271,7 @@ func (f *FunctionApp) messages(w http.ResponseWriter, r *http.Request) {
 	case m.GroupName != "":
 		route = "group:" + m.GroupName
 	}
-	if err := f.rest.Send(r.Context(), hub, m); err != nil {
+	if _, err := f.rest.Send(r.Context(), hub, manage.SignalR(m)); err != nil {
 		status := f.restFailed(w, err)
 		f.logCall(r, status, start, "route", textsafe.Clip(route, 200))
 		return
@@ -305,23 +305,7 @@ func (f *FunctionApp) groups(w http.ResponseWriter, r *http.Request) {
 		f.fail(w, r, start, http.StatusBadRequest, "'groupName' is required: 1 to 1024 characters, not all white space")
 		return
 	}
-	ctx := r.Context()
-	var err error
-	switch {
-	case a.ConnectionID != "" && action == "add":
-		err = f.rest.AddConnectionToGroup(ctx, hub, a.GroupName, a.ConnectionID)
-	case a.ConnectionID != "" && action == "remove":
-		err = f.rest.RemoveConnectionFromGroup(ctx, hub, a.GroupName, a.ConnectionID)
-	case a.ConnectionID != "":
-		err = f.rest.RemoveConnectionFromAllGroups(ctx, hub, a.ConnectionID)
-	case action == "add":
-		err = f.rest.AddUserToGroup(ctx, hub, a.GroupName, a.UserID, -1)
-	case action == "remove":
-		err = f.rest.RemoveUserFromGroup(ctx, hub, a.GroupName, a.UserID)
-	default:
-		err = f.rest.RemoveUserFromAllGroups(ctx, hub, a.UserID)
-	}
-	if err != nil {
+	if _, err := f.rest.Group(r.Context(), hub, a); err != nil {
 		status := f.restFailed(w, err)
 		f.logCall(r, status, start, "action", a.Action)
 		return
@@ -333,7 +317,7 @@ func (f *FunctionApp) groups(w http.ResponseWriter, r *http.Request) {
 // restFailed maps a failed REST call: the service's 4xx answers pass
 // through, anything else is a 502 saying the service could not be reached.
 func (f *FunctionApp) restFailed(w http.ResponseWriter, err error) int {
-	var re *client.RESTError
+	var re *manage.RESTError
 	if errors.As(err, &re) && re.Status >= 400 && re.Status < 500 {
 		if re.Code != "" {
 			w.Header().Set("x-ms-error-code", re.Code)

@@ -7,7 +7,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
-	"github.com/sigr-dev/sigr/client"
+	"github.com/sigr-dev/sigr/manage"
 	"github.com/sigr-dev/sigr/protocol"
 )
 
@@ -30,7 +30,7 @@ func TestFunctionNegotiateUser(t *testing.T) {
 				if resp.StatusCode != 200 {
 					t.Fatalf("%s: %d %s", method, resp.StatusCode, body)
 				}
-				var ca client.ClientAccess
+				var ca manage.ClientAccess
 				if err := json.Unmarshal(body, &ca); err != nil {
 					t.Fatal(err)
 				}
@@ -54,7 +54,7 @@ func TestFunctionNegotiateUser(t *testing.T) {
 
 func TestFunctionMessagesAndGroups(t *testing.T) {
 	st := startStack(t, nil)
-	fa, err := client.NewFunctionApp(st.FunctionsURL)
+	fa, err := manage.NewFunctionApp(st.FunctionsURL, manage.FunctionAppOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +63,7 @@ func TestFunctionMessagesAndGroups(t *testing.T) {
 	bob := connectWS(t, st, "chat", "bob")
 
 	// The chat sample's body: to recipient, else groupname, else everyone.
-	if _, err := fa.PostMessage(ctx, "", protocol.ChatMessage{Sender: "bob", Text: "hi", Recipient: "alice"}); err != nil {
+	if _, err := fa.Send(ctx, "", manage.Chat(protocol.ChatMessage{Sender: "bob", Text: "hi", Recipient: "alice"})); err != nil {
 		t.Fatal(err)
 	}
 	m := alice.expectInvocation("newMessage", "user:alice")
@@ -71,36 +71,36 @@ func TestFunctionMessagesAndGroups(t *testing.T) {
 		t.Fatalf("arguments %s", m.Arguments)
 	}
 	bob.expectNothing()
-	if _, err := fa.PostMessage(ctx, "", protocol.ChatMessage{Sender: "bob", Text: "all"}); err != nil {
+	if _, err := fa.Send(ctx, "", manage.Chat(protocol.ChatMessage{Sender: "bob", Text: "all"})); err != nil {
 		t.Fatal(err)
 	}
 	alice.expectInvocation("newMessage", "broadcast")
 	bob.expectInvocation("newMessage", "broadcast")
 
 	// Group actions by connection and by user.
-	if _, err := fa.GroupAction(ctx, "chat", protocol.SignalRGroupAction{Action: "add", GroupName: "g", ConnectionID: bob.id}); err != nil {
+	if _, err := fa.Group(ctx, "chat", protocol.SignalRGroupAction{Action: "add", GroupName: "g", ConnectionID: bob.id}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := fa.GroupAction(ctx, "chat", protocol.SignalRGroupAction{Action: "add", GroupName: "g", UserID: "alice"}); err != nil {
+	if _, err := fa.Group(ctx, "chat", protocol.SignalRGroupAction{Action: "add", GroupName: "g", UserID: "alice"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := fa.PostMessage(ctx, "chat", protocol.ChatMessage{Sender: "x", Text: "to g", GroupName: "g"}); err != nil {
+	if _, err := fa.Send(ctx, "chat", manage.Chat(protocol.ChatMessage{Sender: "x", Text: "to g", GroupName: "g"})); err != nil {
 		t.Fatal(err)
 	}
 	alice.expectInvocation("newMessage", "group:g")
 	bob.expectInvocation("newMessage", "group:g")
-	if _, err := fa.GroupAction(ctx, "chat", protocol.SignalRGroupAction{Action: "removeAll", UserID: "alice"}); err != nil {
+	if _, err := fa.Group(ctx, "chat", protocol.SignalRGroupAction{Action: "removeAll", UserID: "alice"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := fa.GroupAction(ctx, "chat", protocol.SignalRGroupAction{Action: "remove", GroupName: "g", ConnectionID: bob.id}); err != nil {
+	if _, err := fa.Group(ctx, "chat", protocol.SignalRGroupAction{Action: "remove", GroupName: "g", ConnectionID: bob.id}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := fa.PostMessage(ctx, "chat", protocol.SignalRMessage{Target: "t", Arguments: json.RawMessage(`[1]`), GroupName: "g"}); err != nil {
+	if _, err := fa.Send(ctx, "chat", manage.SignalR(protocol.SignalRMessage{Target: "t", Arguments: json.RawMessage(`[1]`), GroupName: "g"})); err != nil {
 		t.Fatal(err)
 	}
 	alice.expectNothing()
 	bob.expectNothing()
-	if _, err := fa.PostMessage(ctx, "chat", protocol.SignalRMessage{Target: "t", ConnectionID: bob.id}); err != nil {
+	if _, err := fa.Send(ctx, "chat", manage.SignalR(protocol.SignalRMessage{Target: "t", ConnectionID: bob.id})); err != nil {
 		t.Fatal(err)
 	}
 	bob.expectInvocation("t", "connection:"+bob.id)
@@ -124,8 +124,8 @@ func TestFunctionMessagesAndGroups(t *testing.T) {
 			t.Errorf("%s %s: %d %s, want %d", b.fn, b.body, resp.StatusCode, data, b.status)
 		}
 	}
-	_, err = fa.GroupAction(ctx, "chat", protocol.SignalRGroupAction{Action: "add", GroupName: "g", ConnectionID: "nope"})
-	var fe *client.FunctionError
+	_, err = fa.Group(ctx, "chat", protocol.SignalRGroupAction{Action: "add", GroupName: "g", ConnectionID: "nope"})
+	var fe *manage.FunctionError
 	if err == nil || !strings.Contains(err.Error(), "404") {
 		t.Fatalf("group add of an unknown connection: %v", err)
 	}
@@ -158,7 +158,7 @@ func TestCORS(t *testing.T) {
 func TestClientEndpoint(t *testing.T) {
 	st := startStack(t, func(o *StackOptions) { o.ClientEndpoint = "http://127.0.0.1:9/proxy" })
 	resp, body := doReq(t, "POST", st.FunctionsURL+"/negotiate", "", nil, nil)
-	var ca client.ClientAccess
+	var ca manage.ClientAccess
 	if err := json.Unmarshal(body, &ca); err != nil || resp.StatusCode != 200 {
 		t.Fatal(resp.StatusCode, err)
 	}

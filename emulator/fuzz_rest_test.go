@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sigr-dev/sigr/client"
+	"github.com/sigr-dev/sigr/manage"
 )
 
 // FuzzREST feeds the service's REST API arbitrary methods, paths, queries,
@@ -54,7 +54,7 @@ func FuzzREST(f *testing.F) {
 		if withToken {
 			u := *req.URL
 			u.RawQuery = ""
-			tok, err := client.MintRESTToken(DefaultAccessKey, u.String(), time.Minute)
+			tok, err := manage.MintRESTToken(DefaultAccessKey, u.String(), time.Minute)
 			if err != nil {
 				return
 			}

@@ -12,12 +12,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sigr-dev/sigr/internal/syncbuf"
-
 	"github.com/coder/websocket"
 	"github.com/golang-jwt/jwt/v5"
 
-	"github.com/sigr-dev/sigr/client"
+	"github.com/sigr-dev/sigr/internal/syncbuf"
+	"github.com/sigr-dev/sigr/manage"
 	"github.com/sigr-dev/sigr/protocol"
 )
 
@@ -58,7 +57,7 @@ func connString(t testing.TB, st *Stack) protocol.ConnectionString {
 // clientToken mints a client token for hub and user from the stack's key.
 func clientToken(t testing.TB, st *Stack, hub, user string) string {
 	t.Helper()
-	ca, err := client.MintClientAccess(connString(t, st), hub, user, time.Hour)
+	ca, err := manage.MintClientAccess(connString(t, st), hub, user, time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -317,9 +316,9 @@ func waitFor(t testing.TB, cond func() bool) {
 	}
 }
 
-func restClient(t testing.TB, st *Stack) *client.RESTClient {
+func restClient(t testing.TB, st *Stack) *manage.RESTClient {
 	t.Helper()
-	rc, err := client.NewRESTClient(st.ConnectionString, client.RESTOptions{})
+	rc, err := manage.NewRESTClient(st.ConnectionString, manage.RESTOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,14 +6,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sigr-dev/sigr/client"
+	"github.com/sigr-dev/sigr/manage"
 )
 
 // restDo sends one REST call with a REST token minted for its URL.
 func restDo(t *testing.T, st *Stack, method, path string, body string) (int, string, string) {
 	t.Helper()
 	u := st.ServiceURL + path
-	tok, err := client.MintRESTToken(DefaultAccessKey, u, time.Minute)
+	tok, err := manage.MintRESTToken(DefaultAccessKey, u, time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,7 +128,7 @@ func TestRESTRefusesClientTokensAndWrongAudience(t *testing.T) {
 	u := st.ServiceURL + "/api/hubs/chat/:send?api-version=2022-06-01"
 	body := []byte(`{"target":"t","arguments":[]}`)
 	rest := func(aud string) string {
-		tok, err := client.MintRESTToken(DefaultAccessKey, aud, time.Minute)
+		tok, err := manage.MintRESTToken(DefaultAccessKey, aud, time.Minute)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -183,7 +183,7 @@ func TestRESTPathAndMethodErrors(t *testing.T) {
 		tok := ""
 		if r.token {
 			var err error
-			if tok, err = client.MintRESTToken(DefaultAccessKey, st.ServiceURL+r.path, time.Minute); err != nil {
+			if tok, err = manage.MintRESTToken(DefaultAccessKey, st.ServiceURL+r.path, time.Minute); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -51,6 +51,21 @@ type Stack struct {
 	ConnectionString string
 }
 
+// ListenError is StartStack's failure to listen on one of its addresses
+// (taken, or not this machine's); StackOptions.ServiceAddr or
+// FunctionsAddr picks another.
+type ListenError struct {
+	Server string // "service" or "function app"
+	Addr   string
+	Err    error
+}
+
+func (e *ListenError) Error() string {
+	return fmt.Sprintf("start emulator: the %s cannot listen on %s: %v; pick another address", e.Server, e.Addr, e.Err)
+}
+
+func (e *ListenError) Unwrap() error { return e.Err }
+
 // StartStack listens on both addresses and starts the service and the
 // function app. Close stops both.
 func StartStack(ctx context.Context, opts StackOptions) (*Stack, error) {
@@ -76,12 +91,12 @@ func StartStack(ctx context.Context, opts StackOptions) (*Stack, error) {
 	var lc net.ListenConfig
 	sln, err := lc.Listen(ctx, "tcp", opts.ServiceAddr)
 	if err != nil {
-		return nil, fmt.Errorf("start emulator: the service cannot listen on %s: %w; pick another address with --service-addr", opts.ServiceAddr, err)
+		return nil, &ListenError{Server: "service", Addr: opts.ServiceAddr, Err: err}
 	}
 	fln, err := lc.Listen(ctx, "tcp", opts.FunctionsAddr)
 	if err != nil {
 		_ = sln.Close()
-		return nil, fmt.Errorf("start emulator: the function app cannot listen on %s: %w; pick another address with --functions-addr", opts.FunctionsAddr, err)
+		return nil, &ListenError{Server: "function app", Addr: opts.FunctionsAddr, Err: err}
 	}
 	saddr := sln.Addr().(*net.TCPAddr)
 	host := saddr.IP.String()

@@ -17,9 +17,9 @@ import (
 
 	"go.uber.org/goleak"
 
-	"github.com/sigr-dev/sigr/client"
 	"github.com/sigr-dev/sigr/emulator"
 	"github.com/sigr-dev/sigr/internal/nodetest"
+	"github.com/sigr-dev/sigr/manage"
 )
 
 // line is one JSON line printed by an emulator-*.mjs script.
@@ -180,7 +180,7 @@ func TestEmulatorReconnectOfficialClient(t *testing.T) {
 	for _, transport := range []string{"WebSockets", "LongPolling"} {
 		t.Run(transport, func(t *testing.T) {
 			st := startEmulator(t)
-			rc, err := client.NewRESTClient(st.ConnectionString, client.RESTOptions{})
+			rc, err := manage.NewRESTClient(st.ConnectionString, manage.RESTOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}

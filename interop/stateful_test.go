@@ -10,12 +10,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sigr-dev/sigr/internal/cutproxy"
-
 	"go.uber.org/goleak"
 
-	"github.com/sigr-dev/sigr/client"
 	"github.com/sigr-dev/sigr/emulator"
+	"github.com/sigr-dev/sigr/internal/cutproxy"
+	"github.com/sigr-dev/sigr/manage"
 )
 
 // TestStatefulReconnectOfficialClient runs the official JS client with
@@ -43,7 +42,7 @@ func TestStatefulReconnectOfficialClient(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = st.Close() })
 	proxy.SetTarget(strings.TrimPrefix(st.ServiceURL, "http://"))
-	rc, err := client.NewRESTClient(st.ConnectionString, client.RESTOptions{})
+	rc, err := manage.NewRESTClient(st.ConnectionString, manage.RESTOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,7 +97,7 @@ func TestStatefulReconnectOfficialClient(t *testing.T) {
 // drive waits for the connection, sends the first half, cuts the network
 // once the client has received a message of it (first is closed), then
 // sends the second half while the client resumes.
-func drive(rc *client.RESTClient, proxy *cutproxy.Proxy, id string, count int, first <-chan struct{}) error {
+func drive(rc *manage.RESTClient, proxy *cutproxy.Proxy, id string, count int, first <-chan struct{}) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	for {

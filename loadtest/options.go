@@ -40,6 +40,14 @@ const (
 // Target is the client method every benchmark message invokes.
 const Target = "sigrBench"
 
+// Options that cannot work, for a command to name its own flag.
+var (
+	// ErrNoGroups: Mode ToGroup with no Groups.
+	ErrNoGroups = errors.New("loadtest: sending to groups needs at least one group (Options.Groups)")
+	// ErrNoConnectionString: ViaREST with no ConnectionString.
+	ErrNoConnectionString = errors.New("loadtest: sending through the REST API needs a connection string (Options.ConnectionString)")
+)
+
 // Options configure a run. The zero value of each field takes the default
 // its comment names; URL or ConnectionString is required.
 type Options struct {
@@ -140,7 +148,7 @@ func (o Options) withDefaults() (Options, error) {
 	case Broadcast, ToUser:
 	case ToGroup:
 		if o.Groups <= 0 {
-			return o, errors.New("loadtest: sending to groups needs at least one group (--groups)")
+			return o, ErrNoGroups
 		}
 	default:
 		return o, fmt.Errorf("loadtest: unknown mode %q; use broadcast, user or group", o.Mode)
@@ -157,7 +165,7 @@ func (o Options) withDefaults() (Options, error) {
 	switch o.Via {
 	case ViaREST:
 		if o.ConnectionString == "" {
-			return o, errors.New("loadtest: sending through the REST API needs a connection string (--connection-string)")
+			return o, ErrNoConnectionString
 		}
 	case ViaFunctions:
 		if o.URL == "" {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/sigr-dev/sigr/internal/textsafe"
 	"math"
 	"net/http"
 	"sort"
@@ -14,6 +13,8 @@ import (
 	"time"
 
 	"github.com/sigr-dev/sigr/client"
+	"github.com/sigr-dev/sigr/internal/textsafe"
+	"github.com/sigr-dev/sigr/manage"
 	"github.com/sigr-dev/sigr/protocol"
 )
 
@@ -106,8 +107,8 @@ type runner struct {
 	pl      payload
 	http    *http.Client
 	ownHTTP *http.Transport
-	rest    *client.RESTClient
-	fa      *client.FunctionApp
+	send    manage.Sender     // the path the sends and group actions take
+	access  client.AccessFunc // with no URL: each connection's token
 
 	phase     atomic.Value // string
 	connected atomic.Int64
@@ -152,12 +153,12 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	}
 	switch o.Via {
 	case ViaREST:
-		r.rest, err = client.NewRESTClient(o.ConnectionString, client.RESTOptions{HTTPClient: r.http})
+		r.send, err = manage.NewRESTClient(o.ConnectionString, manage.RESTOptions{HTTPClient: r.http})
 	case ViaFunctions:
-		r.fa, err = client.NewFunctionApp(o.URL)
-		if r.fa != nil {
-			r.fa.HTTPClient, r.fa.Header, r.fa.Query = r.http, o.Header, o.Query
-		}
+		r.send, err = manage.NewFunctionApp(o.URL, manage.FunctionAppOptions{HTTPClient: r.http, Header: o.Header, Query: o.Query})
+	}
+	if err == nil && o.URL == "" {
+		r.access, err = manage.ConnectionStringAccess(o.ConnectionString)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("loadtest: %w", err)
@@ -224,7 +225,7 @@ func (r *runner) run(ctx context.Context) *Result {
 // result snapshots the counters into a Result.
 func (r *runner) result(conns []*benchConn, sendSecs float64, interrupted bool) *Result {
 	o := r.o
-	target := client.RedactURL(o.URL)
+	target := textsafe.RedactURL(o.URL)
 	if o.URL == "" {
 		if cs, err := protocol.ParseConnectionString(o.ConnectionString); err == nil {
 			target = cs.Endpoint
@@ -313,10 +314,7 @@ func (r *runner) connectAll(ctx context.Context) []*benchConn {
 func (r *runner) open(ctx context.Context, i int) *benchConn {
 	o := r.o
 	co := o.ClientOptions
-	co.URL, co.ConnectionString, co.Hub, co.UserID = o.URL, "", o.Hub, r.user(i)
-	if o.URL == "" {
-		co.ConnectionString = o.ConnectionString
-	}
+	co.URL, co.Access, co.Hub, co.UserID = o.URL, r.access, o.Hub, r.user(i)
 	co.Header, co.Query = o.Header, o.Query
 	if co.HTTPClient == nil {
 		co.HTTPClient = r.http
@@ -402,14 +400,7 @@ func (r *runner) joinGroups(ctx context.Context, conns []*benchConn) [][]*benchC
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			var err error
-			switch o.Via {
-			case ViaREST:
-				// ttl 0: only the current connections, nothing left behind.
-				err = r.rest.AddUserToGroup(ctx, o.Hub, r.group(g), b.user, 0)
-			case ViaFunctions:
-				_, err = r.fa.GroupAction(ctx, o.Hub, protocol.SignalRGroupAction{Action: "add", GroupName: r.group(g), UserID: b.user})
-			}
+			_, err := r.send.Group(ctx, o.Hub, protocol.SignalRGroupAction{Action: protocol.GroupAdd, GroupName: r.group(g), UserID: b.user})
 			if err != nil {
 				r.fail(fmt.Errorf("join group: %w", err))
 				return
@@ -423,12 +414,10 @@ func (r *runner) joinGroups(ctx context.Context, conns []*benchConn) [][]*benchC
 	return members
 }
 
-// leaveGroups removes the memberships a function app made, which have no
-// TTL and would outlive the run.
+// leaveGroups removes the memberships joinGroups made, which have no TTL
+// (a group action adds users as the Functions binding does) and would
+// outlive the run.
 func (r *runner) leaveGroups(members [][]*benchConn) {
-	if r.o.Via != ViaFunctions {
-		return
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	sem := make(chan struct{}, r.o.Senders)
@@ -440,7 +429,7 @@ func (r *runner) leaveGroups(members [][]*benchConn) {
 			go func() {
 				defer wg.Done()
 				defer func() { <-sem }()
-				_, _ = r.fa.GroupAction(ctx, r.o.Hub, protocol.SignalRGroupAction{Action: "remove", GroupName: r.group(g), UserID: b.user})
+				_, _ = r.send.Group(ctx, r.o.Hub, protocol.SignalRGroupAction{Action: protocol.GroupRemove, GroupName: r.group(g), UserID: b.user})
 			}()
 		}
 	}
@@ -526,14 +515,7 @@ func (r *runner) sendOne(ctx context.Context, seq int64, conns []*benchConn, mem
 	m.Target = Target
 	t0 := time.Now()
 	m.Arguments = r.pl.args(seq, t0.UnixNano())
-	var err error
-	switch o.Via {
-	case ViaREST:
-		err = r.rest.Send(ctx, o.Hub, m)
-	case ViaFunctions:
-		_, err = r.fa.PostMessage(ctx, o.Hub, m)
-	}
-	if err != nil {
+	if _, err := r.send.Send(ctx, o.Hub, manage.SignalR(m)); err != nil {
 		if ctx.Err() == nil {
 			r.sendErrs.Add(1)
 			r.fail(err)

@@ -14,8 +14,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sigr-dev/sigr/client"
 	"github.com/sigr-dev/sigr/emulator"
+	"github.com/sigr-dev/sigr/manage"
 )
 
 func startStack(t *testing.T) *emulator.Stack {
@@ -111,7 +111,7 @@ func TestRunCountsDropsAndLosses(t *testing.T) {
 		}
 		once.Do(func() {
 			u := st.ServiceURL + "/api/hubs/chat/users/drop-0/:closeConnections"
-			tok, err := client.MintRESTToken(emulator.DefaultAccessKey, u, time.Minute)
+			tok, err := manage.MintRESTToken(emulator.DefaultAccessKey, u, time.Minute)
 			if err != nil {
 				t.Error(err)
 				return

@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/sigr-dev/sigr/client"
+	"github.com/sigr-dev/sigr/manage"
 	"github.com/sigr-dev/sigr/protocol"
 )
 
@@ -111,12 +112,12 @@ func (s *ClientSession) Close() error {
 	return errors.Join(errs...)
 }
 
-// ClientSender is the Sender of package client: the service REST API when a
-// connection string is known, else the function app's messages and groups
-// functions.
+// ClientSender is the Sender of package manage: every message and group
+// action goes through Via, the function app or the service REST API that
+// the command chose. The screen's chat body is sent as the chat sample's
+// body, which the function app expects and the REST API converts.
 type ClientSender struct {
-	App  *client.FunctionApp
-	REST *client.RESTClient
+	Via manage.Sender
 }
 
 // errNoREST says the existence check needs a connection string.
@@ -124,27 +125,18 @@ var errNoREST = errors.New("group check: needs a connection string (--connection
 
 // Send implements Sender.
 func (s *ClientSender) Send(ctx context.Context, out Outgoing) error {
-	if s.REST != nil {
-		msg := protocol.SignalRMessage{Target: out.Target, Arguments: out.Args}
-		if out.Chat {
-			var err error
-			if msg, err = chatBody(out).SignalRMessage(nil); err != nil {
-				return err
-			}
-		}
-		route(&msg, out)
-		return s.REST.Send(ctx, out.Hub, msg)
-	}
-	if s.App == nil {
+	if s.Via == nil {
 		return errors.New("send: no function app URL and no connection string")
 	}
-	if out.Chat && out.To != ToConnection {
-		_, err := s.App.PostMessage(ctx, out.Hub, chatBody(out))
-		return err
+	var m manage.Message
+	if out.Chat {
+		m = manage.Chat(chatBody(out))
+	} else {
+		msg := protocol.SignalRMessage{Target: out.Target, Arguments: out.Args}
+		route(&msg, out)
+		m = manage.SignalR(msg)
 	}
-	msg := protocol.SignalRMessage{Target: out.Target, Arguments: out.Args}
-	route(&msg, out)
-	_, err := s.App.PostMessage(ctx, out.Hub, msg)
+	_, err := s.Via.Send(ctx, out.Hub, m)
 	return err
 }
 
@@ -173,33 +165,22 @@ func route(msg *protocol.SignalRMessage, out Outgoing) {
 
 // Group implements Sender.
 func (s *ClientSender) Group(ctx context.Context, a GroupAction) error {
-	if s.REST != nil {
-		switch {
-		case a.Add && a.UserID != "":
-			return s.REST.AddUserToGroup(ctx, a.Hub, a.Group, a.UserID, -1)
-		case a.Add:
-			return s.REST.AddConnectionToGroup(ctx, a.Hub, a.Group, a.ConnectionID)
-		case a.UserID != "":
-			return s.REST.RemoveUserFromGroup(ctx, a.Hub, a.Group, a.UserID)
-		default:
-			return s.REST.RemoveConnectionFromGroup(ctx, a.Hub, a.Group, a.ConnectionID)
-		}
-	}
-	if s.App == nil {
+	if s.Via == nil {
 		return errors.New("group: no function app URL and no connection string")
 	}
 	act := protocol.SignalRGroupAction{Action: protocol.GroupRemove, GroupName: a.Group, UserID: a.UserID, ConnectionID: a.ConnectionID}
 	if a.Add {
 		act.Action = protocol.GroupAdd
 	}
-	_, err := s.App.GroupAction(ctx, a.Hub, act)
+	_, err := s.Via.Group(ctx, a.Hub, act)
 	return err
 }
 
-// GroupExists implements GroupChecker through the REST API.
+// GroupExists implements GroupChecker when Via does (the REST API).
 func (s *ClientSender) GroupExists(ctx context.Context, hub, group string) (bool, error) {
-	if s.REST == nil {
+	chk, ok := s.Via.(GroupChecker)
+	if !ok {
 		return false, errNoREST
 	}
-	return s.REST.GroupExists(ctx, hub, group)
+	return chk.GroupExists(ctx, hub, group)
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/sigr-dev/sigr/client"
 	"github.com/sigr-dev/sigr/emulator"
+	"github.com/sigr-dev/sigr/manage"
 )
 
 // TestClientSessionWithEmulator runs the real adapters against the
@@ -32,15 +33,15 @@ func TestClientSessionWithEmulator(t *testing.T) {
 	defer sess.Close()
 	f := NewFeed(sess.Conns(), time.Millisecond, 0)
 	defer f.Stop()
-	fa, err := client.NewFunctionApp(st.FunctionsURL)
+	fa, err := manage.NewFunctionApp(st.FunctionsURL, manage.FunctionAppOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	rest, err := client.NewRESTClient(st.ConnectionString, client.RESTOptions{})
+	rest, err := manage.NewRESTClient(st.ConnectionString, manage.RESTOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	viaApp, viaREST := &ClientSender{App: fa}, &ClientSender{REST: rest}
+	viaApp, viaREST := &ClientSender{Via: fa}, &ClientSender{Via: rest}
 
 	for _, u := range []string{"alice", "bob"} {
 		if err := sess.Open(ctx, ConnSpec{Hub: "chat", User: u}); err != nil {

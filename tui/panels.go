@@ -10,7 +10,7 @@ import (
 
 	"github.com/charmbracelet/x/ansi"
 
-	"github.com/sigr-dev/sigr/client"
+	"github.com/sigr-dev/sigr/internal/textsafe"
 	"github.com/sigr-dev/sigr/protocol"
 )
 
@@ -66,7 +66,7 @@ func decodeClaims(tok string) map[string]any {
 
 // shortToken is the most of a token the screen shows: a prefix and its
 // length.
-func shortToken(tok string) string { return sanitize(client.RedactToken(tok)) }
+func shortToken(tok string) string { return sanitize(textsafe.RedactToken(tok)) }
 
 // tokenPanel is the token inspector for c, the selected connection: the
 // user id claim, audience, expiry and every other claim, decoded but never

@@ -22,8 +22,6 @@ import (
 	"github.com/sigr-dev/sigr/loadtest"
 )
 
-func init() { rootCmd.AddCommand(newBenchCmd()) }
-
 // benchFlags are the flags of `sigr bench`.
 type benchFlags struct {
 	connectionString string
@@ -137,7 +135,8 @@ func runBench(ctx context.Context, stdout, stderr io.Writer, args []string, f *b
 	}
 	res, err := loadtest.Run(ctx, o)
 	if err != nil {
-		return errors.New("bench: " + strings.TrimPrefix(err.Error(), "loadtest: "))
+		// The hint goes on now: the new error no longer wraps err.
+		return errors.New("bench: " + strings.TrimPrefix(withFlagHint(err).Error(), "loadtest: "))
 	}
 	if f.json {
 		enc := json.NewEncoder(stdout)

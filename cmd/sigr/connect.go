@@ -20,21 +20,10 @@ type tuiFlags struct {
 	history int
 }
 
-// connectFlags holds each TUI command's flags, so that runConnect serves
-// both `sigr URL` and `sigr connect URL`.
-var connectFlags = map[*cobra.Command]*tuiFlags{}
-
 func addTUIFlags(cmd *cobra.Command) *tuiFlags {
 	f := &tuiFlags{id: addIdentityFlags(cmd), conn: addConnFlags(cmd)}
 	cmd.Flags().IntVar(&f.history, "history", tui.DefaultHistory, "how many messages the stream keeps")
-	connectFlags[cmd] = f
 	return f
-}
-
-func init() {
-	rootCmd.AddCommand(newConnectCmd())
-	addTUIFlags(rootCmd)
-	runRootURL = runConnect
 }
 
 func newConnectCmd() *cobra.Command {
@@ -51,20 +40,20 @@ other identities. Press ? inside for the keys.`,
   sigr connect https://myapp.azurewebsites.net/api --user alice --query code=KEY
   sigr connect --connection-string "$AzureSignalRConnectionString" --user alice`,
 		Args: cobra.MaximumNArgs(1),
-		RunE: runConnect,
 	}
-	addTUIFlags(cmd)
+	f := addTUIFlags(cmd)
+	cmd.RunE = func(cmd *cobra.Command, args []string) error { return runConnect(cmd, args, f) }
 	return cmd
 }
 
 // runConnect runs the terminal interface for `sigr URL` and `sigr connect
-// URL`.
-func runConnect(cmd *cobra.Command, args []string) error {
-	f := connectFlags[cmd]
-	if f == nil {
-		return errors.New("connect: internal error: the command has no TUI flags")
+// URL`, with the flags of the one that ran.
+func runConnect(cmd *cobra.Command, args []string, f *tuiFlags) error {
+	baseURL, cs, err := f.id.resolve(args)
+	if err != nil {
+		return err
 	}
-	opts, err := f.id.clientOptions(args)
+	opts, err := f.id.clientOptions(baseURL, cs)
 	if err != nil {
 		return err
 	}
@@ -75,23 +64,11 @@ func runConnect(cmd *cobra.Command, args []string) error {
 	if setup.hub == "" {
 		setup.hub = client.DefaultHub
 	}
-	sender := &tui.ClientSender{}
-	if opts.ConnectionString != "" {
-		rest, err := client.NewRESTClient(opts.ConnectionString, client.RESTOptions{})
-		if err != nil {
-			return err
-		}
-		sender.REST = rest
-		setup.url = rest.Endpoint()
-	} else {
-		fa, err := f.id.functionApp(opts.URL)
-		if err != nil {
-			return err
-		}
-		sender.App = fa
-		setup.url = client.RedactURL(opts.URL)
+	s, err := f.id.sender(baseURL, cs)
+	if err != nil {
+		return err
 	}
-	setup.sender = sender
+	setup.sender, setup.url = &tui.ClientSender{Via: s.Sender}, s.url
 	setup.specs = []tui.ConnSpec{{Hub: setup.hub, User: opts.UserID}}
 	return runTUI(cmd.Context(), setup)
 }

@@ -12,11 +12,10 @@ import (
 
 	"github.com/sigr-dev/sigr/client"
 	"github.com/sigr-dev/sigr/emulator"
+	"github.com/sigr-dev/sigr/manage"
 	"github.com/sigr-dev/sigr/protocol"
 	"github.com/sigr-dev/sigr/tui"
 )
-
-func init() { rootCmd.AddCommand(newDemoCmd()) }
 
 type demoFlags struct {
 	functionsAddr string
@@ -68,13 +67,13 @@ func runDemo(ctx context.Context, f demoFlags) error {
 	}
 	defer func() { _ = st.Close() }()
 
-	fa, err := client.NewFunctionApp(st.FunctionsURL)
+	fa, err := manage.NewFunctionApp(st.FunctionsURL, manage.FunctionAppOptions{})
 	if err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}
 	// bob joins devs before connecting: a user's membership applies to
 	// the connections it opens later.
-	if _, err := fa.GroupAction(ctx, "chat", protocol.SignalRGroupAction{Action: protocol.GroupAdd, GroupName: "devs", UserID: "bob"}); err != nil {
+	if _, err := fa.Group(ctx, "chat", protocol.SignalRGroupAction{Action: protocol.GroupAdd, GroupName: "devs", UserID: "bob"}); err != nil {
 		return fmt.Errorf("demo: put bob in group devs: %w", err)
 	}
 
@@ -86,7 +85,7 @@ func runDemo(ctx context.Context, f demoFlags) error {
 	return runTUI(ctx, tuiSetup{
 		base:    client.Options{URL: st.FunctionsURL},
 		specs:   []tui.ConnSpec{{Hub: "chat", User: "alice"}, {Hub: "chat", User: "bob"}, {Name: "alice#2@chat", Hub: "chat", User: "alice"}},
-		sender:  &tui.ClientSender{App: fa},
+		sender:  &tui.ClientSender{Via: fa},
 		url:     st.FunctionsURL,
 		hub:     "chat",
 		history: f.history,
@@ -105,7 +104,7 @@ var demoLines = []string{
 // simulateChat posts a chat message through the function app about every
 // `every`, as carol, dave and erin: to everyone, to alice, to bob, or to
 // the group devs, until ctx ends.
-func simulateChat(ctx context.Context, fa *client.FunctionApp, every time.Duration) {
+func simulateChat(ctx context.Context, s manage.Sender, every time.Duration) {
 	senders := []string{"carol", "dave", "erin"}
 	for {
 		d := every/2 + rand.N(every)
@@ -125,7 +124,7 @@ func simulateChat(ctx context.Context, fa *client.FunctionApp, every time.Durati
 		}
 		pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		// A failed post shows as silence on screen; the demo carries on.
-		_, _ = fa.PostMessage(pctx, "chat", msg)
+		_, _ = s.Send(pctx, "chat", manage.Chat(msg))
 		cancel()
 	}
 }

@@ -19,8 +19,6 @@ import (
 	"github.com/sigr-dev/sigr/protocol"
 )
 
-func init() { rootCmd.AddCommand(newEmulatorCmd()) }
-
 // emulatorFlags are the flags of `sigr emulator`.
 type emulatorFlags struct {
 	functionsAddr  string

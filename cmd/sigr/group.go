@@ -5,16 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"strings"
 
 	"github.com/spf13/cobra"
 
-	"github.com/sigr-dev/sigr/client"
 	"github.com/sigr-dev/sigr/protocol"
 )
-
-func init() { rootCmd.AddCommand(newGroupCmd()) }
 
 type groupFlags struct {
 	id           *identityFlags
@@ -74,33 +70,11 @@ func runGroup(ctx context.Context, stdout io.Writer, action string, args []strin
 	if err != nil {
 		return err
 	}
-	if cs != "" {
-		rc, err := client.NewRESTClient(cs, client.RESTOptions{})
-		if err != nil {
-			return err
-		}
-		hub := gf.id.restHub()
-		switch {
-		case action == "add" && gf.toUser != "":
-			err = rc.AddUserToGroup(ctx, hub, gf.group, gf.toUser, 0)
-		case action == "add":
-			err = rc.AddConnectionToGroup(ctx, hub, gf.group, gf.toConnection)
-		case gf.toUser != "":
-			err = rc.RemoveUserFromGroup(ctx, hub, gf.group, gf.toUser)
-		default:
-			err = rc.RemoveConnectionFromGroup(ctx, hub, gf.group, gf.toConnection)
-		}
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(stdout, "2xx: accepted by the service REST API (hub %s)\n", strings.ToLower(hub))
-		return nil
-	}
-	fa, err := gf.id.functionApp(baseURL)
+	s, err := gf.id.sender(baseURL, cs)
 	if err != nil {
 		return err
 	}
-	resp, err := fa.GroupAction(ctx, gf.id.hub, protocol.SignalRGroupAction{
+	out, err := s.Group(ctx, s.hub, protocol.SignalRGroupAction{
 		Action:       action,
 		GroupName:    gf.group,
 		UserID:       gf.toUser,
@@ -109,6 +83,10 @@ func runGroup(ctx context.Context, stdout io.Writer, action string, args []strin
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "%d %s\n", resp.Status, http.StatusText(resp.Status))
+	if s.rest {
+		fmt.Fprintf(stdout, "2xx: accepted by the service REST API (hub %s)\n", strings.ToLower(s.hub))
+		return nil
+	}
+	fmt.Fprintln(stdout, out)
 	return nil
 }

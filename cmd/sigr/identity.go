@@ -13,6 +13,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sigr-dev/sigr/client"
+	"github.com/sigr-dev/sigr/internal/textsafe"
+	"github.com/sigr-dev/sigr/manage"
 )
 
 // connectionStringEnv is the app setting the Functions SignalR extension
@@ -102,13 +104,10 @@ func (f *identityFlags) queryValues() (url.Values, error) {
 	return q, nil
 }
 
-// clientOptions builds the hub connection options for args (the optional
-// URL). The caller adds timeouts, reconnect policy and logger.
-func (f *identityFlags) clientOptions(args []string) (client.Options, error) {
-	baseURL, cs, err := f.resolve(args)
-	if err != nil {
-		return client.Options{}, err
-	}
+// clientOptions builds the hub connection options for a function app at
+// baseURL, or with a connection string cs straight to the service. The
+// caller adds timeouts, reconnect policy and logger.
+func (f *identityFlags) clientOptions(baseURL, cs string) (client.Options, error) {
 	h, err := f.header()
 	if err != nil {
 		return client.Options{}, err
@@ -117,31 +116,48 @@ func (f *identityFlags) clientOptions(args []string) (client.Options, error) {
 	if err != nil {
 		return client.Options{}, err
 	}
-	return client.Options{
-		URL:              baseURL,
-		ConnectionString: cs,
-		Hub:              f.hub,
-		UserID:           f.user,
-		Header:           h,
-		Query:            q,
-	}, nil
+	o := client.Options{URL: baseURL, Hub: f.hub, UserID: f.user, Header: h, Query: q}
+	if cs != "" {
+		if o.Access, err = manage.ConnectionStringAccess(cs); err != nil {
+			return client.Options{}, err
+		}
+	}
+	return o, nil
 }
 
-// functionApp returns the function app client for baseURL with my
-// identity, headers and query.
-func (f *identityFlags) functionApp(baseURL string) (*client.FunctionApp, error) {
-	fa, err := client.NewFunctionApp(baseURL)
+// sender is how send, group and the TUI reach the app: the function app's
+// messages and groups functions at the URL, or with a connection string
+// the service REST API, as a function's output binding would.
+type sender struct {
+	manage.Sender
+	hub  string // the hub each call names: "" leaves it to the function app
+	rest bool   // the service REST API, not the function app
+	url  string // where the calls go, fit to show
+}
+
+// sender returns the sender for baseURL or cs (see resolve), with my
+// identity, headers and query on every function app request.
+func (f *identityFlags) sender(baseURL, cs string) (sender, error) {
+	if cs != "" {
+		rc, err := manage.NewRESTClient(cs, manage.RESTOptions{})
+		if err != nil {
+			return sender{}, err
+		}
+		return sender{Sender: rc, hub: f.restHub(), rest: true, url: rc.Endpoint()}, nil
+	}
+	h, err := f.header()
 	if err != nil {
-		return nil, err
+		return sender{}, err
 	}
-	if fa.Header, err = f.header(); err != nil {
-		return nil, err
+	q, err := f.queryValues()
+	if err != nil {
+		return sender{}, err
 	}
-	if fa.Query, err = f.queryValues(); err != nil {
-		return nil, err
+	fa, err := manage.NewFunctionApp(baseURL, manage.FunctionAppOptions{Header: h, Query: q, User: f.user})
+	if err != nil {
+		return sender{}, err
 	}
-	fa.User = f.user
-	return fa, nil
+	return sender{Sender: fa, hub: f.hub, url: textsafe.RedactURL(baseURL)}, nil
 }
 
 // restHub is the hub for REST calls with a connection string.

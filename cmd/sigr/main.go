@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"runtime/debug"
+	"time"
 
 	"github.com/spf13/cobra"
 )
@@ -15,37 +16,49 @@ import (
 // plain `go install` falls back to the module version.
 var version = ""
 
-// rootCmd is the `sigr` command. Subcommands register themselves from their
-// own files with init, so each command stays in one place.
-var rootCmd = &cobra.Command{
-	Use:   "sigr [URL]",
-	Short: "A terminal client and live monitor for SignalR and Azure SignalR Service",
-	Long: `sigr calls a SignalR negotiate endpoint (an Azure Functions app, the service,
+// newRootCmd returns the whole `sigr` command tree. Each subcommand's
+// constructor lives in the file named after it; this is the one place
+// they are put together, so main and tests build the same tree.
+func newRootCmd() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "sigr [URL]",
+		Short: "A terminal client and live monitor for SignalR and Azure SignalR Service",
+		Long: `sigr calls a SignalR negotiate endpoint (an Azure Functions app, the service,
 or any ASP.NET Core hub), connects with the JSON hub protocol, and shows every
 message that arrives. It ships a local emulator of Azure SignalR Service in
 serverless mode with a small function app, so everything runs with no cloud.
 
 Start with:  sigr demo`,
-	Example: `  sigr demo
+		Example: `  sigr demo
   sigr emulator
   sigr http://127.0.0.1:7071/api --user alice
   sigr watch http://127.0.0.1:7071/api --user alice
   sigr send http://127.0.0.1:7071/api --to-user alice --target newMessage '"hi"'`,
-	Args:          cobra.MaximumNArgs(1),
-	SilenceUsage:  true,
-	SilenceErrors: true,
-	RunE: func(cmd *cobra.Command, args []string) error {
+		Args:          cobra.MaximumNArgs(1),
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Version:       buildVersion(),
+	}
+	// `sigr URL` is `sigr connect URL`: the root takes the TUI's flags.
+	tf := addTUIFlags(root)
+	root.RunE = func(cmd *cobra.Command, args []string) error {
 		if len(args) == 0 {
 			return cmd.Help()
 		}
-		return runRootURL(cmd, args)
-	},
-}
-
-// runRootURL runs the TUI for `sigr URL`; connect.go replaces it once the
-// interface exists, so the root command never carries a dead path.
-var runRootURL = func(cmd *cobra.Command, args []string) error {
-	return errors.New("the interactive interface is not built into this binary; use `sigr watch URL`")
+		return runConnect(cmd, args, tf)
+	}
+	root.AddCommand(
+		newConnectCmd(),
+		newWatchCmd(),
+		newSendCmd(),
+		newGroupCmd(),
+		newTokenCmd(),
+		newDecodeCmd(time.Now),
+		newEmulatorCmd(),
+		newDemoCmd(),
+		newBenchCmd(),
+	)
+	return root
 }
 
 func buildVersion() string {
@@ -59,8 +72,8 @@ func buildVersion() string {
 }
 
 func main() {
-	rootCmd.Version = buildVersion()
-	if err := rootCmd.Execute(); err != nil {
+	if err := newRootCmd().Execute(); err != nil {
+		err = withFlagHint(err)
 		var ec exitCoder
 		if errors.As(err, &ec) {
 			if msg := err.Error(); msg != "" {

@@ -6,17 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/sigr-dev/sigr/client"
+	"github.com/sigr-dev/sigr/manage"
 	"github.com/sigr-dev/sigr/protocol"
 )
-
-func init() { rootCmd.AddCommand(newSendCmd()) }
 
 // sendTimeout bounds one send, HTTP round trip included.
 const sendTimeout = 30 * time.Second
@@ -122,60 +119,28 @@ func runSend(ctx context.Context, stdout io.Writer, args []string, sf *sendFlags
 		return errors.New("--target is required (the client method, e.g. newMessage), or use --text")
 	}
 
-	if cs != "" {
-		return sendREST(ctx, stdout, cs, sf, words)
-	}
-	fa, err := sf.id.functionApp(baseURL)
+	s, err := sf.id.sender(baseURL, cs)
 	if err != nil {
 		return err
 	}
-	var body any
-	if sf.text != "" {
-		body = protocol.ChatMessage{Sender: sf.id.user, Text: sf.text, Recipient: sf.toUser, GroupName: sf.toGroup}
-	} else {
-		body = protocol.SignalRMessage{
-			Target:       sf.target,
-			Arguments:    parseArgs(words),
-			UserID:       sf.toUser,
-			GroupName:    sf.toGroup,
-			ConnectionID: sf.toConnection,
-		}
-	}
-	resp, err := fa.PostMessage(ctx, sf.id.hub, body)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "%d %s\n", resp.Status, http.StatusText(resp.Status))
-	return nil
-}
-
-// sendREST sends through the service REST API, as an output binding does.
-func sendREST(ctx context.Context, stdout io.Writer, cs string, sf *sendFlags, words []string) error {
-	rc, err := client.NewRESTClient(cs, client.RESTOptions{})
-	if err != nil {
-		return err
-	}
-	m := protocol.SignalRMessage{
+	m := manage.SignalR(protocol.SignalRMessage{
 		Target:       sf.target,
 		Arguments:    parseArgs(words),
 		UserID:       sf.toUser,
 		GroupName:    sf.toGroup,
 		ConnectionID: sf.toConnection,
-	}
+	})
 	if sf.text != "" {
-		// What the chat sample's messages function does with the body; a
-		// connection is not something the sample can address, so it stays.
-		chat, err := protocol.ChatMessage{Sender: sf.id.user, Text: sf.text, Recipient: sf.toUser, GroupName: sf.toGroup}.SignalRMessage(nil)
-		if err != nil {
-			return err
-		}
-		chat.ConnectionID = sf.toConnection
-		m = chat
+		m = manage.Chat(protocol.ChatMessage{Sender: sf.id.user, Text: sf.text, Recipient: sf.toUser, GroupName: sf.toGroup})
 	}
-	status, err := rc.SendStatus(ctx, sf.id.restHub(), m)
+	out, err := s.Send(ctx, s.hub, m)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "%d %s (service REST API, hub %s)\n", status, http.StatusText(status), strings.ToLower(sf.id.restHub()))
+	if s.rest {
+		fmt.Fprintf(stdout, "%s (service REST API, hub %s)\n", out, strings.ToLower(s.hub))
+		return nil
+	}
+	fmt.Fprintln(stdout, out)
 	return nil
 }

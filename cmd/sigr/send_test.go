@@ -7,12 +7,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sigr-dev/sigr/client"
 	"github.com/sigr-dev/sigr/emulator"
+	"github.com/sigr-dev/sigr/manage"
 )
 
-func newRESTForTest(st *emulator.Stack) (*client.RESTClient, error) {
-	return client.NewRESTClient(st.ConnectionString, client.RESTOptions{})
+func newRESTForTest(st *emulator.Stack) (*manage.RESTClient, error) {
+	return manage.NewRESTClient(st.ConnectionString, manage.RESTOptions{})
 }
 
 func TestParseArgs(t *testing.T) {

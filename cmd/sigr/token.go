@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/sigr-dev/sigr/internal/textsafe"
 	"io"
 	"os"
 	"sort"
@@ -15,10 +14,10 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sigr-dev/sigr/client"
+	"github.com/sigr-dev/sigr/internal/textsafe"
+	"github.com/sigr-dev/sigr/manage"
 	"github.com/sigr-dev/sigr/protocol"
 )
-
-func init() { rootCmd.AddCommand(newTokenCmd()) }
 
 // maxTokenInput bounds what inspect reads from standard input; service
 // tokens are at most 4 KiB.
@@ -106,7 +105,7 @@ func extractToken(raw string) (string, error) {
 
 func inspectToken(w io.Writer, tok, key string, now time.Time) error {
 	field := func(name, value string) { fmt.Fprintf(w, "%-11s %s\n", name+":", value) }
-	field("token", client.RedactToken(tok))
+	field("token", textsafe.RedactToken(tok))
 	claims := jwt.MapClaims{}
 	parsed, _, err := jwt.NewParser().ParseUnverified(tok, claims)
 	if err != nil {
@@ -255,7 +254,7 @@ prints a token whole.`,
 			if err != nil {
 				return fmt.Errorf("token issue: %w", err)
 			}
-			ca, err := client.MintClientAccess(c, hub, user, ttl)
+			ca, err := manage.MintClientAccess(c, hub, user, ttl)
 			if err != nil {
 				return err
 			}
@@ -267,6 +266,6 @@ prints a token whole.`,
 	cmd.Flags().StringVar(&cs, "connection-string", "", "Azure SignalR connection string (default $"+connectionStringEnv+")")
 	cmd.Flags().StringVar(&hub, "hub", client.DefaultHub, "hub the token is for")
 	cmd.Flags().StringVar(&user, "user", "", "user id (asrs.s.uid claim); empty for anonymous")
-	cmd.Flags().DurationVar(&ttl, "ttl", client.DefaultTokenLifetime, "lifetime of the token")
+	cmd.Flags().DurationVar(&ttl, "ttl", manage.DefaultTokenLifetime, "lifetime of the token")
 	return cmd
 }

@@ -8,7 +8,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
-	"github.com/sigr-dev/sigr/client"
+	"github.com/sigr-dev/sigr/manage"
 	"github.com/sigr-dev/sigr/protocol"
 )
 
@@ -19,7 +19,7 @@ func TestTokenInspect(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ca, err := client.MintClientAccess(cs, "chat", "alice", 10*time.Minute)
+	ca, err := manage.MintClientAccess(cs, "chat", "alice", 10*time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,8 +17,6 @@ import (
 	"github.com/sigr-dev/sigr/protocol"
 )
 
-func init() { rootCmd.AddCommand(newWatchCmd()) }
-
 type watchFlags struct {
 	id        *identityFlags
 	conn      *connFlags
@@ -74,7 +72,11 @@ reason when the connection cannot be made or is closed for good.`,
 const watchFlushSize = 64 << 10
 
 func runWatch(ctx context.Context, stdout io.Writer, args []string, wf *watchFlags) error {
-	o, err := wf.id.clientOptions(args)
+	baseURL, cs, err := wf.id.resolve(args)
+	if err != nil {
+		return err
+	}
+	o, err := wf.id.clientOptions(baseURL, cs)
 	if err != nil {
 		return err
 	}
@@ -203,7 +205,7 @@ func (w *lineWriter) write(ev client.Event) {
 			Resumed:      ev.Resumed,
 		}
 		if ev.Err != nil {
-			se.Error = ev.Err.Error()
+			se.Error = ev.Err.Error() + flagHint(ev.Err)
 		}
 		b = protocol.AppendStateEvent(b, ev.Time, se)
 	case client.EventError:

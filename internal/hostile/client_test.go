@@ -71,7 +71,7 @@ func clientRows() []row {
 				}
 			}},
 		{area: "client", input: "server sends one 4 MiB WebSocket message (read limit 1 MiB)",
-			outcome: "connection ends with `a message exceeded the read limit (raise Options.ReadLimit / --read-limit)`",
+			outcome: "connection ends with `a message exceeded the read limit (raise Options.ReadLimit)`; `sigr watch` adds `raise it with --read-limit`",
 			check: func(t *testing.T, e *env) {
 				f := newFakeHub(t, sendAll(strings.Repeat("y", 4<<20)))
 				evs, err := collect(t, client.Options{URL: f.URL}, 10*time.Second, nil)

@@ -17,6 +17,7 @@ import (
 
 	"github.com/sigr-dev/sigr/client"
 	"github.com/sigr-dev/sigr/emulator"
+	"github.com/sigr-dev/sigr/manage"
 	"github.com/sigr-dev/sigr/protocol"
 )
 
@@ -94,6 +95,16 @@ func connString(t *testing.T, st *emulator.Stack) protocol.ConnectionString {
 	return cs
 }
 
+// access mints the stack's client tokens, as a connection string does.
+func access(t *testing.T, st *emulator.Stack) client.AccessFunc {
+	t.Helper()
+	f, err := manage.ConnectionStringAccess(st.ConnectionString)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
 // httpc is a client of its own per call site, closed by the test, so no
 // keep-alive goroutine outlives it.
 func httpc(t *testing.T) *http.Client {
@@ -128,7 +139,7 @@ func negotiateWith(t *testing.T, st *emulator.Stack, hub, tok string) (int, http
 func restCall(t *testing.T, st *emulator.Stack, method, path string, body []byte, ctype string) (int, http.Header, string) {
 	t.Helper()
 	u := st.ServiceURL + path
-	tok, err := client.MintRESTToken(emulator.DefaultAccessKey, u, time.Minute)
+	tok, err := manage.MintRESTToken(emulator.DefaultAccessKey, u, time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -158,7 +169,7 @@ func restCallWith(t *testing.T, method, u, tok string, body []byte, ctype string
 func rawConn(t *testing.T, st *emulator.Stack, user string, skipHandshake bool) *websocket.Conn {
 	t.Helper()
 	ctx := ctxFor(t, 10*time.Second)
-	ca, err := client.MintClientAccess(connString(t, st), "chat", user, time.Hour)
+	ca, err := manage.MintClientAccess(connString(t, st), "chat", user, time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/sigr-dev/sigr/client"
+	"github.com/sigr-dev/sigr/manage"
 )
 
 // loadRows are misbehaving crowds: a client that stops reading, and a
@@ -23,7 +24,7 @@ func loadRows() []row {
 				st := e.tight()
 				slow := rawConn(t, st, "slowpoke", false) // never read again
 				_ = slow
-				c, err := client.New(client.Options{ConnectionString: st.ConnectionString, UserID: "reader", Reconnect: client.NoReconnect, HTTPClient: httpc(t)})
+				c, err := client.New(client.Options{Access: access(t, st), UserID: "reader", Reconnect: client.NoReconnect, HTTPClient: httpc(t)})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -44,7 +45,7 @@ func loadRows() []row {
 						}
 					}
 				}()
-				rest, _ := client.NewRESTClient(st.ConnectionString, client.RESTOptions{HTTPClient: httpc(t)})
+				rest, _ := manage.NewRESTClient(st.ConnectionString, manage.RESTOptions{HTTPClient: httpc(t)})
 				arg, _ := json.Marshal([]string{strings.Repeat("z", 60<<10)})
 				for i := 0; i < n; i++ {
 					if err := rest.Broadcast(ctxFor(t, 5*time.Second), "chat", "big", arg); err != nil {
@@ -83,7 +84,7 @@ func loadRows() []row {
 				var wg sync.WaitGroup
 				sem := make(chan struct{}, 64)
 				for i := range conns {
-					c, err := client.New(client.Options{ConnectionString: st.ConnectionString, UserID: "storm", EventBuffer: 8, HTTPClient: hc,
+					c, err := client.New(client.Options{Access: access(t, st), UserID: "storm", EventBuffer: 8, HTTPClient: hc,
 						Reconnect: client.Backoff{Delays: []time.Duration{0, 500 * time.Millisecond, time.Second, 2 * time.Second}, Jitter: 0.5, Forever: true}})
 					if err != nil {
 						t.Fatal(err)
@@ -147,7 +148,7 @@ func loadRows() []row {
 				if back.Load() != n {
 					t.Fatalf("%d of %d reconnected within 30 s", back.Load(), n)
 				}
-				rest, _ := client.NewRESTClient(st.ConnectionString, client.RESTOptions{HTTPClient: hc})
+				rest, _ := manage.NewRESTClient(st.ConnectionString, manage.RESTOptions{HTTPClient: hc})
 				if ok, err := rest.UserExists(context.Background(), "chat", "storm"); err != nil || !ok {
 					t.Fatalf("the emulator does not answer after the storm: %v %v", ok, err)
 				}

@@ -9,7 +9,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
-	"github.com/sigr-dev/sigr/client"
+	"github.com/sigr-dev/sigr/manage"
 )
 
 // restRows abuse the service's REST API and the function app.
@@ -25,7 +25,7 @@ func restRows() []row {
 		{area: "REST", input: "a client token (aud = the client URL) on the REST API", outcome: "401 `The audience is invalid`",
 			check: func(t *testing.T, e *env) {
 				st := e.stack()
-				ca, err := client.MintClientAccess(connString(t, st), "chat", "mallory", time.Hour)
+				ca, err := manage.MintClientAccess(connString(t, st), "chat", "mallory", time.Hour)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -35,7 +35,7 @@ func restRows() []row {
 		{area: "REST", input: "a REST token minted for one path used on another (broadcast token on a user send)", outcome: "401 `The audience is invalid`",
 			check: func(t *testing.T, e *env) {
 				st := e.stack()
-				tok, _ := client.MintRESTToken("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ABCDEFGH", st.ServiceURL+"/api/hubs/chat/:send", time.Minute)
+				tok, _ := manage.MintRESTToken("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ABCDEFGH", st.ServiceURL+"/api/hubs/chat/:send", time.Minute)
 				status, _, body := restCallWith(t, http.MethodPost, st.ServiceURL+"/api/hubs/chat/users/alice/:send", tok, send, "application/json")
 				expect(t, status, body, http.StatusUnauthorized, "audience is invalid")
 			}},

@@ -11,6 +11,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/sigr-dev/sigr/client"
+	"github.com/sigr-dev/sigr/manage"
 	"github.com/sigr-dev/sigr/tui"
 )
 
@@ -55,7 +56,7 @@ func tuiRows() []row {
 			check: func(t *testing.T, e *env) {
 				st := e.stack()
 				user := "mallory" + evil
-				sess := tui.NewClientSession(client.Options{ConnectionString: st.ConnectionString, Reconnect: client.NoReconnect, HTTPClient: httpc(t)})
+				sess := tui.NewClientSession(client.Options{Access: access(t, st), Reconnect: client.NoReconnect, HTTPClient: httpc(t)})
 				defer sess.Close()
 				feed := tui.NewFeed(sess.Conns(), time.Millisecond, 0)
 				defer feed.Stop()
@@ -66,7 +67,7 @@ func tuiRows() []row {
 				if err := sess.Open(ctxFor(t, 10*time.Second), tui.ConnSpec{Hub: "chat", User: user}); err != nil {
 					t.Fatal(err)
 				}
-				rest, err := client.NewRESTClient(st.ConnectionString, client.RESTOptions{HTTPClient: httpc(t)})
+				rest, err := manage.NewRESTClient(st.ConnectionString, manage.RESTOptions{HTTPClient: httpc(t)})
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/sigr-dev/sigr/client"
 	"github.com/sigr-dev/sigr/emulator"
+	"github.com/sigr-dev/sigr/manage"
 	"github.com/sigr-dev/sigr/protocol"
 )
 
@@ -48,7 +49,7 @@ type harness struct {
 	proxy *toxiproxy.Proxy
 	st    *emulator.Stack
 	tune  func(*emulator.StackOptions)
-	rc    *client.RESTClient
+	rc    *manage.RESTClient
 	conn  *client.Conn
 
 	serviceAddr, functionsAddr string
@@ -161,7 +162,7 @@ func (h *harness) startEmulator() {
 	h.serviceAddr = strings.TrimPrefix(h.st.ServiceURL, "http://")
 	u := strings.TrimPrefix(strings.TrimSuffix(h.st.FunctionsURL, "/api"), "http://")
 	h.functionsAddr = u
-	h.rc, err = client.NewRESTClient(h.st.ConnectionString, client.RESTOptions{})
+	h.rc, err = manage.NewRESTClient(h.st.ConnectionString, manage.RESTOptions{})
 	if err != nil {
 		h.t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package client_test
+package manage_test
 
 import (
 	"context"
@@ -11,13 +11,13 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/sigr-dev/sigr/client"
+	"github.com/sigr-dev/sigr/manage"
 	"github.com/sigr-dev/sigr/protocol"
 )
 
 func TestNewFunctionAppChecksURL(t *testing.T) {
 	for _, bad := range []string{"", "127.0.0.1:7071/api", "ftp://h/api", "http://h/api/negotiate", "http://h/api/negotiate/"} {
-		if _, err := client.NewFunctionApp(bad); err == nil {
+		if _, err := manage.NewFunctionApp(bad, manage.FunctionAppOptions{}); err == nil {
 			t.Errorf("NewFunctionApp(%q) accepted", bad)
 		}
 	}
@@ -42,17 +42,16 @@ func TestFunctionAppRequests(t *testing.T) {
 	}))
 	defer srv.Close()
 
-	fa, err := client.NewFunctionApp(srv.URL + "/api?code=abc==")
+	fa, err := manage.NewFunctionApp(srv.URL+"/api?code=abc==", manage.FunctionAppOptions{
+		User: "alice", Header: http.Header{"X-Extra": {"1"}}, Query: url.Values{"tenant": {"t"}},
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	fa.User = "alice"
-	fa.Header = http.Header{"X-Extra": {"1"}}
-	fa.Query = url.Values{"tenant": {"t"}}
 	ctx := context.Background()
-	resp, err := fa.PostMessage(ctx, "Chat", protocol.SignalRMessage{Target: "newMessage", Arguments: json.RawMessage(`["hi"]`), UserID: "bob"})
-	if err != nil || resp.Status != 200 || string(resp.Body) != `{"ok":true}` {
-		t.Fatalf("PostMessage: %+v %v", resp, err)
+	resp, err := fa.Send(ctx, "Chat", manage.SignalR(protocol.SignalRMessage{Target: "newMessage", Arguments: json.RawMessage(`["hi"]`), UserID: "bob"}))
+	if err != nil || resp.Status != 200 || string(resp.Body) != `{"ok":true}` || resp.String() != "200 OK" {
+		t.Fatalf("Send: %+v %v", resp, err)
 	}
 	s := <-got
 	q, _ := url.ParseQuery(s.query)
@@ -60,35 +59,54 @@ func TestFunctionAppRequests(t *testing.T) {
 		t.Fatalf("request seen: %+v", s)
 	}
 
-	_, err = fa.GroupAction(ctx, "", protocol.SignalRGroupAction{Action: "remove", GroupName: "g", UserID: "bob"})
-	var fe *client.FunctionError
+	// The chat sample's body goes as it is: its function expects it so.
+	if _, err := fa.Send(ctx, "", manage.Chat(protocol.ChatMessage{Sender: "alice", Text: "hi", GroupName: "g"})); err != nil {
+		t.Fatal(err)
+	}
+	s = <-got
+	if s.path != "/api/messages" || len(s.body) != 3 || s.body["sender"] != "alice" || s.body["text"] != "hi" || s.body["groupname"] != "g" {
+		t.Fatalf("chat body seen: %+v", s)
+	}
+
+	_, err = fa.Group(ctx, "", protocol.SignalRGroupAction{Action: "remove", GroupName: "g", UserID: "bob"})
+	var fe *manage.FunctionError
 	if !errors.As(err, &fe) || fe.Status != 404 || strings.Contains(err.Error(), "\x1b") || strings.Contains(err.Error(), "code=") {
-		t.Fatalf("GroupAction error: %v", err)
+		t.Fatalf("Group error: %v", err)
 	}
 	s = <-got
 	if s.path != "/api/groups" || strings.Contains(s.query, "hub=") {
 		t.Fatalf("request seen: %+v", s)
 	}
-	if _, err := fa.GroupAction(ctx, "", protocol.SignalRGroupAction{Action: "join", UserID: "u"}); err == nil {
-		t.Fatal("an unknown action was sent")
+	for _, a := range []protocol.SignalRGroupAction{
+		{Action: "join", GroupName: "g", UserID: "u"},
+		{Action: "add", GroupName: "g"},
+		{Action: "remove", UserID: "u"},
+	} {
+		if _, err := fa.Group(ctx, "", a); err == nil || !strings.HasPrefix(err.Error(), "group action: ") {
+			t.Errorf("group action %+v: %v", a, err)
+		}
 	}
-	if _, err := fa.PostMessage(ctx, "", protocol.SignalRMessage{}); err == nil {
+	if _, err := fa.Send(ctx, "", manage.SignalR(protocol.SignalRMessage{})); err == nil {
 		t.Fatal("a message without target was sent")
+	}
+	select {
+	case s := <-got:
+		t.Fatalf("a refused call reached the server: %+v", s)
+	default:
 	}
 }
 
 func TestFunctionAppAgainstEmulator(t *testing.T) {
 	st := startEmulator(t)
-	fa, err := client.NewFunctionApp(st.FunctionsURL)
+	fa, err := manage.NewFunctionApp(st.FunctionsURL, manage.FunctionAppOptions{User: "alice"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	fa.User = "alice"
 	ca, err := fa.Negotiate(context.Background(), "chat")
 	if err != nil || ca.URL != st.ServiceURL+"/client/?hub=chat" || ca.AccessToken == "" {
 		t.Fatalf("Negotiate: %+v %v", ca, err)
 	}
-	if _, err := fa.PostMessage(context.Background(), "chat", protocol.ChatMessage{Sender: "alice", Text: "hi"}); err != nil {
+	if _, err := fa.Send(context.Background(), "chat", manage.Chat(protocol.ChatMessage{Sender: "alice", Text: "hi"})); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -99,11 +117,11 @@ func TestFunctionAppErrorHidesKey(t *testing.T) {
 	srv := httptest.NewServer(http.NotFoundHandler())
 	addr := srv.URL
 	srv.Close() // nothing listens there now
-	fa, err := client.NewFunctionApp(addr + "/api?code=SUPERSECRETKEY")
+	fa, err := manage.NewFunctionApp(addr+"/api?code=SUPERSECRETKEY", manage.FunctionAppOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = fa.PostMessage(context.Background(), "chat", protocol.SignalRMessage{Target: "x", Arguments: json.RawMessage("[1]")})
+	_, err = fa.Send(context.Background(), "chat", manage.SignalR(protocol.SignalRMessage{Target: "x", Arguments: json.RawMessage("[1]")}))
 	if err == nil {
 		t.Fatal("a post to a closed port succeeded")
 	}

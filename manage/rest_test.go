@@ -1,4 +1,4 @@
-package client_test
+package manage_test
 
 import (
 	"context"
@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sigr-dev/sigr/client"
 	"github.com/sigr-dev/sigr/emulator"
+	"github.com/sigr-dev/sigr/manage"
 )
 
 func startEmulator(t *testing.T) *emulator.Stack {
@@ -31,7 +31,7 @@ func startEmulator(t *testing.T) *emulator.Stack {
 
 func TestRESTClientAgainstEmulator(t *testing.T) {
 	st := startEmulator(t)
-	rc, err := client.NewRESTClient(st.ConnectionString, client.RESTOptions{})
+	rc, err := manage.NewRESTClient(st.ConnectionString, manage.RESTOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,7 +73,7 @@ func TestRESTClientAgainstEmulator(t *testing.T) {
 
 	// A 404 with its error code comes back as a RESTError.
 	err = rc.AddConnectionToGroup(ctx, "chat", "g", "nobody")
-	var re *client.RESTError
+	var re *manage.RESTError
 	if !errors.As(err, &re) || re.Status != 404 || re.Code != "Error.Connection.NotExisted" || !strings.Contains(err.Error(), "add connection to group") {
 		t.Fatalf("add unknown connection: %v", err)
 	}
@@ -85,7 +85,7 @@ func TestRESTClientAgainstEmulator(t *testing.T) {
 	}
 
 	// The wrong key: 401 with a hint about the AccessKey.
-	bad, err := client.NewRESTClient(strings.Replace(st.ConnectionString, "AccessKey=A", "AccessKey=Z", 1), client.RESTOptions{})
+	bad, err := manage.NewRESTClient(strings.Replace(st.ConnectionString, "AccessKey=A", "AccessKey=Z", 1), manage.RESTOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,7 +102,7 @@ func TestRESTClientUnreachable(t *testing.T) {
 	addr := ln.Addr().String()
 	ln.Close()
 	host, port, _ := net.SplitHostPort(addr)
-	rc, err := client.NewRESTClient("Endpoint=http://"+host+";Port="+port+";AccessKey=k;Version=1.0;", client.RESTOptions{})
+	rc, err := manage.NewRESTClient("Endpoint=http://"+host+";Port="+port+";AccessKey=k;Version=1.0;", manage.RESTOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,7 +110,7 @@ func TestRESTClientUnreachable(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "check that the service is running") {
 		t.Fatalf("unreachable service: %v", err)
 	}
-	if _, err := client.NewRESTClient("Endpoint=http://h;AuthType=aad;Version=1.0;", client.RESTOptions{}); err == nil {
+	if _, err := manage.NewRESTClient("Endpoint=http://h;AuthType=aad;Version=1.0;", manage.RESTOptions{}); err == nil {
 		t.Fatal("a connection string without a key was accepted")
 	}
 }

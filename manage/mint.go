@@ -1,6 +1,7 @@
-package client
+package manage
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/url"
@@ -22,13 +23,6 @@ type ClientAccess struct {
 	URL         string    `json:"url"`
 	AccessToken string    `json:"accessToken"`
 	ExpiresAt   time.Time `json:"-"`
-}
-
-// ClientURL returns the client URL that the Functions binding hands out for
-// hub: `{endpoint}/client/?hub={lowercased hub}`, where endpoint is the
-// connection string's ClientEndpoint when set, else its Endpoint (with port).
-func ClientURL(cs protocol.ConnectionString, hub string) string {
-	return cs.ClientURL(hub)
 }
 
 // MintClientAccess mints a client access token and URL for hub, as the
@@ -57,7 +51,7 @@ func mintClientAccessAt(cs protocol.ConnectionString, hub, user string, ttl time
 	if cs.Endpoint == "" && cs.ClientEndpoint == "" {
 		return ClientAccess{}, errors.New("mint client token: the connection string has no Endpoint; use one like Endpoint=http://127.0.0.1;Port=8888;AccessKey=...;Version=1.0;")
 	}
-	u := ClientURL(cs, hub)
+	u := cs.ClientURL(hub)
 	claims := jwt.MapClaims{}
 	if user != "" {
 		claims[protocol.ClaimUserID] = user
@@ -67,6 +61,25 @@ func mintClientAccessAt(cs protocol.ConnectionString, hub, user string, ttl time
 		return ClientAccess{}, fmt.Errorf("mint client token: %w", err)
 	}
 	return ClientAccess{URL: u, AccessToken: tok, ExpiresAt: exp}, nil
+}
+
+// ConnectionStringAccess parses connectionString and returns a function
+// that mints a fresh client URL and token for a hub and a user on every
+// call (with DefaultTokenLifetime), for client.Options.Access: a hub
+// connection straight to the service, with no function app.
+func ConnectionStringAccess(connectionString string) (func(ctx context.Context, hub, user string) (url, accessToken string, err error), error) {
+	cs, err := protocol.ParseConnectionString(connectionString)
+	if err != nil {
+		return nil, err
+	}
+	if cs.AccessKey == "" {
+		// Said now rather than on the first connect.
+		return nil, fmt.Errorf("mint client token: %w", errNoAccessKey)
+	}
+	return func(_ context.Context, hub, user string) (string, string, error) {
+		ca, err := MintClientAccess(cs, hub, user, 0)
+		return ca.URL, ca.AccessToken, err
+	}, nil
 }
 
 // MintRESTToken mints a bearer token for one REST API request: HS256 keyed
@@ -100,10 +113,12 @@ func restAudience(requestURL string) (string, error) {
 	return u.String(), nil
 }
 
+var errNoAccessKey = errors.New("the connection string has no AccessKey; add AccessKey=<key> (the emulator's key is ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ABCDEFGH)")
+
 // signToken signs claims plus aud/exp/iat/nbf with HS256.
 func signToken(accessKey, aud string, claims jwt.MapClaims, ttl time.Duration, now time.Time) (string, time.Time, error) {
 	if accessKey == "" {
-		return "", time.Time{}, errors.New("the connection string has no AccessKey; add AccessKey=<key> (the emulator's key is ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ABCDEFGH)")
+		return "", time.Time{}, errNoAccessKey
 	}
 	if ttl <= 0 {
 		ttl = DefaultTokenLifetime

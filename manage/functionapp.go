@@ -1,4 +1,4 @@
-package client
+package manage
 
 import (
 	"bytes"
@@ -12,35 +12,44 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sigr-dev/sigr/internal/textsafe"
 	"github.com/sigr-dev/sigr/protocol"
 )
 
 // maxFunctionBody bounds how much of a function's response is read.
 const maxFunctionBody = 1 << 20
 
-// FunctionApp posts to the HTTP functions of a serverless SignalR app: the
-// `messages` and `groups` functions of the chat sample (and the emulator's
-// function app). It carries the caller's identity and extra headers and
-// query (e.g. a function key `code=`) on every request, and never sends a
-// service token: tokens stay with the host they belong to.
-type FunctionApp struct {
-	base *url.URL
+// FunctionAppOptions configure a FunctionApp. The zero value is usable.
+type FunctionAppOptions struct {
 	// HTTPClient sends the requests. Default: a client with a 30 s timeout.
 	HTTPClient *http.Client
-	// Header is added to every request (e.g. from --header). Default: none.
+	// Header is added to every request (an app's own credentials, say).
+	// Default: none.
 	Header http.Header
 	// Query is added to every request's query (e.g. code=<function key>).
 	// Default: none.
 	Query url.Values
 	// User, when set, is sent as x-ms-client-principal-id and
 	// x-ms-client-principal-name, as App Service Authentication would.
+	// Default: anonymous.
 	User string
+}
+
+// FunctionApp posts to the HTTP functions of a serverless SignalR app: the
+// `messages` and `groups` functions of the chat sample (and the emulator's
+// function app), which make it a Sender, and `negotiate`. It carries the
+// caller's identity and extra headers and query (e.g. a function key
+// `code=`) on every request, and never sends a service token: tokens stay
+// with the host they belong to. It is safe for concurrent use.
+type FunctionApp struct {
+	base *url.URL
+	opts FunctionAppOptions
 }
 
 // NewFunctionApp returns a FunctionApp for a base URL such as
 // http://127.0.0.1:7071/api (the URL a JS client passes to withUrl). The
 // base URL's own query, if any, is kept on every request.
-func NewFunctionApp(baseURL string) (*FunctionApp, error) {
+func NewFunctionApp(baseURL string, opts FunctionAppOptions) (*FunctionApp, error) {
 	u, err := url.Parse(strings.TrimSpace(baseURL))
 	if err != nil {
 		return nil, fmt.Errorf("function app: URL %q does not parse: %v", baseURL, err)
@@ -51,18 +60,14 @@ func NewFunctionApp(baseURL string) (*FunctionApp, error) {
 	if strings.HasSuffix(strings.TrimRight(u.Path, "/"), "/negotiate") {
 		return nil, fmt.Errorf("function app: URL %q ends in /negotiate; pass the base URL without it (e.g. http://127.0.0.1:7071/api)", baseURL)
 	}
-	return &FunctionApp{base: u}, nil
+	if opts.HTTPClient == nil {
+		opts.HTTPClient = defaultFunctionHTTP
+	}
+	return &FunctionApp{base: u, opts: opts}, nil
 }
 
 // BaseURL returns the base URL as given (with its query).
 func (f *FunctionApp) BaseURL() string { return f.base.String() }
-
-// FunctionResponse is a function's answer: its status and body (at most
-// 1 MiB).
-type FunctionResponse struct {
-	Status int
-	Body   []byte
-}
 
 // FunctionError is a non-2xx answer from a function.
 type FunctionError struct {
@@ -83,7 +88,7 @@ func (e *FunctionError) Error() string {
 	case e.Status == http.StatusNotFound:
 		b.WriteString("; check the base URL (it should end in /api) and that the function exists")
 	case e.Status == http.StatusUnauthorized || e.Status == http.StatusForbidden:
-		b.WriteString("; the function needs a key or a login: pass --query code=<function key> or --header")
+		b.WriteString("; the function needs a key or a login (a function key is code= in the query)")
 	case e.Status == http.StatusBadRequest:
 		b.WriteString("; check the message body and the names")
 	case e.Status >= 500:
@@ -92,34 +97,25 @@ func (e *FunctionError) Error() string {
 	return b.String()
 }
 
-// PostMessage posts body to `{base}/messages[?hub=H]`. body is normally a
-// protocol.SignalRMessage or a protocol.ChatMessage; it is sent as JSON. A
-// hub of "" leaves the hub to the function (the emulator's default: chat).
-// A non-2xx answer returns the response and a *FunctionError.
-func (f *FunctionApp) PostMessage(ctx context.Context, hub string, body any) (FunctionResponse, error) {
-	switch m := body.(type) {
-	case protocol.SignalRMessage:
-		if m.Target == "" {
-			return FunctionResponse{}, errors.New("post message: the target is empty; name the client method, e.g. newMessage")
-		}
-	case *protocol.SignalRMessage:
-		if m == nil || m.Target == "" {
-			return FunctionResponse{}, errors.New("post message: the target is empty; name the client method, e.g. newMessage")
-		}
+// Send implements Sender: it posts m to `{base}/messages[?hub=H]`, a chat
+// body as it is (the chat sample's function expects it so), anything else
+// as a SignalRMessage. A hub of "" leaves the hub to the function (the
+// emulator's default: chat). A non-2xx answer returns the outcome and a
+// *FunctionError.
+func (f *FunctionApp) Send(ctx context.Context, hub string, m Message) (Outcome, error) {
+	if chat, ok := m.ChatMessage(); ok {
+		return f.post(ctx, "post message", "messages", hub, chat)
 	}
-	return f.post(ctx, "post message", "messages", hub, body)
+	if m.signalR.Target == "" {
+		return Outcome{}, errors.New("post message: the target is empty; name the client method, e.g. newMessage")
+	}
+	return f.post(ctx, "post message", "messages", hub, m.signalR)
 }
 
-// GroupAction posts a SignalRGroupAction (add, remove, removeAll) to
-// `{base}/groups[?hub=H]`.
-func (f *FunctionApp) GroupAction(ctx context.Context, hub string, a protocol.SignalRGroupAction) (FunctionResponse, error) {
-	switch strings.ToLower(a.Action) {
-	case "add", "remove", "removeall":
-	default:
-		return FunctionResponse{}, fmt.Errorf("group action: action %q is not one of add, remove, removeAll", a.Action)
-	}
-	if a.UserID == "" && a.ConnectionID == "" {
-		return FunctionResponse{}, errors.New("group action: name a user or a connection (--to-user or --to-connection)")
+// Group implements Sender: it posts a to `{base}/groups[?hub=H]`.
+func (f *FunctionApp) Group(ctx context.Context, hub string, a protocol.SignalRGroupAction) (Outcome, error) {
+	if err := checkGroupAction(a); err != nil {
+		return Outcome{}, err
 	}
 	return f.post(ctx, "group action", "groups", hub, a)
 }
@@ -144,14 +140,14 @@ func (f *FunctionApp) Negotiate(ctx context.Context, hub string) (ClientAccess, 
 	return ClientAccess{URL: n.URL, AccessToken: n.AccessToken}, nil
 }
 
-func (f *FunctionApp) post(ctx context.Context, op, function, hub string, body any) (FunctionResponse, error) {
+func (f *FunctionApp) post(ctx context.Context, op, function, hub string, body any) (Outcome, error) {
 	u := *f.base
 	u.Path = strings.TrimRight(u.Path, "/") + "/" + function
 	if u.RawPath != "" {
 		u.RawPath = strings.TrimRight(u.RawPath, "/") + "/" + function
 	}
 	q := u.Query()
-	for k, vs := range f.Query {
+	for k, vs := range f.opts.Query {
 		for _, v := range vs {
 			q.Add(k, v)
 		}
@@ -167,15 +163,15 @@ func (f *FunctionApp) post(ctx context.Context, op, function, hub string, body a
 	if body != nil {
 		data, err := json.Marshal(body)
 		if err != nil {
-			return FunctionResponse{}, fmt.Errorf("%s: encoding the body: %w", op, err)
+			return Outcome{}, fmt.Errorf("%s: encoding the body: %w", op, err)
 		}
 		rd = bytes.NewReader(data)
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), rd)
 	if err != nil {
-		return FunctionResponse{}, fmt.Errorf("%s: building the request: %w", op, err)
+		return Outcome{}, fmt.Errorf("%s: building the request: %w", op, err)
 	}
-	for k, vs := range f.Header {
+	for k, vs := range f.opts.Header {
 		for _, v := range vs {
 			req.Header.Add(k, v)
 		}
@@ -183,23 +179,19 @@ func (f *FunctionApp) post(ctx context.Context, op, function, hub string, body a
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	if f.User != "" {
-		req.Header.Set("x-ms-client-principal-id", f.User)
-		req.Header.Set("x-ms-client-principal-name", f.User)
+	if f.opts.User != "" {
+		req.Header.Set("x-ms-client-principal-id", f.opts.User)
+		req.Header.Set("x-ms-client-principal-name", f.opts.User)
 	}
-	hc := f.HTTPClient
-	if hc == nil {
-		hc = defaultFunctionHTTP
-	}
-	resp, err := hc.Do(req)
+	resp, err := f.opts.HTTPClient.Do(req)
 	if err != nil {
-		return FunctionResponse{}, fmt.Errorf("%s: POST %s failed: %w; check that the function app is running (func start, or sigr emulator) and the URL", op, shown.String(), unwrapURLError(err))
+		return Outcome{}, fmt.Errorf("%s: POST %s failed: %w; check that the function app is running (func start, or sigr emulator) and the URL", op, shown.String(), textsafe.WithoutURL(err))
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxFunctionBody))
-	out := FunctionResponse{Status: resp.StatusCode, Body: data}
+	out := Outcome{Status: resp.StatusCode, Header: resp.Header, Body: data}
 	if err != nil {
-		return out, fmt.Errorf("%s: reading the answer of POST %s: %w", op, shown.String(), unwrapURLError(err))
+		return out, fmt.Errorf("%s: reading the answer of POST %s: %w", op, shown.String(), textsafe.WithoutURL(err))
 	}
 	if resp.StatusCode < 200 || resp.StatusCode >= 300 {
 		return out, &FunctionError{Op: op, URL: shown.String(), Status: resp.StatusCode, Body: string(data)}

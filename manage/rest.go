@@ -1,4 +1,4 @@
-package client
+package manage
 
 import (
 	"bytes"
@@ -12,7 +12,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
+	"github.com/sigr-dev/sigr/internal/textsafe"
 	"github.com/sigr-dev/sigr/protocol"
 )
 
@@ -35,9 +37,9 @@ type RESTOptions struct {
 
 // RESTClient calls the Azure SignalR Service data-plane REST API (2022-06-01
 // paths) with a fresh token per request minted from a connection string, as
-// the Functions output binding does in transient mode. The emulator's
-// function app, `sigr send` and the TUI use it to reach the service.
-// It is safe for concurrent use.
+// the Functions output binding does in transient mode. It is a Sender;
+// the emulator's function app, `sigr send` and the TUI use it to reach the
+// service. It is safe for concurrent use.
 type RESTClient struct {
 	cs   protocol.ConnectionString
 	base string // ServerEndpoint or Endpoint, no trailing slash
@@ -152,16 +154,13 @@ func (c *RESTClient) SendToConnection(ctx context.Context, hub, connectionID, ta
 	return err
 }
 
-// Send routes one SignalRMessage as the Functions output binding does:
-// connectionId, else userId, else groupName, else everyone.
-func (c *RESTClient) Send(ctx context.Context, hub string, m protocol.SignalRMessage) error {
-	_, err := c.SendStatus(ctx, hub, m)
-	return err
-}
-
-// SendStatus is Send that also returns the HTTP status the service
-// answered, for a command that shows it.
-func (c *RESTClient) SendStatus(ctx context.Context, hub string, m protocol.SignalRMessage) (int, error) {
+// Send implements Sender, routing the message as the Functions output
+// binding does: connectionId, else userId, else groupName, else everyone.
+func (c *RESTClient) Send(ctx context.Context, hub string, msg Message) (Outcome, error) {
+	m, err := msg.SignalRMessage()
+	if err != nil {
+		return Outcome{}, fmt.Errorf("send: %w", err)
+	}
 	switch {
 	case m.ConnectionID != "":
 		return c.send(ctx, "send to connection", hub, "/connections/"+seg(m.ConnectionID)+"/:send", nil, m.Target, m.Arguments)
@@ -174,23 +173,44 @@ func (c *RESTClient) SendStatus(ctx context.Context, hub string, m protocol.Sign
 	}
 }
 
+// Group implements Sender with the REST call the Functions output binding
+// makes for a SignalRGroupAction. A user it adds stays in the group
+// without a TTL, as the binding adds users.
+func (c *RESTClient) Group(ctx context.Context, hub string, a protocol.SignalRGroupAction) (Outcome, error) {
+	if err := checkGroupAction(a); err != nil {
+		return Outcome{}, err
+	}
+	user, conn, group := seg(a.UserID), seg(a.ConnectionID), seg(a.GroupName)
+	switch action := strings.ToLower(a.Action); {
+	case a.ConnectionID != "" && action == "add":
+		return c.do(ctx, "add connection to group", http.MethodPut, hub, "/groups/"+group+"/connections/"+conn, nil, nil, false)
+	case a.ConnectionID != "" && action == "remove":
+		return c.do(ctx, "remove connection from group", http.MethodDelete, hub, "/groups/"+group+"/connections/"+conn, nil, nil, false)
+	case a.ConnectionID != "":
+		return c.do(ctx, "remove connection from all groups", http.MethodDelete, hub, "/connections/"+conn+"/groups", nil, nil, false)
+	case action == "add":
+		return c.addUserToGroup(ctx, hub, a.GroupName, a.UserID, -1)
+	case action == "remove":
+		return c.do(ctx, "remove user from group", http.MethodDelete, hub, "/users/"+user+"/groups/"+group, nil, nil, false)
+	default:
+		return c.do(ctx, "remove user from all groups", http.MethodDelete, hub, "/users/"+user+"/groups", nil, nil, false)
+	}
+}
+
 // AddConnectionToGroup adds a connection to group. A connection that does
 // not exist gives a *RESTError with Status 404.
 func (c *RESTClient) AddConnectionToGroup(ctx context.Context, hub, group, connectionID string) error {
-	_, err := c.do(ctx, "add connection to group", http.MethodPut, hub, "/groups/"+seg(group)+"/connections/"+seg(connectionID), nil, nil, false)
-	return err
+	return c.group(ctx, hub, protocol.GroupAdd, group, "", connectionID)
 }
 
 // RemoveConnectionFromGroup removes a connection from group.
 func (c *RESTClient) RemoveConnectionFromGroup(ctx context.Context, hub, group, connectionID string) error {
-	_, err := c.do(ctx, "remove connection from group", http.MethodDelete, hub, "/groups/"+seg(group)+"/connections/"+seg(connectionID), nil, nil, false)
-	return err
+	return c.group(ctx, hub, protocol.GroupRemove, group, "", connectionID)
 }
 
 // RemoveConnectionFromAllGroups removes a connection from every group.
 func (c *RESTClient) RemoveConnectionFromAllGroups(ctx context.Context, hub, connectionID string) error {
-	_, err := c.do(ctx, "remove connection from all groups", http.MethodDelete, hub, "/connections/"+seg(connectionID)+"/groups", nil, nil, false)
-	return err
+	return c.group(ctx, hub, protocol.GroupRemoveAll, "", "", connectionID)
 }
 
 // AddUserToGroup adds user to group; the membership applies to the user's
@@ -198,23 +218,31 @@ func (c *RESTClient) RemoveConnectionFromAllGroups(ctx context.Context, hub, con
 // it up to a year); ttl == 0 adds only the user's current connections;
 // ttl > 0 keeps it that long (whole seconds).
 func (c *RESTClient) AddUserToGroup(ctx context.Context, hub, group, user string, ttl time.Duration) error {
+	_, err := c.addUserToGroup(ctx, hub, group, user, ttl)
+	return err
+}
+
+func (c *RESTClient) addUserToGroup(ctx context.Context, hub, group, user string, ttl time.Duration) (Outcome, error) {
 	var q url.Values
 	if ttl >= 0 {
 		q = url.Values{"ttl": {strconv.FormatInt(int64(ttl/time.Second), 10)}}
 	}
-	_, err := c.do(ctx, "add user to group", http.MethodPut, hub, "/users/"+seg(user)+"/groups/"+seg(group), q, nil, false)
-	return err
+	return c.do(ctx, "add user to group", http.MethodPut, hub, "/users/"+seg(user)+"/groups/"+seg(group), q, nil, false)
 }
 
 // RemoveUserFromGroup removes user (and the user's connections) from group.
 func (c *RESTClient) RemoveUserFromGroup(ctx context.Context, hub, group, user string) error {
-	_, err := c.do(ctx, "remove user from group", http.MethodDelete, hub, "/users/"+seg(user)+"/groups/"+seg(group), nil, nil, false)
-	return err
+	return c.group(ctx, hub, protocol.GroupRemove, group, user, "")
 }
 
 // RemoveUserFromAllGroups removes user from every group of hub.
 func (c *RESTClient) RemoveUserFromAllGroups(ctx context.Context, hub, user string) error {
-	_, err := c.do(ctx, "remove user from all groups", http.MethodDelete, hub, "/users/"+seg(user)+"/groups", nil, nil, false)
+	return c.group(ctx, hub, protocol.GroupRemoveAll, "", user, "")
+}
+
+// group is Group for the methods that name one operation.
+func (c *RESTClient) group(ctx context.Context, hub, action, group, user, connectionID string) error {
+	_, err := c.Group(ctx, hub, protocol.SignalRGroupAction{Action: action, GroupName: group, UserID: user, ConnectionID: connectionID})
 	return err
 }
 
@@ -257,37 +285,37 @@ func (c *RESTClient) Health(ctx context.Context) error {
 }
 
 func (c *RESTClient) exists(ctx context.Context, op, hub, path string) (bool, error) {
-	status, err := c.do(ctx, op, http.MethodHead, hub, path, nil, nil, true)
+	out, err := c.do(ctx, op, http.MethodHead, hub, path, nil, nil, true)
 	if err != nil {
 		return false, err
 	}
-	return status == http.StatusOK, nil
+	return out.Status == http.StatusOK, nil
 }
 
-func (c *RESTClient) send(ctx context.Context, op, hub, path string, q url.Values, target string, arguments json.RawMessage) (int, error) {
+func (c *RESTClient) send(ctx context.Context, op, hub, path string, q url.Values, target string, arguments json.RawMessage) (Outcome, error) {
 	if target == "" {
-		return 0, fmt.Errorf("%s: the target is empty; name the client method to call, e.g. newMessage", op)
+		return Outcome{}, fmt.Errorf("%s: the target is empty; name the client method to call, e.g. newMessage", op)
 	}
 	if len(arguments) == 0 {
 		arguments = json.RawMessage("[]")
 	}
 	if !json.Valid(arguments) || firstByte(arguments) != '[' {
-		return 0, fmt.Errorf("%s: arguments must be a JSON array, e.g. [\"hello\"]", op)
+		return Outcome{}, fmt.Errorf("%s: arguments must be a JSON array, e.g. [\"hello\"]", op)
 	}
 	body, err := json.Marshal(struct {
 		Target    string          `json:"target"`
 		Arguments json.RawMessage `json:"arguments"`
 	}{target, arguments})
 	if err != nil {
-		return 0, fmt.Errorf("%s: encoding the body: %w", op, err)
+		return Outcome{}, fmt.Errorf("%s: encoding the body: %w", op, err)
 	}
 	return c.do(ctx, op, http.MethodPost, hub, path, q, body, false)
 }
 
 // do builds `{base}/api/hubs/{hub}{path}?api-version=...` and sends it.
-func (c *RESTClient) do(ctx context.Context, op, method, hub, path string, q url.Values, body []byte, notFoundOK bool) (int, error) {
+func (c *RESTClient) do(ctx context.Context, op, method, hub, path string, q url.Values, body []byte, notFoundOK bool) (Outcome, error) {
 	if hub == "" {
-		return 0, fmt.Errorf("%s: the hub name is empty", op)
+		return Outcome{}, fmt.Errorf("%s: the hub name is empty", op)
 	}
 	if q == nil {
 		q = url.Values{}
@@ -300,10 +328,10 @@ func (c *RESTClient) do(ctx context.Context, op, method, hub, path string, q url
 	return c.request(ctx, op, method, u, body, notFoundOK)
 }
 
-func (c *RESTClient) request(ctx context.Context, op, method, u string, body []byte, notFoundOK bool) (int, error) {
+func (c *RESTClient) request(ctx context.Context, op, method, u string, body []byte, notFoundOK bool) (Outcome, error) {
 	tok, err := MintRESTToken(c.cs.AccessKey, u, c.ttl)
 	if err != nil {
-		return 0, fmt.Errorf("%s: %w", op, err)
+		return Outcome{}, fmt.Errorf("%s: %w", op, err)
 	}
 	var rd io.Reader
 	if body != nil {
@@ -311,7 +339,7 @@ func (c *RESTClient) request(ctx context.Context, op, method, u string, body []b
 	}
 	req, err := http.NewRequestWithContext(ctx, method, u, rd)
 	if err != nil {
-		return 0, fmt.Errorf("%s: building the request: %w", op, err)
+		return Outcome{}, fmt.Errorf("%s: building the request: %w", op, err)
 	}
 	req.Header.Set("Authorization", "Bearer "+tok)
 	if body != nil {
@@ -319,17 +347,19 @@ func (c *RESTClient) request(ctx context.Context, op, method, u string, body []b
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return 0, fmt.Errorf("%s: %s %s failed: %w; check that the service is running and the connection string's Endpoint is right", op, method, pathOf(u), unwrapURLError(err))
+		return Outcome{}, fmt.Errorf("%s: %s %s failed: %w; check that the service is running and the connection string's Endpoint is right", op, method, pathOf(u), textsafe.WithoutURL(err))
 	}
 	defer resp.Body.Close()
 	data, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+	out := Outcome{Status: resp.StatusCode, Header: resp.Header}
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		return resp.StatusCode, nil
+		// The REST API answers a send with no body.
+		return out, nil
 	}
 	if notFoundOK && resp.StatusCode == http.StatusNotFound {
-		return resp.StatusCode, nil
+		return out, nil
 	}
-	return resp.StatusCode, &RESTError{
+	return out, &RESTError{
 		Op: op, Method: method, Path: pathOf(u), Status: resp.StatusCode,
 		Code: resp.Header.Get("x-ms-error-code"), Body: string(data),
 	}
@@ -354,4 +384,18 @@ func firstByte(b []byte) byte {
 		return c
 	}
 	return 0
+}
+
+// clip trims white space from a server's text and cuts it to at most n
+// bytes on a character boundary, marking the cut, so an error line stays
+// short whatever the server sent. The caller quotes it.
+func clip(s string, n int) string {
+	s = strings.TrimSpace(s)
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
 }

@@ -1,10 +1,10 @@
-package client
+package textsafe
 
 import (
+	"errors"
 	"net/url"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 )
 
 // secretQueryKeys are query parameters whose values are credentials or
@@ -65,23 +65,20 @@ func RedactToken(tok string) string {
 	return tok[:n] + "…(" + strconv.Itoa(len(tok)) + " chars)"
 }
 
+// WithoutURL drops the *url.Error wrapper of an HTTP client's error, whose
+// text repeats the request URL with its query (and any key in it); the
+// caller names the URL itself, redacted.
+func WithoutURL(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}
+
 func shorten(s string, n int) string {
 	if len(s) <= n {
 		return s
-	}
-	return s[:n] + "…"
-}
-
-// clip trims white space from a server's text and cuts it to at most n
-// bytes on a character boundary, marking the cut, so an error line stays
-// short whatever the server sent.
-func clip(s string, n int) string {
-	s = strings.TrimSpace(s)
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
 	}
 	return s[:n] + "…"
 }
