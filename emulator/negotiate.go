@@ -69,6 +69,7 @@ func (s *Service) handleNegotiate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.tokens[c.token] = c
+	s.watched[c] = struct{}{}
 	s.mu.Unlock()
 
 	resp := protocol.NegotiateResponse{

@@ -22,7 +22,12 @@ type Service struct {
 	mu     sync.Mutex
 	hubs   map[string]*hub
 	tokens map[string]*conn // connection token -> connection, until finished
-	closed bool
+	// watched are the connections the sweeper checks: not yet attached to
+	// a transport, or long polling. Streams are left out, so a sweep does
+	// not walk thousands of WebSockets.
+	watched  map[*conn]struct{}
+	expiries expiries // every user-group membership, soonest expiry first
+	closed   bool
 
 	handlers sync.WaitGroup // transport handlers and writer goroutines
 	stop     chan struct{}
@@ -37,11 +42,12 @@ type Service struct {
 func NewService(opts ServiceOptions) *Service {
 	opts.setDefaults()
 	s := &Service{
-		opts:   opts,
-		log:    opts.Logger,
-		hubs:   map[string]*hub{},
-		tokens: map[string]*conn{},
-		stop:   make(chan struct{}),
+		opts:    opts,
+		log:     opts.Logger,
+		hubs:    map[string]*hub{},
+		tokens:  map[string]*conn{},
+		watched: map[*conn]struct{}{},
+		stop:    make(chan struct{}),
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/client/negotiate", s.handleNegotiate)
@@ -133,6 +139,7 @@ func (s *Service) finish(c *conn) {
 	if s.tokens[c.token] == c {
 		delete(s.tokens, c.token)
 	}
+	delete(s.watched, c)
 	connected := c.handshaken.Load()
 	transport := c.transport
 	s.mu.Unlock()

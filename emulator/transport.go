@@ -115,6 +115,9 @@ func (s *Service) attachLocked(w http.ResponseWriter, c *conn, t string) bool {
 		return false
 	}
 	c.transport = t
+	if t != transportLP {
+		delete(s.watched, c)
+	}
 	s.handlers.Add(1)
 	s.mu.Unlock()
 	return true
