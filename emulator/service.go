@@ -65,8 +65,17 @@ func NewService(opts ServiceOptions) *Service {
 // their own server. Close still closes every client connection.
 func (s *Service) Handler() http.Handler { return s.h }
 
-// Start serves on ln in the background until Close.
-func (s *Service) Start(ln net.Listener) { s.servers.start(ln, s.h, s.log, "service") }
+// Start serves on ln in the background until Close, with the limits of
+// ServiceOptions.HTTP.
+func (s *Service) Start(ln net.Listener) {
+	s.servers.start(ln, s.h, s.log, "service", s.opts.HTTP, isHubStream)
+}
+
+// isHubStream tells the requests that open or carry a hub connection for
+// as long as it lives: a WebSocket, an SSE stream, a long poll.
+func isHubStream(r *http.Request) bool {
+	return r.Method == http.MethodGet && (r.URL.Path == "/client" || r.URL.Path == "/client/")
+}
 
 // Close tells every client the service is going away (a Close message
 // with allowReconnect:true), waits up to ShutdownTimeout for them to take
