@@ -22,9 +22,9 @@ func TestEmulatorCORSOptions(t *testing.T) {
 	absent := settings("absent.json", `{"CORS":"http://localhost:8080, *"}`)
 	withCreds := settings("creds.json", `{"CORS":"http://localhost:8080","CORSCredentials":true}`)
 	for _, c := range []struct {
-		name      string
-		args      []string
-		origins   []string
+		name        string
+		args        []string
+		origins     []string
 		credentials bool
 	}{
 		{"no CORS", nil, nil, false},
