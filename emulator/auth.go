@@ -1,6 +1,8 @@
 package emulator
 
 import (
+	"crypto/sha256"
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"net/http"
@@ -112,6 +114,23 @@ func (s *Service) authenticate(r *http.Request, check audCheck) (identity, *auth
 		return identity{}, &authError{desc: "The audience is invalid"}
 	}
 	return identity{user: protocol.UserIDFromClaims(claims), claims: claims}, nil
+}
+
+// boundTo checks that a request on an existing connection comes from
+// whoever negotiated it: the same user, and for an anonymous connection
+// negotiated without negotiateVersion (whose token is its public id) the
+// same access token. It returns why not, or "".
+func boundTo(c *conn, r *http.Request, id identity) string {
+	if id.user != c.user {
+		return "The access token names another user than the one that negotiated this connection."
+	}
+	if c.bearer != ([32]byte{}) {
+		sum := sha256.Sum256([]byte(bearerToken(r)))
+		if subtle.ConstantTimeCompare(sum[:], c.bearer[:]) != 1 {
+			return "The access token is not the one that negotiated this connection: a connection negotiated without negotiateVersion is bound to its access token."
+		}
+	}
+	return ""
 }
 
 func isHMAC(alg string) bool {

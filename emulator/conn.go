@@ -33,6 +33,10 @@ type conn struct {
 	hubName string // as the client asked for it
 	user    string
 	created time.Time
+	// bearer is the hash of the access token that negotiated an anonymous
+	// connection without negotiateVersion, whose token is its public id:
+	// every later request must carry the same access token. Zero otherwise.
+	bearer [32]byte
 
 	// Guarded by s.mu.
 	transport  string

@@ -11,6 +11,11 @@
 //	token: bad signature, alg none or asymmetric,    401, WWW-Authenticate: Bearer error="invalid_token",
 //	  expired, no exp, wrong aud, client token on REST   error_description="<why>"
 //	token user differs from the negotiated one       403
+//	v0 anonymous connection, another access token    403 (its id is its token, and ids are not secret)
+//	useStatefulReconnect without negotiateVersion    not offered
+//	connection past MaxIdleConns idle ones           503 with the reason, Connection: close (hub requests pass)
+//	request body slower than ReadTimeout             cut; idle keep-alive closed after IdleTimeout
+//	function app preflight from a foreign origin     no CORS headers; logged with the origin and the allowed list
 //	negotiate: invalid hub / two hub parameters      400 Invalid value of 'hub'.
 //	/client/ without id                              400 Connection ID required
 //	/client/ unknown or expired id                   404 No Connection with that ID

@@ -23,12 +23,13 @@ type FunctionAppOptions struct {
 	ConnectionString string
 	// DefaultHub is the hub when a request names none. Default "chat".
 	DefaultHub string
-	// CORSOrigins are the allowed browser origins ("*" allows any).
-	// Default: none (no CORS headers).
+	// CORSOrigins are the allowed browser origins; "*" allows any other
+	// origin, answered with a literal "*" and without credentials, as a
+	// wildcard cannot carry them. Default: none (no CORS headers).
 	CORSOrigins []string
-	// CORSCredentials adds Access-Control-Allow-Credentials: true, which the
-	// JS client needs (withCredentials defaults to true). With it, origins
-	// are echoed, never answered with "*". Default false.
+	// CORSCredentials adds Access-Control-Allow-Credentials: true for the
+	// named origins, which the JS client needs (withCredentials defaults to
+	// true). Default false, as in Functions Core Tools.
 	CORSCredentials bool
 	// TokenLifetime is the lifetime of negotiated client tokens. Default 1 h.
 	TokenLifetime time.Duration
@@ -37,6 +38,8 @@ type FunctionAppOptions struct {
 	HTTPClient *http.Client
 	// Logger receives one line per function call. Default slog.Default().
 	Logger *slog.Logger
+	// HTTP bounds the listener's HTTP connections (see HTTPLimits).
+	HTTP HTTPLimits
 }
 
 // FunctionApp is the function app of the serverless samples: negotiate,
@@ -83,8 +86,11 @@ func NewFunctionApp(opts FunctionAppOptions) (*FunctionApp, error) {
 // Handler returns the HTTP handler of the function app.
 func (f *FunctionApp) Handler() http.Handler { return f.h }
 
-// Start serves on ln in the background until Close.
-func (f *FunctionApp) Start(ln net.Listener) { f.servers.start(ln, f.h, f.log, "function app") }
+// Start serves on ln in the background until Close, with the limits of
+// FunctionAppOptions.HTTP.
+func (f *FunctionApp) Start(ln net.Listener) {
+	f.servers.start(ln, f.h, f.log, "function app", f.opts.HTTP, nil)
+}
 
 // Close stops the servers, letting calls in flight finish for up to 3 s.
 func (f *FunctionApp) Close() error {
@@ -92,44 +98,54 @@ func (f *FunctionApp) Close() error {
 	return nil
 }
 
-// cors allows the configured origins with credentials when configured;
-// "*" with credentials echoes the origin, since browsers refuse a literal
-// "*" on credentialed requests.
+// cors answers browsers. A named origin is echoed, with
+// Access-Control-Allow-Credentials when CORSCredentials is set; "*"
+// answers every other origin with a literal "*" and never with
+// credentials, which browsers refuse next to a wildcard. A preflight from
+// an origin not allowed gets no CORS headers, which the browser reads as
+// a refusal, and a log line that names the origin and the allowed list.
 func (f *FunctionApp) cors(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		origin := r.Header.Get("Origin")
-		allowed, any := false, false
+		preflight := r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != ""
+		named, wildcard := false, false
 		for _, o := range f.opts.CORSOrigins {
 			if o == "*" {
-				any = true
-			}
-			if strings.EqualFold(strings.TrimRight(o, "/"), origin) {
-				allowed = true
+				wildcard = true
+			} else if origin != "" && strings.EqualFold(strings.TrimRight(o, "/"), origin) {
+				named = true
 			}
 		}
-		if origin != "" && (allowed || any) {
-			h := w.Header()
+		h := w.Header()
+		switch {
+		case origin != "" && named:
 			h.Add("Vary", "Origin")
-			if any && !allowed && !f.opts.CORSCredentials {
-				h.Set("Access-Control-Allow-Origin", "*")
-			} else {
-				h.Set("Access-Control-Allow-Origin", origin)
-			}
+			h.Set("Access-Control-Allow-Origin", origin)
 			if f.opts.CORSCredentials {
 				h.Set("Access-Control-Allow-Credentials", "true")
 			}
-			if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
-				h.Set("Access-Control-Allow-Methods", "GET, POST, OPTIONS")
-				if rh := r.Header.Get("Access-Control-Request-Headers"); rh != "" {
-					h.Set("Access-Control-Allow-Headers", rh)
-				}
-				h.Set("Access-Control-Max-Age", "600")
-				w.WriteHeader(http.StatusNoContent)
-				return
+		case origin != "" && wildcard:
+			h.Add("Vary", "Origin")
+			h.Set("Access-Control-Allow-Origin", "*")
+		case preflight:
+			allowed := strings.Join(f.opts.CORSOrigins, ", ")
+			if allowed == "" {
+				allowed = "none"
 			}
-		} else if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
-			// A preflight from an origin that is not allowed: answer without
-			// CORS headers, which the browser reads as a refusal.
+			f.log.Warn("CORS preflight refused: the origin is not allowed", "origin", textsafe.Clip(origin, 200),
+				"allowed", allowed, "path", r.URL.Path)
+			w.WriteHeader(http.StatusNoContent)
+			return
+		default:
+			next.ServeHTTP(w, r)
+			return
+		}
+		if preflight {
+			h.Set("Access-Control-Allow-Methods", "GET, POST, OPTIONS")
+			if rh := r.Header.Get("Access-Control-Request-Headers"); rh != "" {
+				h.Set("Access-Control-Allow-Headers", rh)
+			}
+			h.Set("Access-Control-Max-Age", "600")
 			w.WriteHeader(http.StatusNoContent)
 			return
 		}

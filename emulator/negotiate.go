@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"crypto/sha256"
 	"encoding/json"
 	"net/http"
 	"strconv"
@@ -60,7 +61,16 @@ func (s *Service) handleNegotiate(w http.ResponseWriter, r *http.Request) {
 			version = min(n, 1)
 		}
 	}
+	if version == 0 {
+		// The connection id is the connection token here, and ids are not
+		// secret (app servers pass them around), so a resume by id alone
+		// would let anyone take the connection over.
+		stateful = false
+	}
 	c := newConn(s, hub, id.user, version == 0)
+	if version == 0 && id.user == "" {
+		c.bearer = sha256.Sum256([]byte(bearerToken(r)))
+	}
 	c.statefulOffered = stateful
 	s.mu.Lock()
 	if s.closed {
@@ -69,6 +79,7 @@ func (s *Service) handleNegotiate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.tokens[c.token] = c
+	s.watched[c] = struct{}{}
 	s.mu.Unlock()
 
 	resp := protocol.NegotiateResponse{

@@ -82,6 +82,9 @@ type ServiceOptions struct {
 	// AckInterval is how long after a message from a stateful client the
 	// service acknowledges it. Default 1 s, the official clients' value.
 	AckInterval time.Duration
+
+	// HTTP bounds the listener's plain HTTP connections (see HTTPLimits).
+	HTTP HTTPLimits
 }
 
 func (o *ServiceOptions) setDefaults() {

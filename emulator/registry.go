@@ -30,6 +30,11 @@ type membership struct {
 	expires time.Time
 	noTTL   bool
 	updated time.Time
+
+	// Where it lives, for the sweep that finds it through Service.expiries.
+	hub         *hub
+	user, group string
+	idx         int // in Service.expiries; -1 once popped
 }
 
 func hubKey(name string) string { return strings.ToLower(name) }
@@ -163,18 +168,25 @@ func (s *Service) addUserToGroup(hubName, user, group string, ttl time.Duration)
 		return
 	}
 	now := s.opts.Now()
-	m := &membership{updated: now, noTTL: ttl < 0}
+	expires := now.Add(ttl)
 	if ttl < 0 {
-		m.expires = now.Add(noTTLLifetime)
-	} else {
-		m.expires = now.Add(ttl)
+		expires = now.Add(noTTLLifetime)
 	}
 	ug := h.userGroups[user]
 	if ug == nil {
 		ug = map[string]*membership{}
 		h.userGroups[user] = ug
 	}
-	ug[group] = m
+	m := ug[group]
+	if m == nil {
+		m = &membership{hub: h, user: user, group: group, expires: expires}
+		ug[group] = m
+		s.expiries.add(m)
+	} else {
+		m.expires = expires
+		s.expiries.moved(m)
+	}
+	m.updated, m.noTTL = now, ttl < 0
 	if m.noTTL {
 		s.trimNoTTLLocked(h, user)
 	}
@@ -202,6 +214,9 @@ func (s *Service) trimNoTTLLocked(h *hub, user string) {
 // connections out of the group.
 func (s *Service) removeUserFromGroupLocked(h *hub, user, group string) {
 	if ug := h.userGroups[user]; ug != nil {
+		if m := ug[group]; m != nil {
+			s.expiries.remove(m)
+		}
 		delete(ug, group)
 		if len(ug) == 0 {
 			delete(h.userGroups, user)
@@ -227,6 +242,9 @@ func (s *Service) removeUserFromAllGroups(hubName, user string) {
 	h := s.hubLocked(hubName, false)
 	if h == nil {
 		return
+	}
+	for _, m := range h.userGroups[user] {
+		s.expiries.remove(m)
 	}
 	delete(h.userGroups, user)
 	for c := range h.users[user] {
@@ -368,7 +386,9 @@ func (s *Service) exists(hubName string, t target, name string) bool {
 }
 
 // sweep expires user-group memberships, unused connection tokens and
-// long-polling connections that stopped polling.
+// long-polling connections that stopped polling. It holds the lock for
+// what expired and the connections that are not streaming, never for
+// every membership or every connection.
 func (s *Service) sweep() {
 	now := s.opts.Now()
 	type staleConn struct {
@@ -377,17 +397,11 @@ func (s *Service) sweep() {
 	}
 	var stale []staleConn
 	s.mu.Lock()
-	for _, h := range s.hubs {
-		for user, ug := range h.userGroups {
-			for g, m := range ug {
-				if !now.Before(m.expires) {
-					s.removeUserFromGroupLocked(h, user, g)
-				}
-			}
-		}
-		s.dropIfEmptyLocked(h)
+	for m := s.expiries.popExpired(now); m != nil; m = s.expiries.popExpired(now) {
+		s.removeUserFromGroupLocked(m.hub, m.user, m.group)
+		s.dropIfEmptyLocked(m.hub)
 	}
-	for _, c := range s.tokens {
+	for c := range s.watched {
 		switch {
 		case c.transport == "" && now.Sub(c.created) > s.opts.NegotiateTimeout:
 			stale = append(stale, staleConn{c, "connection token unused for " + s.opts.NegotiateTimeout.String()})

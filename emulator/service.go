@@ -22,7 +22,12 @@ type Service struct {
 	mu     sync.Mutex
 	hubs   map[string]*hub
 	tokens map[string]*conn // connection token -> connection, until finished
-	closed bool
+	// watched are the connections the sweeper checks: not yet attached to
+	// a transport, or long polling. Streams are left out, so a sweep does
+	// not walk thousands of WebSockets.
+	watched  map[*conn]struct{}
+	expiries expiries // every user-group membership, soonest expiry first
+	closed   bool
 
 	handlers sync.WaitGroup // transport handlers and writer goroutines
 	stop     chan struct{}
@@ -37,11 +42,12 @@ type Service struct {
 func NewService(opts ServiceOptions) *Service {
 	opts.setDefaults()
 	s := &Service{
-		opts:   opts,
-		log:    opts.Logger,
-		hubs:   map[string]*hub{},
-		tokens: map[string]*conn{},
-		stop:   make(chan struct{}),
+		opts:    opts,
+		log:     opts.Logger,
+		hubs:    map[string]*hub{},
+		tokens:  map[string]*conn{},
+		watched: map[*conn]struct{}{},
+		stop:    make(chan struct{}),
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/client/negotiate", s.handleNegotiate)
@@ -59,8 +65,17 @@ func NewService(opts ServiceOptions) *Service {
 // their own server. Close still closes every client connection.
 func (s *Service) Handler() http.Handler { return s.h }
 
-// Start serves on ln in the background until Close.
-func (s *Service) Start(ln net.Listener) { s.servers.start(ln, s.h, s.log, "service") }
+// Start serves on ln in the background until Close, with the limits of
+// ServiceOptions.HTTP.
+func (s *Service) Start(ln net.Listener) {
+	s.servers.start(ln, s.h, s.log, "service", s.opts.HTTP, isHubStream)
+}
+
+// isHubStream tells the requests that open or carry a hub connection for
+// as long as it lives: a WebSocket, an SSE stream, a long poll.
+func isHubStream(r *http.Request) bool {
+	return r.Method == http.MethodGet && (r.URL.Path == "/client" || r.URL.Path == "/client/")
+}
 
 // Close tells every client the service is going away (a Close message
 // with allowReconnect:true), waits up to ShutdownTimeout for them to take
@@ -133,6 +148,7 @@ func (s *Service) finish(c *conn) {
 	if s.tokens[c.token] == c {
 		delete(s.tokens, c.token)
 	}
+	delete(s.watched, c)
 	connected := c.handshaken.Load()
 	transport := c.transport
 	s.mu.Unlock()

@@ -32,8 +32,10 @@ type StackOptions struct {
 	CORSCredentials bool
 	// Logger is shared by both servers. Default slog.Default().
 	Logger *slog.Logger
-	// Service tunes the service; its AccessKey, Endpoint, ClientEndpoint and
-	// Logger are set from the fields above.
+	// HTTP bounds each listener's HTTP connections (see HTTPLimits).
+	HTTP HTTPLimits
+	// Service tunes the service; its AccessKey, Endpoint, ClientEndpoint,
+	// Logger and HTTP are set from the fields above.
 	Service ServiceOptions
 }
 
@@ -111,13 +113,14 @@ func StartStack(ctx context.Context, opts StackOptions) (*Stack, error) {
 		ClientEndpoint: opts.ClientEndpoint,
 	}
 	so := opts.Service
-	so.AccessKey, so.Endpoint, so.ClientEndpoint, so.Logger = opts.AccessKey, serviceURL, opts.ClientEndpoint, opts.Logger
+	so.AccessKey, so.Endpoint, so.ClientEndpoint, so.Logger, so.HTTP = opts.AccessKey, serviceURL, opts.ClientEndpoint, opts.Logger, opts.HTTP
 	svc := NewService(so)
 	fa, err := NewFunctionApp(FunctionAppOptions{
 		ConnectionString: cs.String(),
 		CORSOrigins:      opts.CORSOrigins,
 		CORSCredentials:  opts.CORSCredentials,
 		Logger:           opts.Logger,
+		HTTP:             opts.HTTP,
 		HTTPClient:       &http.Client{Timeout: 30 * time.Second},
 	})
 	if err != nil {

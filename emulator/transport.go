@@ -52,9 +52,10 @@ func (s *Service) handleClient(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "No Connection with that ID", http.StatusNotFound)
 		return
 	}
-	if id.user != c.user {
+	if reason := boundTo(c, r, id); reason != "" {
 		s.mu.Unlock()
-		http.Error(w, "The access token names another user than the one that negotiated this connection.", http.StatusForbidden)
+		s.log.Info("client request refused", "hub", hub, "connectionId", c.id, "method", r.Method, "status", http.StatusForbidden, "reason", reason)
+		http.Error(w, reason, http.StatusForbidden)
 		return
 	}
 	switch {
@@ -115,6 +116,9 @@ func (s *Service) attachLocked(w http.ResponseWriter, c *conn, t string) bool {
 		return false
 	}
 	c.transport = t
+	if t != transportLP {
+		delete(s.watched, c)
+	}
 	s.handlers.Add(1)
 	s.mu.Unlock()
 	return true

@@ -56,7 +56,7 @@ Host.LocalHttpPort).`,
 	fl.StringVar(&f.functionsAddr, "functions-addr", emulator.DefaultFunctionsAddr, "host:port of the function app")
 	fl.StringVar(&f.serviceAddr, "service-addr", emulator.DefaultServiceAddr, "host:port of the SignalR service")
 	fl.StringVar(&f.accessKey, "access-key", emulator.DefaultAccessKey, "access key that signs and checks tokens")
-	fl.StringArrayVar(&f.cors, "cors", nil, "browser origin allowed by the function app, with credentials (repeatable)")
+	fl.StringArrayVar(&f.cors, "cors", nil, "browser origin allowed by the function app (repeatable): a named origin with credentials, '*' any origin without them")
 	fl.StringVar(&f.settings, "settings", "", "a Functions local.settings.json to read the key, CORS and port from")
 	fl.StringVar(&f.clientEndpoint, "client-endpoint", "", "service URL handed to clients by negotiate (e.g. a proxy); default the service itself")
 	fl.StringVar(&f.logFormat, "log-format", "text", "log format on stderr: text or json")
@@ -83,23 +83,11 @@ func runEmulator(cmd *cobra.Command, f emulatorFlags) error {
 	default:
 		return fmt.Errorf("emulator: --log-format %q: use text or json", f.logFormat)
 	}
-	opts := emulator.StackOptions{
-		ServiceAddr:     f.serviceAddr,
-		FunctionsAddr:   f.functionsAddr,
-		AccessKey:       f.accessKey,
-		ClientEndpoint:  f.clientEndpoint,
-		CORSOrigins:     f.cors,
-		CORSCredentials: true,
-		Logger:          slog.New(handler),
+	opts, err := stackOptions(cmd, f)
+	if err != nil {
+		return err
 	}
-	if f.settings != "" {
-		if err := applySettings(cmd, f.settings, &opts); err != nil {
-			return err
-		}
-	}
-	if opts.AccessKey == "" {
-		return errors.New("emulator: the access key is empty; pass --access-key or leave the default")
-	}
+	opts.Logger = slog.New(handler)
 
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -111,6 +99,29 @@ func runEmulator(cmd *cobra.Command, f emulatorFlags) error {
 	<-ctx.Done()
 	fmt.Fprintln(cmd.ErrOrStderr(), "sigr emulator: shutting down, closing every client with allowReconnect")
 	return st.Close()
+}
+
+// stackOptions turns the flags and the --settings file into the stack's
+// options. --cors allows credentials for the named origins; "*" never
+// carries them (the function app answers it with a literal "*").
+func stackOptions(cmd *cobra.Command, f emulatorFlags) (emulator.StackOptions, error) {
+	opts := emulator.StackOptions{
+		ServiceAddr:     f.serviceAddr,
+		FunctionsAddr:   f.functionsAddr,
+		AccessKey:       f.accessKey,
+		ClientEndpoint:  f.clientEndpoint,
+		CORSOrigins:     f.cors,
+		CORSCredentials: len(f.cors) > 0,
+	}
+	if f.settings != "" {
+		if err := applySettings(cmd, f.settings, &opts); err != nil {
+			return opts, err
+		}
+	}
+	if opts.AccessKey == "" {
+		return opts, errors.New("emulator: the access key is empty; pass --access-key or leave the default")
+	}
+	return opts, nil
 }
 
 // applySettings reads local.settings.json into opts for every flag the
@@ -146,9 +157,8 @@ func applySettings(cmd *cobra.Command, path string, opts *emulator.StackOptions)
 				opts.CORSOrigins = append(opts.CORSOrigins, o)
 			}
 		}
-	}
-	if ls.Host.CORSCredentials != nil {
-		opts.CORSCredentials = *ls.Host.CORSCredentials
+		// Absent means false, as in Functions Core Tools.
+		opts.CORSCredentials = ls.Host.CORSCredentials != nil && *ls.Host.CORSCredentials
 	}
 	if !changed("functions-addr") && ls.Host.LocalHTTPPort != "" {
 		port, err := strconv.Atoi(ls.Host.LocalHTTPPort.String())
@@ -169,7 +179,11 @@ func printBanner(w io.Writer, st *emulator.Stack, opts emulator.StackOptions) {
 	fmt.Fprintf(w, "  connection string: %s\n", st.ConnectionString)
 	fmt.Fprintf(w, "  negotiate URL:     %s\n", st.NegotiateURL())
 	if len(opts.CORSOrigins) > 0 {
-		fmt.Fprintf(w, "  CORS origins:      %s (credentials %t)\n", strings.Join(opts.CORSOrigins, ", "), opts.CORSCredentials)
+		creds := "without credentials"
+		if opts.CORSCredentials {
+			creds = "named origins with credentials, * without"
+		}
+		fmt.Fprintf(w, "  CORS origins:      %s (%s)\n", strings.Join(opts.CORSOrigins, ", "), creds)
 	}
 	fmt.Fprintf(w, "  try:               curl -i -X POST '%s/messages' -H 'Content-Type: application/json' -d '{\"target\":\"newMessage\",\"arguments\":[\"hello\"]}'\n", st.FunctionsURL)
 	fmt.Fprintf(w, "  watch:             sigr watch %s --user alice\n", st.FunctionsURL)

@@ -33,16 +33,11 @@ func quiet() *slog.Logger { return slog.New(slog.DiscardHandler) }
 
 func startStack(t *testing.T, tune func(*emulator.ServiceOptions)) *emulator.Stack {
 	t.Helper()
-	opts := emulator.StackOptions{ServiceAddr: "127.0.0.1:0", FunctionsAddr: "127.0.0.1:0", Logger: quiet()}
-	opts.Service.ShutdownTimeout = time.Second
-	if tune != nil {
-		tune(&opts.Service)
-	}
-	st, err := emulator.StartStack(context.Background(), opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return st
+	return stackWith(t, func(o *emulator.StackOptions) {
+		if tune != nil {
+			tune(&o.Service)
+		}
+	})
 }
 
 // stack is the emulator with its defaults.
