@@ -21,6 +21,7 @@ import (
 	"github.com/sigr-dev/sigr/client"
 	"github.com/sigr-dev/sigr/emulator"
 	"github.com/sigr-dev/sigr/internal/syncbuf"
+	"github.com/sigr-dev/sigr/manage"
 	"github.com/sigr-dev/sigr/protocol"
 )
 
@@ -108,7 +109,7 @@ func checkIdleCap(t *testing.T, _ *env) {
 	defer st.Close()
 	// Negotiate before the listeners fill up; the WebSocket comes later.
 	tr := &http.Transport{}
-	ca, err := client.MintClientAccess(connString(t, st), "chat", "ws-user", time.Hour)
+	ca, err := manage.MintClientAccess(connString(t, st), "chat", "ws-user", time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -195,7 +196,11 @@ func checkReadIdleTimeouts(t *testing.T, _ *env) {
 		o.HTTP = emulator.HTTPLimits{ReadTimeout: timeout, IdleTimeout: timeout}
 	})
 	defer st.Close()
-	rc, err := client.NewRESTClient(st.ConnectionString, client.RESTOptions{HTTPClient: httpc(t)})
+	rc, err := manage.NewRESTClient(st.ConnectionString, manage.RESTOptions{HTTPClient: httpc(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	access, err := manage.ConnectionStringAccess(st.ConnectionString)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -207,7 +212,7 @@ func checkReadIdleTimeouts(t *testing.T, _ *env) {
 	}
 	var hubs []held
 	for _, tp := range []string{protocol.TransportWebSockets, protocol.TransportServerSentEvents, protocol.TransportLongPolling} {
-		c, err := client.New(client.Options{ConnectionString: st.ConnectionString, UserID: "held-" + tp, Transports: []string{tp},
+		c, err := client.New(client.Options{Access: access, UserID: "held-" + tp, Transports: []string{tp},
 			Reconnect: client.NoReconnect, HTTPClient: httpc(t)})
 		if err != nil {
 			t.Fatal(err)
@@ -230,7 +235,7 @@ func checkReadIdleTimeouts(t *testing.T, _ *env) {
 	heldSince := time.Now()
 	// Meanwhile: a body trickled to each listener (to the REST API with a
 	// valid token, so that the handler reads it), and an idle connection.
-	restTok, err := client.MintRESTToken(emulator.DefaultAccessKey, st.ServiceURL+"/api/hubs/chat/:send", time.Hour)
+	restTok, err := manage.MintRESTToken(emulator.DefaultAccessKey, st.ServiceURL+"/api/hubs/chat/:send", time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -301,7 +306,7 @@ func trickle(t *testing.T, base, path, hdr string) {
 func checkV0Binding(t *testing.T, e *env) {
 	st := e.stack()
 	anon := func(lifetime time.Duration) string {
-		ca, err := client.MintClientAccess(connString(t, st), "chat", "", lifetime)
+		ca, err := manage.MintClientAccess(connString(t, st), "chat", "", lifetime)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -376,7 +381,7 @@ func checkV0Binding(t *testing.T, e *env) {
 	status, body = call(http.MethodDelete, conn, intruder, "")
 	refused("a DELETE", status, body)
 	// The owner still has its connection, and gets what is sent to it.
-	rc, err := client.NewRESTClient(st.ConnectionString, client.RESTOptions{HTTPClient: httpc(t)})
+	rc, err := manage.NewRESTClient(st.ConnectionString, manage.RESTOptions{HTTPClient: httpc(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -445,7 +450,7 @@ func checkMembershipExpiry(t *testing.T, _ *env) {
 		o.Service.SweepInterval = 10 * time.Millisecond
 	})
 	defer st.Close()
-	rc, err := client.NewRESTClient(st.ConnectionString, client.RESTOptions{HTTPClient: httpc(t), TokenLifetime: time.Hour})
+	rc, err := manage.NewRESTClient(st.ConnectionString, manage.RESTOptions{HTTPClient: httpc(t), TokenLifetime: time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}
