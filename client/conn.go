@@ -358,10 +358,11 @@ func (c *Conn) isClosed() bool {
 }
 
 // Close stops the connection: it sends a Close message ({"type":7}) when
-// connected, closes the transport, cancels any reconnect, and returns once
-// every goroutine the Conn started has ended. Events is closed after a
-// last Disconnected event (dropped if the consumer is not reading). Close
-// is idempotent.
+// connected, closes the transport (a WebSocket waits at most 250 ms for
+// the server to answer its close frame), cancels any reconnect, and
+// returns once every goroutine the Conn started has ended. Events is
+// closed after a last Disconnected event (dropped if the consumer is not
+// reading). Close is idempotent.
 func (c *Conn) Close() error {
 	c.mu.Lock()
 	if c.closed {
