@@ -22,6 +22,7 @@ var ErrClosed = errors.New("client: connection closed")
 type Conn struct {
 	opts Options
 	log  *slog.Logger
+	clk  clock
 
 	events  chan Event
 	ctx     context.Context // lives until Close; bounds negotiates and delays
@@ -59,6 +60,7 @@ func New(opts Options) (*Conn, error) {
 	c := &Conn{
 		opts:    o,
 		log:     o.Logger,
+		clk:     realClock{},
 		events:  make(chan Event, o.EventBuffer),
 		ctx:     ctx,
 		cancel:  cancel,
