@@ -22,6 +22,7 @@ var ErrClosed = errors.New("client: connection closed")
 type Conn struct {
 	opts Options
 	log  *slog.Logger
+	clk  clock
 
 	events  chan Event
 	ctx     context.Context // lives until Close; bounds negotiates and delays
@@ -59,6 +60,7 @@ func New(opts Options) (*Conn, error) {
 	c := &Conn{
 		opts:    o,
 		log:     o.Logger,
+		clk:     realClock{},
 		events:  make(chan Event, o.EventBuffer),
 		ctx:     ctx,
 		cancel:  cancel,
@@ -358,10 +360,11 @@ func (c *Conn) isClosed() bool {
 }
 
 // Close stops the connection: it sends a Close message ({"type":7}) when
-// connected, closes the transport, cancels any reconnect, and returns once
-// every goroutine the Conn started has ended. Events is closed after a
-// last Disconnected event (dropped if the consumer is not reading). Close
-// is idempotent.
+// connected, closes the transport (a WebSocket waits at most 250 ms for
+// the server to answer its close frame), cancels any reconnect, and
+// returns once every goroutine the Conn started has ended. Events is
+// closed after a last Disconnected event (dropped if the consumer is not
+// reading). Close is idempotent.
 func (c *Conn) Close() error {
 	c.mu.Lock()
 	if c.closed {
