@@ -148,8 +148,12 @@ func (s *scanner) eachMemberStrict(fn func(name string, kind valueKind, start in
 			return err
 		}
 		if kind == kindObject || kind == kindArray {
-			if err := p.skipRest(start); err != nil {
-				return err
+			// The scanner of a response does not check UTF-8 (a client
+			// shows what the server sent), but its JSON errors are
+			// still the .NET text.
+			ps.pos = start
+			if err := ps.skipValue(1); err != nil {
+				return perr(errReadingJSON)
 			}
 		}
 		ps.skipSpace()
