@@ -4,7 +4,7 @@ import (
 	"testing"
 )
 
-// The vectors of §5.4: HandshakeProtocolTests.cs and HandshakeProtocol.ts.
+// The vectors of HandshakeProtocolTests.cs and HandshakeProtocol.ts.
 
 func TestHandshakeRequestVectors(t *testing.T) {
 	valid := []struct {
