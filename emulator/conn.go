@@ -64,6 +64,13 @@ type conn struct {
 	framer protocol.Framer
 	warned bool // logged the dropped-invocation warning
 
+	// For the upstream: the token's claims (set before the connection is
+	// shared, never changed), the connect query without access_token
+	// (guarded by s.mu), and the calls waiting for the upstream.
+	claims map[string]any
+	query  string
+	up     upstreamQueue
+
 	// Long polling: the poll in progress, which a newer poll replaces.
 	pollMu     sync.Mutex
 	pollCancel chan struct{}

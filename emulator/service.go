@@ -34,6 +34,7 @@ type Service struct {
 	bg       sync.WaitGroup // sweeper
 
 	servers servers
+	up      *upstream
 
 	closeOnce sync.Once
 }
@@ -49,6 +50,7 @@ func NewService(opts ServiceOptions) *Service {
 		watched: map[*conn]struct{}{},
 		stop:    make(chan struct{}),
 	}
+	s.up = newUpstream(&s.opts)
 	mux := http.NewServeMux()
 	mux.HandleFunc("/client/negotiate", s.handleNegotiate)
 	mux.HandleFunc("/client/negotiate/", s.handleNegotiate)
@@ -76,6 +78,10 @@ func (s *Service) Start(ln net.Listener) {
 func isHubStream(r *http.Request) bool {
 	return r.Method == http.MethodGet && (r.URL.Path == "/client" || r.URL.Path == "/client/")
 }
+
+// UpstreamTemplates returns the upstream templates in force, in the order
+// they are tried: ServiceOptions.Upstream, then the settings file's.
+func (s *Service) UpstreamTemplates() []UpstreamTemplate { return s.up.templates() }
 
 // Close tells every client the service is going away (a Close message
 // with allowReconnect:true), waits up to ShutdownTimeout for them to take
@@ -108,6 +114,9 @@ func (s *Service) Close() error {
 			}
 			<-waited
 		}
+		// Before the servers stop: a function that answers a disconnected
+		// event may still call the REST API.
+		s.up.close(s.opts.ShutdownTimeout)
 		s.servers.shutdown(s.opts.ShutdownTimeout)
 		close(s.stop)
 		s.bg.Wait()
@@ -160,6 +169,7 @@ func (s *Service) finish(c *conn) {
 	if connected {
 		s.log.Info("client disconnected", "hub", c.hubName, "connectionId", c.id, "user", textsafe.Clip(c.user, 200),
 			"transport", transport, "reason", reason, "duration", time.Since(c.created).Round(time.Millisecond).String())
+		s.up.disconnected(c, reason)
 	}
 }
 

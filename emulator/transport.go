@@ -58,6 +58,9 @@ func (s *Service) handleClient(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, reason, http.StatusForbidden)
 		return
 	}
+	if r.Method == http.MethodGet && c.transport == "" {
+		c.query = clientQuery(r.URL.RawQuery) // the connect request's, for the upstream
+	}
 	switch {
 	case r.Method == http.MethodGet && isWebSocket(r):
 		s.serveWebSocket(w, r, c) // unlocks
