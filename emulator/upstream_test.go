@@ -437,10 +437,13 @@ func TestUpstreamResponses(t *testing.T) {
 
 	var logs syncbuf.Buffer
 	cs := newCalls()
-	st := upstreamStack(t, &logs, cs, func(o *ServiceOptions) { o.UpstreamTimeout = 500 * time.Millisecond },
-		UpstreamTemplate{URLTemplate: down, EventPattern: "down"},
-		UpstreamTemplate{URLTemplate: up.srv.URL + "/{event}"})
-	c := connectWS(t, st, "chat", "alice")
+	templates := []UpstreamTemplate{{URLTemplate: down, EventPattern: "down"}, {URLTemplate: up.srv.URL + "/{event}"}}
+	// A generous timeout, so that reading 16 MB on a busy machine under
+	// the race detector never runs into it; the hanging call has a
+	// service of its own with a short one.
+	st := upstreamStack(t, &logs, cs, func(o *ServiceOptions) { o.UpstreamTimeout = 30 * time.Second }, templates...)
+	quick := upstreamStack(t, &logs, cs, func(o *ServiceOptions) { o.UpstreamTimeout = 500 * time.Millisecond }, templates...)
+	c, cq := connectWS(t, st, "chat", "alice"), connectWS(t, quick, "chat", "alice")
 	cases := []struct {
 		target string
 		result string // raw result, or "" for none
@@ -461,6 +464,10 @@ func TestUpstreamResponses(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.target, func(t *testing.T) {
+			c := c
+			if tc.target == "hang" {
+				c = cq
+			}
 			c.t = t
 			c.invoke("1", tc.target, "[]")
 			m := c.completion("1")
@@ -490,7 +497,7 @@ func TestUpstreamResponses(t *testing.T) {
 			}
 		})
 	}
-	c.t = t
+	c.t, cq.t = t, t
 	// The connection survived every failure and still calls its upstream.
 	c.invoke("2", "again", `[42]`)
 	if m := c.completion("2"); string(m.Result) != "[42]" {
