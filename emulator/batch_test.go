@@ -88,6 +88,11 @@ func TestLongPollCloseDeliversBacklogInBoundedPolls(t *testing.T) {
 		if polls > 2*msgs {
 			t.Fatal("the polls do not end")
 		}
+		if len(b) == 0 {
+			// An empty 200 is a poll that woke with nothing to carry; the
+			// protocol's clients poll again, and so does this one.
+			continue
+		}
 		parts := bytes.Split(bytes.TrimSuffix(b, []byte{0x1e}), []byte{0x1e})
 		if len(parts) > 1 && len(b) > batchBytes+200 {
 			t.Errorf("poll %d: %d records in %d bytes", polls, len(parts), len(b))
