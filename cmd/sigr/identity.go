@@ -104,10 +104,11 @@ func (f *identityFlags) queryValues() (url.Values, error) {
 	return q, nil
 }
 
-// clientOptions builds the hub connection options for a function app at
-// baseURL, or with a connection string cs straight to the service. The
-// caller adds timeouts, reconnect policy and logger.
-func (f *identityFlags) clientOptions(baseURL, cs string) (client.Options, error) {
+// clientOptions builds the hub connection options for a function app (or
+// a hub) at baseURL, or with a connection string cs straight to the
+// service, travelling as conn says. The caller adds timeouts, reconnect
+// policy and logger.
+func (f *identityFlags) clientOptions(baseURL, cs string, conn *connFlags) (client.Options, error) {
 	h, err := f.header()
 	if err != nil {
 		return client.Options{}, err
@@ -121,6 +122,9 @@ func (f *identityFlags) clientOptions(baseURL, cs string) (client.Options, error
 		if o.Access, err = manage.ConnectionStringAccess(cs); err != nil {
 			return client.Options{}, err
 		}
+	}
+	if err := conn.apply(&o); err != nil {
+		return client.Options{}, err
 	}
 	return o, nil
 }

@@ -144,11 +144,8 @@ func runInvoke(ctx context.Context, stdin io.Reader, stdout io.Writer, args []st
 	if err != nil {
 		return err
 	}
-	o, err := f.id.clientOptions(baseURL, cs)
+	o, err := f.id.clientOptions(baseURL, cs, f.conn)
 	if err != nil {
-		return err
-	}
-	if err := f.conn.apply(&o); err != nil {
 		return err
 	}
 	// One call: a lost connection loses its answer, so reconnecting would

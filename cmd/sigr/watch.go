@@ -76,11 +76,8 @@ func runWatch(ctx context.Context, stdout io.Writer, args []string, wf *watchFla
 	if err != nil {
 		return err
 	}
-	o, err := wf.id.clientOptions(baseURL, cs)
+	o, err := wf.id.clientOptions(baseURL, cs, wf.conn)
 	if err != nil {
-		return err
-	}
-	if err := wf.conn.apply(&o); err != nil {
 		return err
 	}
 	o.Pings = wf.pings

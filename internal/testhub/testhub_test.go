@@ -33,11 +33,16 @@ func start(t *testing.T) *Server {
 	return s
 }
 
-func connect(t *testing.T, s *Server, transport string) *client.Conn {
+// connect opens a connection to s over transport; before it starts, on
+// (when set) may register handlers.
+func connect(t *testing.T, s *Server, transport string, on ...func(*client.Conn)) *client.Conn {
 	t.Helper()
 	c, err := client.New(client.Options{URL: s.URL(), Transports: []string{transport}, Reconnect: client.NoReconnect})
 	if err != nil {
 		t.Fatal(err)
+	}
+	for _, f := range on {
+		f(c)
 	}
 	go func() {
 		for range c.Events() {
@@ -123,22 +128,12 @@ func TestMethods(t *testing.T) {
 func TestBroadcastAndSend(t *testing.T) {
 	s := start(t)
 	a := connect(t, s, protocol.TransportWebSockets)
-	b, err := client.New(client.Options{URL: s.URL(), Transports: []string{protocol.TransportServerSentEvents}, Reconnect: client.NoReconnect})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
 	got := make(chan client.Event, 1)
-	b.On("newMessage", func(ev client.Event) { got <- ev })
-	go func() {
-		for range b.Events() {
-		}
-	}()
+	connect(t, s, protocol.TransportServerSentEvents, func(b *client.Conn) {
+		b.On("newMessage", func(ev client.Event) { got <- ev })
+	})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := b.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
 	if res, err := a.Invoke(ctx, "broadcast", []byte(`["hi"]`)); err != nil || res != nil {
 		t.Fatalf("Broadcast = %s, %v; want a void completion", res, err)
 	}
