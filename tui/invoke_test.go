@@ -254,6 +254,10 @@ func TestPlainLabels(t *testing.T) {
 	if got := m.roster.uniqueLabel(ConnSpec{User: "alice", Hub: "chat"}); got != "alice@chat" {
 		t.Fatalf("alice on hub chat is %q", got)
 	}
+	// A hub asked for is not shown once the connection names none.
+	asked := plainConnected(0, "carol")
+	asked.Conn.Hub = "asked"
+	feed(m, []Event{asked})
 	if line := ansi.Strip(m.statusLine(100)); strings.Contains(line, "hub") {
 		t.Fatalf("the status line names a hub on a plain hub: %q", line)
 	}
@@ -370,5 +374,26 @@ func TestFlowInvokeTestHub(t *testing.T) {
 	}
 	if strings.Join(got, ",") != `streamInvocation counter[3,1],invocation echo["hello"]` {
 		t.Fatalf("the hub received %v", got)
+	}
+}
+
+// TestAnswerTextStaysText: a hub's error text and a method's result reach
+// the screen with their control characters made visible, in the row and in
+// the details.
+func TestAnswerTextStaysText(t *testing.T) {
+	m := newTestModel(120, 35, Config{})
+	feed(m, []Event{plainConnected(0, "alice")})
+	started(m, Call{Conn: "alice", Target: "x\x1b[5m", Args: json.RawMessage(`[]`)}, "0")
+	feed(m, []Event{answerEv(time.Second, "alice", protocol.NewCompletion("0", nil, "boom\x1b]0;pwned\x07\x1b[2J"))})
+	out := m.View().Content
+	m.Update(press("enter"))
+	out += m.View().Content
+	for _, bad := range []string{"\x1b]0;", "\x07", "\x1b[2J", "\x1b[5m"} {
+		if strings.Contains(out, bad) {
+			t.Fatalf("the screen carries %q raw", bad)
+		}
+	}
+	if !strings.Contains(ansi.Strip(out), `boom\x1b]0;pwned\x07\x1b[2J`) {
+		t.Fatalf("the error text is not shown escaped:\n%s", ansi.Strip(out))
 	}
 }

@@ -133,10 +133,9 @@ func (r *roster) applyState(ev *Event) {
 	}
 	c.state = ev.State
 	if ev.State == client.Connected {
-		c.known, c.service = true, ev.Hub != ""
-		if ev.Hub != "" {
-			c.hub = ev.Hub
-		}
+		// The hub is the one the redirect names: none on a plain hub, even
+		// if one was asked for.
+		c.known, c.service, c.hub = true, ev.Hub != "", ev.Hub
 	}
 	if ev.Transport != "" {
 		c.transport = ev.Transport

@@ -116,7 +116,7 @@ func (s *stream) row(e *entry, c cols, w int, selected, focused bool) string {
 		args = failedText(e, argW*4+16)
 	case iv != nil && e.msg.Error != "":
 		// The route column already says error.
-		args = sanitize(textsafe.Clip(e.msg.Error, argW*4+16))
+		args = textsafe.Clip(e.msg.Error, argW*4+16)
 	case iv != nil && e.msg.Type == protocol.TypeCompletion && !e.msg.Has(protocol.FieldResult):
 		args = "no result"
 		if iv.stream {

@@ -66,7 +66,9 @@ completion; Ctrl-C cancels the stream (CancelInvocation) and exits 0.
 comes, and it exits 0 once the message is written.
 
 --timeout bounds the wait, connecting included, for the completion (for
---stream, for the first item or the completion); 0 waits for ever.`,
+--stream, for the first item or the completion); 0 waits for ever. When it
+passes, the exit status is 1 with the likely cause. Ctrl-C before the
+completion of a plain invocation exits 130.`,
 		Example: `  sigr invoke http://localhost:5000/chathub --target SendMessage alice '"hello"'
   sigr invoke http://127.0.0.1:7071/api --user alice --target echo '{"x":1}'
   sigr invoke http://localhost:5000/hub --stream --target Counter 10 500

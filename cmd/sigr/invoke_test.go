@@ -58,7 +58,8 @@ func exitCode(err error) int {
 
 // TestInvokePlainHub runs invoke against the plain test hub over each
 // transport: a value, a void method, a hub error, a stream, arguments from
-// a file and from standard input, and no hub invented for the lines.
+// a file and from standard input, and no hub shown in the lines, even with
+// --hub.
 func TestInvokePlainHub(t *testing.T) {
 	verifyNoLeaks(t)
 	hub := startTestHub(t)
@@ -138,7 +139,8 @@ func TestInvokePlainHub(t *testing.T) {
 				t.Run(tc.name, func(t *testing.T) {
 					var out syncbuf.Buffer
 					f := tc.f
-					f.id, f.conn = &identityFlags{user: "alice"}, &connFlags{transport: transport}
+					// --hub goes to negotiate, but a plain hub names none.
+					f.id, f.conn = &identityFlags{user: "alice", hub: "Chat"}, &connFlags{transport: transport}
 					f.timeout, f.readLimit = 30*time.Second, 1<<20
 					err := runInvoke(context.Background(), strings.NewReader(tc.stdin), &out, append([]string{hub.URL()}, tc.args...), &f)
 					if exitCode(err) != tc.code {
