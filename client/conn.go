@@ -95,15 +95,19 @@ func (c *Conn) ConnectionID() string {
 }
 
 // Hub returns the hub name: the hub= of the service URL the connection
-// was redirected to (Azure SignalR names it there, lower-cased), else
-// Options.Hub.
+// was redirected to (Azure SignalR names it there, lower-cased), else,
+// with Options.Access, Options.Hub. It is "" for a plain ASP.NET Core hub,
+// which names no hub: its URL is the hub.
 func (c *Conn) Hub() string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.sess != nil && c.sess.hub != "" {
 		return c.sess.hub
 	}
-	return c.opts.Hub
+	if c.opts.Access != nil {
+		return c.opts.Hub
+	}
+	return ""
 }
 
 // Transport returns the name of the transport in use, "" when not

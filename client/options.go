@@ -38,9 +38,10 @@ type Options struct {
 	// code=) is kept on the negotiate request. Unused when Access is set.
 	URL string
 
-	// Hub names the hub. With a URL it is added to the function app's
-	// negotiate query as hub=H (default: not added); with Access it is the
-	// hub Access is asked for (default "chat").
+	// Hub names the hub. With a URL it is added to the negotiate query as
+	// hub=H (default: not added, and a plain ASP.NET Core hub, whose URL
+	// is the hub, needs none); with Access it is the hub Access is asked
+	// for (default "chat").
 	Hub string
 
 	// UserID is who I am. With a URL it is sent to the function app as the

@@ -227,7 +227,7 @@ func (c *Conn) connect(ctx context.Context) (*session, error) {
 		tname:   n.transport,
 		target:  n.target,
 		connID:  n.resp.ConnectionID,
-		hub:     hubOf(n.base),
+		hub:     n.hub,
 		epoch:   time.Now(),
 		hsDone:  make(chan error, 1),
 		ready:   make(chan struct{}),
