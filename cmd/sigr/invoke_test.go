@@ -4,12 +4,15 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/sigr-dev/sigr/emulator"
 	"github.com/sigr-dev/sigr/internal/syncbuf"
 	"github.com/sigr-dev/sigr/internal/testhub"
 	"github.com/sigr-dev/sigr/protocol"
@@ -229,7 +232,18 @@ func TestInvokeNoWait(t *testing.T) {
 func TestInvokeTimeout(t *testing.T) {
 	verifyNoLeaks(t)
 	hub := startTestHub(t)
-	st := startTestStack(t)
+	// An upstream for another hub only: chat's invocations are dropped, as
+	// on a service with no upstream for them.
+	st, err := emulator.StartStack(context.Background(), emulator.StackOptions{
+		ServiceAddr:   "127.0.0.1:0",
+		FunctionsAddr: "127.0.0.1:0",
+		Logger:        slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Service:       emulator.ServiceOptions{Upstream: []emulator.UpstreamTemplate{{URLTemplate: "http://127.0.0.1:1/x", HubPattern: "other"}}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
 	for _, tc := range []struct {
 		name, url, target string
 		args              []string
@@ -258,6 +272,35 @@ func TestInvokeTimeout(t *testing.T) {
 				t.Errorf("printed %q", out.String())
 			}
 		})
+	}
+}
+
+// TestInvokeEmulatorUpstream: on the emulator, an invocation goes through
+// the default upstream to the built-in function app, whose echo answers.
+func TestInvokeEmulatorUpstream(t *testing.T) {
+	verifyNoLeaks(t)
+	st := startTestStack(t)
+	var out syncbuf.Buffer
+	f := invokeFlags{id: &identityFlags{user: "alice"}, conn: &connFlags{}, target: "echo", timeout: 30 * time.Second, readLimit: 1 << 20}
+	if err := runInvoke(context.Background(), nil, &out, []string{st.FunctionsURL, `{"a":[1,"two"]}`}, &f); err != nil {
+		t.Fatal(err)
+	}
+	var line struct {
+		Event  string          `json:"event"`
+		Hub    string          `json:"hub"`
+		Result json.RawMessage `json:"result"`
+	}
+	if err := json.Unmarshal([]byte(strings.TrimSpace(out.String())), &line); err != nil {
+		t.Fatalf("%v: %q", err, out.String())
+	}
+	if line.Event != "completion" || line.Hub != "chat" || string(line.Result) != `{"a":[1,"two"]}` {
+		t.Fatalf("printed %q", out.String())
+	}
+
+	f.target = "nosuch"
+	err := runInvoke(context.Background(), nil, io.Discard, []string{st.FunctionsURL}, &f)
+	if exitCode(err) != 1 || !strings.Contains(err.Error(), "Invocation failed, status code 404") {
+		t.Fatalf("exit %d: %v", exitCode(err), err)
 	}
 }
 
