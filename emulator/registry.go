@@ -56,7 +56,7 @@ func (s *Service) hubLocked(name string, create bool) *hub {
 	return h
 }
 
-// dropIfEmpty forgets a hub with no connections and no memberships.
+// dropIfEmptyLocked forgets a hub with no connections and no memberships.
 func (s *Service) dropIfEmptyLocked(h *hub) {
 	if len(h.conns) == 0 && len(h.userGroups) == 0 {
 		delete(s.hubs, hubKey(h.name))
@@ -313,7 +313,8 @@ func (s *Service) removeConnFromAllGroups(hubName, connID string) bool {
 	return true
 }
 
-// Selectors of recipients.
+// target selects the recipients of a send: everyone in the hub, a user's
+// connections, a group's, or one connection.
 type target int
 
 const (
