@@ -1,5 +1,3 @@
-// Command sigr is a terminal client and live monitor for SignalR, built first
-// for Azure Functions with Azure SignalR Service in serverless mode.
 package main
 
 import (
