@@ -22,6 +22,7 @@ var ErrClosed = errors.New("client: connection closed")
 type Conn struct {
 	opts Options
 	log  *slog.Logger
+	clk  clock
 
 	events  chan Event
 	ctx     context.Context // lives until Close; bounds negotiates and delays
@@ -59,6 +60,7 @@ func New(opts Options) (*Conn, error) {
 	c := &Conn{
 		opts:    o,
 		log:     o.Logger,
+		clk:     realClock{},
 		events:  make(chan Event, o.EventBuffer),
 		ctx:     ctx,
 		cancel:  cancel,
@@ -93,15 +95,19 @@ func (c *Conn) ConnectionID() string {
 }
 
 // Hub returns the hub name: the hub= of the service URL the connection
-// was redirected to (Azure SignalR names it there, lower-cased), else
-// Options.Hub.
+// was redirected to (Azure SignalR names it there, lower-cased), else,
+// with Options.Access, Options.Hub. It is "" for a plain ASP.NET Core hub,
+// which names no hub: its URL is the hub.
 func (c *Conn) Hub() string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.sess != nil && c.sess.hub != "" {
 		return c.sess.hub
 	}
-	return c.opts.Hub
+	if c.opts.Access != nil {
+		return c.opts.Hub
+	}
+	return ""
 }
 
 // Transport returns the name of the transport in use, "" when not
@@ -358,10 +364,11 @@ func (c *Conn) isClosed() bool {
 }
 
 // Close stops the connection: it sends a Close message ({"type":7}) when
-// connected, closes the transport, cancels any reconnect, and returns once
-// every goroutine the Conn started has ended. Events is closed after a
-// last Disconnected event (dropped if the consumer is not reading). Close
-// is idempotent.
+// connected, closes the transport (a WebSocket waits at most 250 ms for
+// the server to answer its close frame), cancels any reconnect, and
+// returns once every goroutine the Conn started has ended. Events is
+// closed after a last Disconnected event (dropped if the consumer is not
+// reading). Close is idempotent.
 func (c *Conn) Close() error {
 	c.mu.Lock()
 	if c.closed {

@@ -690,7 +690,7 @@ func TestReadLimit(t *testing.T) {
 		c.Write(ctx, websocket.MessageText, []byte(big))
 		drain(ctx, c, nil)
 	})
-	// The default (1 MiB) takes a 64 KiB message that coder/websocket's own
+	// The default (2 MiB) takes a 64 KiB message that coder/websocket's own
 	// default (32 KiB) would refuse.
 	c := startConn(t, testOptions(f.URL()))
 	if ev := nextMessage(t, c); ev.Message.Target != "big" {

@@ -114,7 +114,9 @@ type Event struct {
 	// a JWT) and must never be shown or logged whole.
 	AccessToken string
 	// Hub is the hub as the service names it (lower-cased by Azure), on
-	// the handshake and Connected events; empty when not yet known.
+	// the handshake and Connected events; empty when not yet known, and
+	// for a plain ASP.NET Core hub, whose negotiate is not an Azure
+	// redirect (url and accessToken) and so names no hub.
 	Hub string
 	// Resumed is true when Connected follows a stateful-reconnect resume of
 	// the same connection rather than a new connection.

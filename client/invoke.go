@@ -169,6 +169,27 @@ func (c *Conn) Send(ctx context.Context, target string, args json.RawMessage) er
 // a *HubError carrying the server's error text. If ctx ends first Invoke
 // returns its error and forgets the invocation.
 func (c *Conn) Invoke(ctx context.Context, target string, args json.RawMessage) (json.RawMessage, error) {
+	cl, err := c.Call(ctx, target, args)
+	if err != nil {
+		return nil, err
+	}
+	return cl.Wait(ctx)
+}
+
+// Call is an invocation started by Conn.Call and not yet waited for.
+type Call struct {
+	c      *Conn
+	id     string
+	target string
+	p      *pending
+}
+
+// Call writes an invocation of target with args (a JSON array; nil means
+// none) and returns without waiting for its Completion, so that a caller
+// that shows traffic, as sigr's screen does, knows the invocation id before
+// the Completion carrying it arrives among the connection's events. Wait
+// collects the result. Invoke is Call and Wait in one.
+func (c *Conn) Call(ctx context.Context, target string, args json.RawMessage) (*Call, error) {
 	s, err := c.current()
 	if err != nil {
 		return nil, err
@@ -182,15 +203,27 @@ func (c *Conn) Invoke(ctx context.Context, target string, args json.RawMessage) 
 		c.inv.remove(id)
 		return nil, fmt.Errorf("client: invoke %s: %w", target, err)
 	}
+	return &Call{c: c, id: id, target: target, p: p}, nil
+}
+
+// ID returns the invocation id the invocation was written with; its
+// Completion carries the same id.
+func (cl *Call) ID() string { return cl.id }
+
+// Wait waits for the Completion: the raw result (nil for a void method),
+// a *HubError carrying the server's error text, or why none came (the
+// connection closed). If ctx ends first Wait returns its error and forgets
+// the invocation: a Completion that arrives later is only an event.
+func (cl *Call) Wait(ctx context.Context) (json.RawMessage, error) {
 	select {
-	case <-p.done:
-		if p.err != nil {
-			return nil, fmt.Errorf("client: invoke %s: %w", target, p.err)
+	case <-cl.p.done:
+		if cl.p.err != nil {
+			return nil, fmt.Errorf("client: invoke %s: %w", cl.target, cl.p.err)
 		}
-		return p.res, nil
+		return cl.p.res, nil
 	case <-ctx.Done():
-		c.inv.remove(id)
-		return nil, fmt.Errorf("client: invoke %s: %w", target, ctx.Err())
+		cl.c.inv.remove(cl.id)
+		return nil, fmt.Errorf("client: invoke %s: %w", cl.target, ctx.Err())
 	}
 }
 
@@ -200,6 +233,9 @@ type Stream struct {
 	id     string
 	p      *pending
 	cancel context.CancelFunc
+	// cancelled is closed once the CancelInvocation is written (or found
+	// unneeded: the stream had ended, or the connection is closing).
+	cancelled chan struct{}
 }
 
 // Stream starts a streaming invocation of target. Items arrive through
@@ -222,8 +258,9 @@ func (c *Conn) Stream(ctx context.Context, target string, args json.RawMessage) 
 		cancel()
 		return nil, fmt.Errorf("client: stream %s: %w", target, err)
 	}
-	st := &Stream{c: c, id: id, p: p, cancel: cancel}
+	st := &Stream{c: c, id: id, p: p, cancel: cancel, cancelled: make(chan struct{})}
 	stop := context.AfterFunc(ctx, func() {
+		defer close(st.cancelled)
 		if c.inv.remove(id) == nil {
 			return // already completed
 		}
@@ -239,7 +276,10 @@ func (c *Conn) Stream(ctx context.Context, target string, args json.RawMessage) 
 	})
 	// Release the context watcher once the stream is over, whichever way.
 	p.setOnFinish(func() {
-		stop()
+		if stop() {
+			// The watcher will never run, so nothing is left to write.
+			close(st.cancelled)
+		}
 		cancel()
 	})
 	return st, nil
@@ -276,5 +316,14 @@ func (st *Stream) Next(ctx context.Context) (json.RawMessage, error) {
 	}
 }
 
-// Close cancels the stream if it is still running.
-func (st *Stream) Close() { st.cancel() }
+// ID returns the invocation id of the stream; its StreamItems and
+// Completion carry the same id.
+func (st *Stream) ID() string { return st.id }
+
+// Close cancels the stream if it is still running, and returns once the
+// CancelInvocation is written (or cannot be: the connection is closing),
+// so that a program may exit right after it.
+func (st *Stream) Close() {
+	st.cancel()
+	<-st.cancelled
+}

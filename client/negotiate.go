@@ -34,6 +34,10 @@ type negotiation struct {
 	// token is sent only there.
 	tokenOrigin string
 	resp        protocol.NegotiateResponse
+	// hub is the hub= of the service URL when the chain ended at Azure
+	// SignalR Service (Options.Access, or a redirect with an access token),
+	// which names the hub there; "" for a plain hub, which names none.
+	hub string
 
 	// Set by openTransport: the transport opened and where, which a
 	// stateful-reconnect resume dials again.
@@ -176,6 +180,7 @@ func (c *Conn) negotiate(ctx context.Context) (*negotiation, error) {
 		appOrigin   string
 		token       string
 		tokenOrigin string
+		service     bool // base came from Access or an Azure redirect
 	)
 	if o.Access != nil {
 		// Asked afresh on every connect, so a reconnect never reuses an
@@ -191,7 +196,7 @@ func (c *Conn) negotiate(ctx context.Context) (*negotiation, error) {
 		if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
 			return nil, &Error{Op: "negotiate", URL: textsafe.RedactURL(u), Msg: "the service URL must be an absolute http(s) URL", Permanent: true, Err: err}
 		}
-		token, tokenOrigin = tok, origin(base)
+		token, tokenOrigin, service = tok, origin(base), true
 	} else {
 		var err error
 		base, err = o.appBaseURL()
@@ -259,7 +264,11 @@ func (c *Conn) negotiate(ctx context.Context) (*negotiation, error) {
 			if nr.UseStatefulReconnect && !o.StatefulReconnect {
 				return nil, &Error{Op: "negotiate", URL: textsafe.RedactURL(nu.String()), Msg: "Client didn't negotiate Stateful Reconnect but the server did.", Permanent: true}
 			}
-			return &negotiation{base: base.String(), token: token, tokenOrigin: tokenOrigin, resp: nr}, nil
+			n := &negotiation{base: base.String(), token: token, tokenOrigin: tokenOrigin, resp: nr}
+			if service {
+				n.hub = hubOf(n.base)
+			}
+			return n, nil
 		}
 		if redirects+1 >= maxRedirects {
 			return nil, &Error{Op: "negotiate", URL: textsafe.RedactURL(nu.String()), Msg: "Negotiate redirection limit exceeded.", Permanent: true}
@@ -269,7 +278,10 @@ func (c *Conn) negotiate(ctx context.Context) (*negotiation, error) {
 			return nil, &Error{Op: "negotiate", URL: textsafe.RedactURL(nu.String()), Msg: fmt.Sprintf("the redirect URL %q is not an http(s) URL", textsafe.RedactURL(nr.URL)), Permanent: true}
 		}
 		base = next
-		if nr.AccessToken != "" {
+		// An Azure redirect (url and accessToken) names the hub in its URL;
+		// a bare url is some other proxy, which names none.
+		service = nr.AccessToken != ""
+		if service {
 			token, tokenOrigin = nr.AccessToken, origin(next)
 		}
 	}

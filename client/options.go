@@ -16,9 +16,12 @@ const (
 	DefaultServerTimeout    = 30 * time.Second
 	DefaultHTTPTimeout      = 100 * time.Second
 	DefaultAckInterval      = time.Second
-	// DefaultReadLimit is 1 MiB, not coder/websocket's 32 KiB, because hub
-	// messages with real payloads routinely exceed 32 KiB.
-	DefaultReadLimit = 1 << 20
+	// DefaultReadLimit is 2 MiB, not coder/websocket's 32 KiB, because hub
+	// messages with real payloads routinely exceed 32 KiB, and twice the
+	// 1 MiB body that Azure SignalR Service (and the emulator) accept on
+	// the REST API: the record made from the largest body adds its
+	// envelope, a route header and any escaping.
+	DefaultReadLimit = 2 << 20
 	// DefaultEventBuffer is the capacity of the Events channel.
 	DefaultEventBuffer = 1024
 	// DefaultHub is the hub used with Options.Access when Options.Hub is
@@ -35,9 +38,10 @@ type Options struct {
 	// code=) is kept on the negotiate request. Unused when Access is set.
 	URL string
 
-	// Hub names the hub. With a URL it is added to the function app's
-	// negotiate query as hub=H (default: not added); with Access it is the
-	// hub Access is asked for (default "chat").
+	// Hub names the hub. With a URL it is added to the negotiate query as
+	// hub=H (default: not added, and a plain ASP.NET Core hub, whose URL
+	// is the hub, needs none); with Access it is the hub Access is asked
+	// for (default "chat").
 	Hub string
 
 	// UserID is who I am. With a URL it is sent to the function app as the
@@ -80,7 +84,7 @@ type Options struct {
 	// HTTPTimeout bounds each negotiate request. Default 100 s.
 	HTTPTimeout time.Duration
 	// ReadLimit is the largest transport message accepted, in bytes.
-	// Default 1 MiB; negative means no limit.
+	// Default 2 MiB; negative means no limit.
 	ReadLimit int64
 
 	// Reconnect decides whether and when to reconnect after a connection is

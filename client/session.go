@@ -108,6 +108,10 @@ func (s *session) release() { s.readyOnce.Do(func() { close(s.ready) }) }
 
 func (s *session) since(t time.Time) int64 { return int64(t.Sub(s.epoch)) }
 
+// elapsed is the session's age on the Conn's clock, in ns: what lastRecv
+// and lastSend hold.
+func (s *session) elapsed() int64 { return int64(s.c.clk.since(s.epoch)) }
+
 // transport returns the transport in use.
 func (s *session) transport() transport {
 	s.tmu.RLock()
@@ -207,7 +211,7 @@ func (s *session) write(ctx context.Context, p []byte) error {
 		}
 		return err
 	}
-	s.lastSend.Store(s.since(time.Now()))
+	s.lastSend.Store(s.elapsed())
 	return nil
 }
 
@@ -223,7 +227,7 @@ func (c *Conn) connect(ctx context.Context) (*session, error) {
 		tname:   n.transport,
 		target:  n.target,
 		connID:  n.resp.ConnectionID,
-		hub:     hubOf(n.base),
+		hub:     n.hub,
 		epoch:   time.Now(),
 		hsDone:  make(chan error, 1),
 		ready:   make(chan struct{}),
@@ -316,7 +320,7 @@ func (s *session) readLoop() {
 		// One monotonic clock read per payload: the wall time is the
 		// session's start plus the elapsed monotonic time, which costs half
 		// of time.Now and cannot jump with the system clock mid-session.
-		d := time.Since(s.epoch)
+		d := s.c.clk.since(s.epoch)
 		s.lastRecv.Store(int64(d))
 		if endErr = s.feed(p, s.epoch.Add(d)); endErr != nil {
 			return
@@ -383,7 +387,7 @@ func (s *session) readHandshake() bool {
 			return false
 		}
 		now := time.Now()
-		s.lastRecv.Store(s.since(now))
+		s.lastRecv.Store(s.elapsed())
 		var ferr error
 		s.recs, ferr = s.framer.SplitOwned(s.recs[:0], p)
 		if ferr != nil {
@@ -511,49 +515,6 @@ func (s *session) record(own []byte, now time.Time) bool {
 		return false
 	}
 	return true
-}
-
-// keepAlive sends a Ping whenever nothing was sent for KeepAlive, and ends
-// the session when nothing was received for ServerTimeout. It sleeps until
-// the nearer of the two deadlines, so an idle connection costs no wakeups
-// in between.
-func (s *session) keepAlive() {
-	o := &s.c.opts
-	now := s.since(time.Now())
-	s.lastRecv.Store(now)
-	s.lastSend.Store(now)
-	timer := time.NewTimer(o.KeepAlive)
-	defer timer.Stop()
-	for {
-		now := s.since(time.Now())
-		deadline := s.lastRecv.Load() + int64(o.ServerTimeout)
-		if now >= deadline {
-			s.c.log.Info("server timeout", "timeout", o.ServerTimeout)
-			s.end(fmt.Errorf("Server timeout (%s) elapsed without receiving a message from the server.", o.ServerTimeout), true)
-			return
-		}
-		nextPing := s.lastSend.Load() + int64(o.KeepAlive)
-		if now >= nextPing {
-			if err := s.write(s.c.ctx, pingRecord); err != nil {
-				if s.buf != nil && !s.isEnded() {
-					// The transport dropped and the reader is resuming it;
-					// the next ping goes on the new one.
-					s.lastSend.Store(s.since(time.Now()))
-					continue
-				}
-				s.end(fmt.Errorf("sending a keep-alive ping failed: %w", err), true)
-				return
-			}
-			continue
-		}
-		wake := min(deadline, nextPing) - now
-		timer.Reset(time.Duration(wake))
-		select {
-		case <-timer.C:
-		case <-s.done:
-			return
-		}
-	}
 }
 
 // resume tries, once, to carry a stateful connection over to a new

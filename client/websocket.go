@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/coder/websocket"
 
@@ -22,10 +23,18 @@ import (
 // text message.
 type wsTransport struct {
 	conn *websocket.Conn
-	url  string // redacted, for errors
-	buf  []byte // reused by Read
+	raw  io.Closer // the upgraded TCP (or TLS) connection under conn
+	url  string    // redacted, for errors
+	buf  []byte    // reused by Read
 	once sync.Once
 }
+
+// closeHandshakeWait bounds how long Close waits for the server to answer
+// the WebSocket close frame before dropping the connection. The official
+// JS client does not wait at all; a short wait lets a healthy server see a
+// clean close, and a server or proxy that never answers costs this much,
+// not coder/websocket's 5 s.
+const closeHandshakeWait = 250 * time.Millisecond
 
 // wsInitialBuffer is the starting size of the read buffer; it grows to the
 // largest message seen, up to the read limit.
@@ -50,8 +59,14 @@ func dialWebSocket(ctx context.Context, c *Conn, t dialTarget) (transport, error
 		h.Set("Authorization", "Bearer "+t.token)
 	}
 	shown := textsafe.RedactURL(u.String())
+	hc := *c.wsHTTPClient()
+	up := &upgradeCatcher{rt: hc.Transport}
+	if up.rt == nil {
+		up.rt = http.DefaultTransport
+	}
+	hc.Transport = up
 	ws, resp, err := websocket.Dial(ctx, u.String(), &websocket.DialOptions{
-		HTTPClient: c.wsHTTPClient(),
+		HTTPClient: &hc,
 		HTTPHeader: h,
 	})
 	if err != nil {
@@ -81,7 +96,26 @@ func dialWebSocket(ctx context.Context, c *Conn, t dialTarget) (transport, error
 		limit = -1
 	}
 	ws.SetReadLimit(limit)
-	return &wsTransport{conn: ws, url: shown, buf: make([]byte, wsInitialBuffer)}, nil
+	return &wsTransport{conn: ws, raw: up.conn, url: shown, buf: make([]byte, wsInitialBuffer)}, nil
+}
+
+// upgradeCatcher keeps the connection a 101 answer hands over (net/http
+// makes it the response body), which coder/websocket hides: Close needs it
+// to drop a connection whose server does not answer the close handshake.
+// It is used for one dial at a time.
+type upgradeCatcher struct {
+	rt   http.RoundTripper
+	conn io.Closer
+}
+
+func (u *upgradeCatcher) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := u.rt.RoundTrip(r)
+	if err == nil && resp.StatusCode == http.StatusSwitchingProtocols {
+		if rwc, ok := resp.Body.(io.ReadWriteCloser); ok {
+			u.conn = rwc
+		}
+	}
+	return resp, err
 }
 
 // wsHTTPClient returns the HTTP client for the upgrade. coder/websocket
@@ -163,11 +197,28 @@ func (w *wsTransport) Close() error {
 }
 
 // CloseGracefully sends a normal WebSocket close and waits for the
-// server's answer (at most 5 s, coder/websocket's bound). It is used only
-// for a user's Close on a healthy connection.
+// server's answer for at most closeHandshakeWait, then drops the
+// connection. It is used only for a user's Close on a healthy connection.
 func (w *wsTransport) CloseGracefully() error {
 	w.once.Do(func() {
-		_ = w.conn.Close(websocket.StatusNormalClosure, "")
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			_ = w.conn.Close(websocket.StatusNormalClosure, "")
+		}()
+		t := time.NewTimer(closeHandshakeWait)
+		defer t.Stop()
+		select {
+		case <-done:
+		case <-t.C:
+			// coder/websocket would wait 5 s for the answer, with no way to
+			// cut it short; closing the connection under it ends that wait
+			// (and the reader's) with an error at once.
+			if w.raw != nil {
+				_ = w.raw.Close()
+			}
+			<-done
+		}
 	})
 	return nil
 }

@@ -69,6 +69,13 @@ type conn struct {
 	framer protocol.Framer
 	warned bool // logged the dropped-invocation warning
 
+	// For the upstream: the token's claims (set before the connection is
+	// shared, never changed), the connect query without access_token
+	// (guarded by s.mu), and the calls waiting for the upstream.
+	claims map[string]any
+	query  string
+	up     upstreamQueue
+
 	// Long polling: the poll in progress, which a newer poll replaces.
 	pollMu     sync.Mutex
 	pollCancel chan struct{}
@@ -257,26 +264,40 @@ func (c *conn) pauseIdle() {
 	}
 }
 
-// drain takes what is queued now, without waiting, appending to batch.
-// With sf it stops early once the batch would fill the stateful buffer.
+// batchBytes bounds the records drained into one payload (a WebSocket
+// message, an SSE event, a long poll's answer), so that packing never
+// makes a payload larger than a client can read: 32 KiB is the smallest
+// read limit in common use (coder/websocket's default). A record larger
+// than that goes alone; the client must accept it anyway.
+const batchBytes = 32 << 10
+
+// drain takes what is queued now, without waiting, appending to batch: at
+// most max records and, past the first, at most batchBytes in all. With
+// sf it stops early once the batch would fill the stateful buffer.
 func (c *conn) drain(batch [][]byte, max int, sf *stateful) [][]byte {
+	size := 0
+	for _, f := range batch {
+		size += len(f)
+	}
 	room := int(^uint(0) >> 1)
 	if sf != nil {
 		_, used := sf.pending()
-		room = sf.limit - used
-		for _, f := range batch {
-			room -= len(f)
-		}
+		room = sf.limit - used - size
 	}
 	for len(batch) < max && room > 0 {
-		f, ok := c.out.pop()
+		within := batchBytes - size
+		if len(batch) == 0 {
+			within = int(^uint(0) >> 1)
+		}
+		f, ok := c.out.popWithin(within)
 		if !ok {
-			return batch
+			break
 		}
 		batch = append(batch, f)
 		room -= len(f)
+		size += len(f)
 	}
-	c.out.pending() // stopped early: the writer must come back
+	c.out.pending() // records left (too many, too large): the writer must come back
 	return batch
 }
 
@@ -370,14 +391,17 @@ func (c *conn) writeLoop(w sink, gone <-chan struct{}, a *attachment, replay boo
 			if c.hard.Load() {
 				return nil
 			}
-			batch = c.drain(batch[:0], c.out.limit, nil)
-			if c.closeFrame != nil {
-				batch = append(batch, c.closeFrame)
-			}
-			if len(batch) > 0 {
+			for {
+				batch = c.drain(batch[:0], c.out.limit, nil)
+				if len(batch) == 0 {
+					break
+				}
 				if err := write(batch); err != nil {
 					return err
 				}
+			}
+			if c.closeFrame != nil {
+				return write([][]byte{c.closeFrame})
 			}
 			return nil
 		}

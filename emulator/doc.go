@@ -1,9 +1,20 @@
 // Package emulator is sigr's local serverless stack: a stand-in for Azure
 // SignalR Service in serverless mode (client negotiate, the three
-// transports, hubs, users, groups, the data-plane REST API) and the small
-// function app every serverless sample has (negotiate, messages, groups).
-// Both are real HTTP servers; the function app reaches the service only
-// through the REST API, as a real function app does.
+// transports, hubs, users, groups, the data-plane REST API, the upstream
+// that calls SignalRTrigger functions) and the small function app every
+// serverless sample has (negotiate, messages, groups, and the bidirectional
+// chat sample's hub at /runtime/webhooks/signalr). Both are real HTTP
+// servers; the function app reaches the service only through the REST
+// API, as a real function app does.
+//
+// The upstream works as the service's: each connection's connected and
+// disconnected events and every client invocation are POSTed, with the
+// X-ASRS-* headers and the signature, to the first UpstreamTemplate that
+// matches; the answer to an invocation becomes the client's Completion
+// (the framed body verbatim; "Invocation failed, status code <n>", "...
+// response too large.", "... response cancelled.", "... error: <why>."
+// otherwise). Each connection's calls are made in order by a worker of
+// its own, so a slow function holds up only that connection.
 //
 // What a client gets for bad input (the table the tests check):
 //

@@ -41,11 +41,16 @@ type FunctionAppOptions struct {
 	Logger *slog.Logger
 	// HTTP bounds the listener's HTTP connections (see HTTPLimits).
 	HTTP HTTPLimits
+	// AnnounceConnections makes the connected handler of the upstream
+	// webhook broadcast newConnection {"connectionId"}, as the
+	// bidirectional chat sample does. Default false.
+	AnnounceConnections bool
 }
 
 // FunctionApp is the function app of the serverless samples: negotiate,
-// messages and groups under /api. It reaches the service only through the
-// REST API over HTTP, with a REST token per request.
+// messages and groups under /api, and the bidirectional chat sample's
+// SignalRTrigger hub at /runtime/webhooks/signalr. It reaches the service
+// only through the REST API over HTTP, with a REST token per request.
 type FunctionApp struct {
 	opts FunctionAppOptions
 	cs   protocol.ConnectionString
@@ -80,6 +85,7 @@ func NewFunctionApp(opts FunctionAppOptions) (*FunctionApp, error) {
 	mux.HandleFunc("/api/negotiate", f.negotiate)
 	mux.HandleFunc("/api/messages", f.messages)
 	mux.HandleFunc("/api/groups", f.groups)
+	mux.HandleFunc(WebhookPath, f.webhook)
 	f.h = f.cors(mux)
 	return f, nil
 }

@@ -125,6 +125,27 @@ func tryNegotiate(ctx context.Context, st *Stack, hub, token string) (protocol.N
 	return protocol.ParseNegotiateResponse(body)
 }
 
+// connectLP opens a long-polling connection on hub "chat" as user and
+// completes its handshake: the first poll, the handshake POST and the
+// poll that brings the answer. It returns the connection URL, the access
+// token and the negotiate answer.
+func connectLP(t testing.TB, st *Stack, user string) (u, tok string, n protocol.NegotiateResponse) {
+	t.Helper()
+	tok = clientToken(t, st, "chat", user)
+	n = negotiate(t, st, "chat", user)
+	u = st.ServiceURL + "/client/?hub=chat&id=" + n.ConnectionToken
+	if r, _ := doReq(t, "GET", u, tok, nil, nil); r.StatusCode != 200 {
+		t.Fatalf("first poll %d", r.StatusCode)
+	}
+	if r, _ := doReq(t, "POST", u, tok, protocol.AppendHandshakeRequest(nil, protocol.HandshakeRequest{Protocol: "json", Version: 1}), nil); r.StatusCode != 200 {
+		t.Fatalf("handshake %d", r.StatusCode)
+	}
+	if r, b := doReq(t, "GET", u, tok, nil, nil); r.StatusCode != 200 || string(b) != "{}\x1e" {
+		t.Fatalf("handshake poll %d %q", r.StatusCode, b)
+	}
+	return u, tok, n
+}
+
 // wsClient is a raw WebSocket hub client for tests.
 type wsClient struct {
 	t     testing.TB

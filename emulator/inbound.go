@@ -3,7 +3,6 @@ package emulator
 import (
 	"errors"
 	"fmt"
-	"github.com/sigr-dev/sigr/internal/textsafe"
 
 	"github.com/sigr-dev/sigr/protocol"
 )
@@ -73,12 +72,13 @@ func (c *conn) handshake(rec []byte) bool {
 		c.close(&m, false, "service closing")
 		return false
 	}
+	c.s.up.connected(c)
 	return true
 }
 
-// message handles one hub message from the client. In serverless mode
-// without upstream there is nobody to deliver invocations to, so they are
-// dropped, as the real service does, with one warning per connection.
+// message handles one hub message from the client. Invocations go to the
+// upstream; without a matching upstream template they are dropped, as the
+// real service does, with one warning per connection.
 func (c *conn) message(rec []byte) bool {
 	m, err := protocol.ParseMessage(rec, protocol.Lenient)
 	if err != nil {
@@ -100,11 +100,7 @@ func (c *conn) message(rec []byte) bool {
 		c.close(nil, false, "client sent Close")
 		return false
 	case protocol.TypeInvocation, protocol.TypeStreamInvocation:
-		if !c.warned {
-			c.warned = true
-			c.s.log.Warn("dropping client invocations: serverless mode has no upstream configured",
-				"hub", c.hubName, "connectionId", c.id, "target", textsafe.Clip(m.Target, 200))
-		}
+		c.s.up.invocation(c, &m, rec)
 	}
 	return true
 }

@@ -72,6 +72,7 @@ func (s *Service) handleNegotiate(w http.ResponseWriter, r *http.Request) {
 		c.bearer = sha256.Sum256([]byte(bearerToken(r)))
 	}
 	c.statefulOffered = stateful
+	c.claims = id.claims
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()

@@ -2,6 +2,7 @@ package emulator
 
 import (
 	"log/slog"
+	"net/http"
 	"time"
 )
 
@@ -90,6 +91,32 @@ type ServiceOptions struct {
 
 	// HTTP bounds the listener's plain HTTP connections (see HTTPLimits).
 	HTTP HTTPLimits
+
+	// Upstream lists where client events and invocations go (serverless
+	// upstream, for SignalRTrigger functions), tried in order: the first
+	// template that matches a call's hub, category and event gets it.
+	// Default: none, and client invocations are dropped, as the service
+	// drops them without upstream settings.
+	Upstream []UpstreamTemplate
+	// UpstreamSettingsFile is the official emulator's settings.json; its
+	// UpstreamSettings.Templates come after Upstream, and are re-read when
+	// the file changes. Default: none.
+	UpstreamSettingsFile string
+	// UpstreamSettingsPoll is how often the settings file is checked for a
+	// change. Default 1 s.
+	UpstreamSettingsPoll time.Duration
+	// UpstreamTimeout bounds one upstream call; an invocation still
+	// waiting then completes with "Invocation failed, response
+	// cancelled.". Default 100 s, the official emulator's (.NET
+	// HttpClient's) timeout.
+	UpstreamTimeout time.Duration
+	// UpstreamClient makes the upstream calls. Default: a client of the
+	// service's own, without proxy, at most 128 connections per host.
+	UpstreamClient *http.Client
+	// OnUpstreamCall, when set, receives the outcome of every upstream
+	// call after it is logged. It runs on the connection's upstream worker
+	// and must not block. Default: none.
+	OnUpstreamCall func(UpstreamCall)
 }
 
 func (o *ServiceOptions) setDefaults() {
@@ -116,6 +143,8 @@ func (o *ServiceOptions) setDefaults() {
 	def(&o.ShutdownTimeout, 3*time.Second)
 	def(&o.StatefulReconnectGrace, 30*time.Second)
 	def(&o.AckInterval, time.Second)
+	def(&o.UpstreamSettingsPoll, time.Second)
+	def(&o.UpstreamTimeout, 100*time.Second)
 	if o.StatefulReconnectBufferSize <= 0 {
 		o.StatefulReconnectBufferSize = 100_000
 	}

@@ -34,10 +34,13 @@ func (q *outQueue) push(b []byte) bool {
 }
 
 // pop takes the oldest record, if any.
-func (q *outQueue) pop() ([]byte, bool) {
+func (q *outQueue) pop() ([]byte, bool) { return q.popWithin(int(^uint(0) >> 1)) }
+
+// popWithin takes the oldest record if there is one of at most max bytes.
+func (q *outQueue) popWithin(max int) ([]byte, bool) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	if q.head == len(q.items) {
+	if q.head == len(q.items) || len(q.items[q.head]) > max {
 		return nil, false
 	}
 	b := q.items[q.head]

@@ -36,6 +36,7 @@ type Service struct {
 	bg       sync.WaitGroup // sweeper
 
 	servers servers
+	up      *upstream
 
 	closeOnce sync.Once
 }
@@ -51,6 +52,14 @@ func NewService(opts ServiceOptions) *Service {
 		watched: map[*conn]struct{}{},
 		stop:    make(chan struct{}),
 		trace:   newTracer(),
+	}
+	s.up = newUpstream(&s.opts)
+	onCall := s.up.onCall
+	s.up.onCall = func(c UpstreamCall) {
+		s.traceUpstream(c)
+		if onCall != nil {
+			onCall(c)
+		}
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/client/negotiate", s.handleNegotiate)
@@ -81,6 +90,10 @@ func (s *Service) Start(ln net.Listener) {
 func isHubStream(r *http.Request) bool {
 	return r.Method == http.MethodGet && (r.URL.Path == "/client" || r.URL.Path == "/client/" || r.URL.Path == protocol.PathTrace)
 }
+
+// UpstreamTemplates returns the upstream templates in force, in the order
+// they are tried: ServiceOptions.Upstream, then the settings file's.
+func (s *Service) UpstreamTemplates() []UpstreamTemplate { return s.up.templates() }
 
 // Close tells every client the service is going away (a Close message
 // with allowReconnect:true), waits up to ShutdownTimeout for them to take
@@ -113,7 +126,11 @@ func (s *Service) Close() error {
 			}
 			<-waited
 		}
-		// After the clients, so the trace shows them leave.
+		// Before the servers stop: a function that answers a disconnected
+		// event may still call the REST API.
+		s.up.close(s.opts.ShutdownTimeout)
+		// After the clients and the upstream calls their disconnects make,
+		// so the trace shows them.
 		s.trace.close()
 		s.servers.shutdown(s.opts.ShutdownTimeout)
 		close(s.stop)
@@ -168,6 +185,7 @@ func (s *Service) finish(c *conn) {
 		s.traceConn(protocol.TraceDisconnected, c, transport, reason)
 		s.log.Info("client disconnected", "hub", c.hubName, "connectionId", c.id, "user", textsafe.Clip(c.user, 200),
 			"transport", transport, "reason", reason, "duration", time.Since(c.created).Round(time.Millisecond).String())
+		s.up.disconnected(c, reason)
 	}
 }
 

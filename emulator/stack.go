@@ -35,18 +35,32 @@ type StackOptions struct {
 	// HTTP bounds each listener's HTTP connections (see HTTPLimits).
 	HTTP HTTPLimits
 	// Service tunes the service; its AccessKey, Endpoint, ClientEndpoint,
-	// Logger and HTTP are set from the fields above.
+	// Logger and HTTP are set from the fields above. Its Upstream defaults
+	// to the function app's /runtime/webhooks/signalr when the stack runs
+	// the function app and neither Upstream nor UpstreamSettingsFile is set.
 	Service ServiceOptions
+	// ServiceOnly runs the service alone, without the function app: a
+	// drop-in for the official emulator in front of a real `func start`.
+	// There is no upstream unless Service.Upstream or
+	// Service.UpstreamSettingsFile configure one. Default false.
+	ServiceOnly bool
+	// AnnounceConnections makes the function app's connected handler
+	// broadcast newConnection {"connectionId"} to the hub, as the
+	// bidirectional chat sample does. Default false: no client gets a
+	// target it did not ask for.
+	AnnounceConnections bool
 }
 
-// Stack is the emulated serverless pair, both servers running.
+// Stack is the emulated serverless pair, both servers running, or the
+// service alone with StackOptions.ServiceOnly.
 type Stack struct {
-	Service     *Service
+	Service *Service
+	// FunctionApp is nil with ServiceOnly.
 	FunctionApp *FunctionApp
 	// ServiceURL is the service's base URL, e.g. http://127.0.0.1:8888.
 	ServiceURL string
 	// FunctionsURL is the function app's base URL, the one a client passes
-	// to withUrl, e.g. http://127.0.0.1:7071/api.
+	// to withUrl, e.g. http://127.0.0.1:7071/api; "" with ServiceOnly.
 	FunctionsURL string
 	// ConnectionString names the service and key, e.g.
 	// Endpoint=http://127.0.0.1;Port=8888;AccessKey=...;Version=1.0;
@@ -95,10 +109,20 @@ func StartStack(ctx context.Context, opts StackOptions) (*Stack, error) {
 	if err != nil {
 		return nil, &ListenError{Server: "service", Addr: opts.ServiceAddr, Err: err}
 	}
-	fln, err := lc.Listen(ctx, "tcp", opts.FunctionsAddr)
-	if err != nil {
-		_ = sln.Close()
-		return nil, &ListenError{Server: "function app", Addr: opts.FunctionsAddr, Err: err}
+	var fln net.Listener
+	functionsBase := ""
+	if !opts.ServiceOnly {
+		fln, err = lc.Listen(ctx, "tcp", opts.FunctionsAddr)
+		if err != nil {
+			_ = sln.Close()
+			return nil, &ListenError{Server: "function app", Addr: opts.FunctionsAddr, Err: err}
+		}
+		faddr := fln.Addr().(*net.TCPAddr)
+		fhost := faddr.IP.String()
+		if faddr.IP.IsUnspecified() {
+			fhost = "127.0.0.1"
+		}
+		functionsBase = "http://" + net.JoinHostPort(fhost, fmt.Sprint(faddr.Port))
 	}
 	saddr := sln.Addr().(*net.TCPAddr)
 	host := saddr.IP.String()
@@ -114,43 +138,59 @@ func StartStack(ctx context.Context, opts StackOptions) (*Stack, error) {
 	}
 	so := opts.Service
 	so.AccessKey, so.Endpoint, so.ClientEndpoint, so.Logger, so.HTTP = opts.AccessKey, serviceURL, opts.ClientEndpoint, opts.Logger, opts.HTTP
+	for i, t := range so.Upstream {
+		if err := t.Validate(); err != nil {
+			_ = sln.Close()
+			if fln != nil {
+				_ = fln.Close()
+			}
+			return nil, fmt.Errorf("start emulator: upstream %d: %w", i+1, err)
+		}
+	}
+	if !opts.ServiceOnly && len(so.Upstream) == 0 && so.UpstreamSettingsFile == "" {
+		so.Upstream = []UpstreamTemplate{{URLTemplate: functionsBase + WebhookPath}}
+	}
 	svc := NewService(so)
-	fa, err := NewFunctionApp(FunctionAppOptions{
-		ConnectionString: cs.String(),
-		CORSOrigins:      opts.CORSOrigins,
-		CORSCredentials:  opts.CORSCredentials,
-		Logger:           opts.Logger,
-		HTTP:             opts.HTTP,
-		HTTPClient:       &http.Client{Timeout: 30 * time.Second},
-	})
-	if err != nil {
-		_ = sln.Close()
-		_ = fln.Close()
-		_ = svc.Close()
-		return nil, fmt.Errorf("start emulator: %w", err)
+	st := &Stack{Service: svc, ServiceURL: serviceURL, ConnectionString: cs.String()}
+	if !opts.ServiceOnly {
+		fa, err := NewFunctionApp(FunctionAppOptions{
+			ConnectionString:    cs.String(),
+			CORSOrigins:         opts.CORSOrigins,
+			CORSCredentials:     opts.CORSCredentials,
+			Logger:              opts.Logger,
+			HTTP:                opts.HTTP,
+			HTTPClient:          &http.Client{Timeout: 30 * time.Second},
+			AnnounceConnections: opts.AnnounceConnections,
+		})
+		if err != nil {
+			_ = sln.Close()
+			_ = fln.Close()
+			_ = svc.Close()
+			return nil, fmt.Errorf("start emulator: %w", err)
+		}
+		st.FunctionApp, st.FunctionsURL = fa, functionsBase+"/api"
+		fa.Start(fln)
 	}
 	svc.Start(sln)
-	fa.Start(fln)
-	faddr := fln.Addr().(*net.TCPAddr)
-	fhost := faddr.IP.String()
-	if faddr.IP.IsUnspecified() {
-		fhost = "127.0.0.1"
-	}
-	return &Stack{
-		Service:          svc,
-		FunctionApp:      fa,
-		ServiceURL:       serviceURL,
-		FunctionsURL:     "http://" + net.JoinHostPort(fhost, fmt.Sprint(faddr.Port)) + "/api",
-		ConnectionString: cs.String(),
-	}, nil
+	return st, nil
 }
 
-// NegotiateURL is the function app's negotiate endpoint.
-func (s *Stack) NegotiateURL() string { return s.FunctionsURL + "/negotiate" }
+// NegotiateURL is the function app's negotiate endpoint, "" with
+// ServiceOnly.
+func (s *Stack) NegotiateURL() string {
+	if s.FunctionApp == nil {
+		return ""
+	}
+	return s.FunctionsURL + "/negotiate"
+}
 
-// Close stops the function app, then closes the service (every client
-// gets a Close message with allowReconnect:true) and waits for both.
+// Close closes the service (every client gets a Close message with
+// allowReconnect:true, and the function app their disconnected events),
+// then stops the function app, and waits for both.
 func (s *Stack) Close() error {
-	_ = s.FunctionApp.Close()
-	return s.Service.Close()
+	err := s.Service.Close()
+	if s.FunctionApp != nil {
+		_ = s.FunctionApp.Close()
+	}
+	return err
 }

@@ -46,18 +46,7 @@ func TestPingsHandshakeTimeoutAndPollReplacement(t *testing.T) {
 
 	// A newer long poll ends the one in progress with 204.
 	st = startStack(t, nil)
-	tok := clientToken(t, st, "chat", "carol")
-	n := negotiate(t, st, "chat", "carol")
-	u := st.ServiceURL + "/client/?hub=chat&id=" + n.ConnectionToken
-	if r, _ := doReq(t, "GET", u, tok, nil, nil); r.StatusCode != 200 {
-		t.Fatalf("first poll %d", r.StatusCode)
-	}
-	if r, _ := doReq(t, "POST", u, tok, protocol.AppendHandshakeRequest(nil, protocol.HandshakeRequest{Protocol: "json", Version: 1}), nil); r.StatusCode != 200 {
-		t.Fatalf("handshake %d", r.StatusCode)
-	}
-	if r, b := doReq(t, "GET", u, tok, nil, nil); r.StatusCode != 200 || string(b) != "{}\x1e" {
-		t.Fatalf("handshake poll %d %q", r.StatusCode, b)
-	}
+	u, tok, n := connectLP(t, st, "carol")
 	if r, _ := doReq(t, "POST", u, tok, []byte(`{"type":6}`+"\x1e"), nil); r.StatusCode != 200 {
 		t.Fatalf("ping POST %d", r.StatusCode)
 	}

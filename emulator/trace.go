@@ -180,34 +180,18 @@ func restHubOf(r *http.Request) string {
 	return hub
 }
 
-// UpstreamCall is one call the service made to an upstream (the function
-// app's SignalR trigger) for a client's connect, disconnect or invocation.
-type UpstreamCall struct {
-	Hub      string
-	Category string // connections or messages
-	Event    string // connected, disconnected, or the hub method invoked
-	URL      string // shown redacted: function keys never reach the trace
-	Status   int    // the upstream's HTTP status; 0 when no answer came
-	Latency  time.Duration
-	Err      error // why no answer came, or nil
-}
-
-// traceUpstream publishes an upstream call. The upstream's caller calls
-// it once per request, after the answer or the failure.
+// traceUpstream publishes an upstream call, after its answer or its
+// failure: the upstream reports every call through it.
 func (s *Service) traceUpstream(u UpstreamCall) {
 	if !s.trace.on() {
 		return
 	}
 	ms := float64(u.Latency.Microseconds()) / 1000
-	e := &protocol.TraceEvent{
-		Time: s.opts.Now(), Kind: protocol.TraceUpstream, Hub: hubKey(u.Hub),
+	s.trace.publish(&protocol.TraceEvent{
+		Time: s.opts.Now(), Kind: protocol.TraceUpstream, Hub: hubKey(u.Hub), ConnectionID: u.ConnectionID,
 		URL: textsafe.RedactURL(u.URL), UpstreamEvent: u.Event, Category: u.Category,
-		Status: u.Status, LatencyMs: &ms,
-	}
-	if u.Err != nil {
-		e.Error = textsafe.WithoutURL(u.Err).Error()
-	}
-	s.trace.publish(e)
+		Status: u.Status, LatencyMs: &ms, Error: u.Failure,
+	})
 }
 
 // traceExpired publishes a user-group membership that ran out.

@@ -65,6 +65,10 @@ func (tr *traceReader) next(t *testing.T) protocol.TraceEvent {
 	return protocol.TraceEvent{}
 }
 
+// serviceAlone runs the service without upstream: no upstream call
+// comes between the events a test expects in order.
+func serviceAlone(o *StackOptions) { o.ServiceOnly = true }
+
 func ip(p *int) string {
 	if p == nil {
 		return "nil"
@@ -76,7 +80,7 @@ func ip(p *int) string {
 // then a send's delivery and its REST call, then disconnected with the
 // reason.
 func TestTraceOrder(t *testing.T) {
-	st := startStack(t, nil)
+	st := startStack(t, serviceAlone)
 	tr := startTrace(t, st, "")
 	alice := connectWS(t, st, "Chat", "alice")
 	if err := restClient(t, st).SendToUser(ctxT(t), "chat", "alice", "hello", nil); err != nil {
@@ -118,7 +122,7 @@ func TestTraceOrder(t *testing.T) {
 // TestTraceHubFilter checks that ?hub= keeps one hub's events, whatever
 // the case of its name.
 func TestTraceHubFilter(t *testing.T) {
-	st := startStack(t, nil)
+	st := startStack(t, serviceAlone)
 	tr := startTrace(t, st, "News")
 	connectWS(t, st, "chat", "alice")
 	rc := restClient(t, st)
@@ -171,13 +175,13 @@ func TestTraceUpstream(t *testing.T) {
 	st.Service.traceUpstream(UpstreamCall{Hub: "Chat", Category: "messages", Event: "broadcast",
 		URL: "http://127.0.0.1:7071/runtime/webhooks/signalr?code=SECRET", Status: 200, Latency: 1500 * time.Microsecond})
 	st.Service.traceUpstream(UpstreamCall{Hub: "chat", Category: "connections", Event: "connected",
-		URL: "http://127.0.0.1:1/x", Err: errors.New("connection refused")})
+		URL: "http://127.0.0.1:1/x", Failure: "error: connection refused."})
 	e := tr.next(t)
 	if e.Kind != protocol.TraceUpstream || e.URL != "http://127.0.0.1:7071/runtime/webhooks/signalr?code=…" || e.UpstreamEvent != "broadcast" ||
 		e.Category != "messages" || e.Status != 200 || e.LatencyMs == nil || *e.LatencyMs != 1.5 {
 		t.Fatalf("event %+v", e)
 	}
-	if e := tr.next(t); e.Status != 0 || e.Error != "connection refused" {
+	if e := tr.next(t); e.Status != 0 || e.Error != "error: connection refused." {
 		t.Fatalf("event %+v", e)
 	}
 }
@@ -185,7 +189,7 @@ func TestTraceUpstream(t *testing.T) {
 // TestTraceEndsOnClose checks that closing the service ends the stream,
 // after the disconnects of its clients.
 func TestTraceEndsOnClose(t *testing.T) {
-	st := startStack(t, nil)
+	st := startStack(t, serviceAlone)
 	tr := startTrace(t, st, "")
 	connectWS(t, st, "chat", "alice")
 	if e := tr.next(t); e.Kind != protocol.TraceConnected {
@@ -382,4 +386,30 @@ func BenchmarkTraceDelivered(b *testing.B) {
 		close(stop)
 		<-drained
 	})
+}
+
+// TestTraceUpstreamCalls checks that the upstream's calls, to the stack's
+// own function app, are in the trace with their event, status and
+// latency.
+func TestTraceUpstreamCalls(t *testing.T) {
+	st := startStack(t, nil)
+	tr := startTrace(t, st, "chat")
+	c := connectWS(t, st, "chat", "alice")
+	c.invoke("1", "echo", `["hi"]`)
+	if m := c.completion("1"); string(m.Result) != `"hi"` {
+		t.Fatalf("echo answered %+v", m)
+	}
+	seen := map[string]protocol.TraceEvent{}
+	for len(seen) < 2 {
+		if e := tr.next(t); e.Kind == protocol.TraceUpstream {
+			seen[e.UpstreamEvent] = e
+		}
+	}
+	for ev, cat := range map[string]string{"connected": "connections", "echo": "messages"} {
+		e := seen[ev]
+		if e.Category != cat || e.Status != 200 || e.ConnectionID != c.id || e.LatencyMs == nil || *e.LatencyMs <= 0 ||
+			!strings.HasSuffix(e.URL, "/runtime/webhooks/signalr") || e.Error != "" {
+			t.Errorf("upstream %s: %+v", ev, e)
+		}
+	}
 }

@@ -58,6 +58,9 @@ func (s *Service) handleClient(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, reason, http.StatusForbidden)
 		return
 	}
+	if r.Method == http.MethodGet && c.transport == "" {
+		c.query = clientQuery(r.URL.RawQuery) // the connect request's, for the upstream
+	}
 	switch {
 	case r.Method == http.MethodGet && isWebSocket(r):
 		s.serveWebSocket(w, r, c) // unlocks
@@ -519,14 +522,20 @@ func (s *Service) servePoll(w http.ResponseWriter, r *http.Request, c *conn) {
 	case <-c.done:
 		c.pollMu.Lock()
 		final := !c.hard.Load() && !c.delivered
-		c.delivered = true
-		c.pollMu.Unlock()
 		if final {
-			batch = c.drain(nil, c.out.limit, nil)
-			if c.closeFrame != nil {
-				batch = append(batch, c.closeFrame)
+			// What does not fit this answer goes in the next poll's; the
+			// Close message goes with the last.
+			batch = c.drain(nil, 256, nil)
+			if !c.out.pending() {
+				if c.closeFrame != nil {
+					batch = append(batch, c.closeFrame)
+				}
+				c.delivered = true
 			}
+		} else {
+			c.delivered = true
 		}
+		c.pollMu.Unlock()
 		if len(batch) == 0 {
 			w.WriteHeader(http.StatusNoContent)
 			s.finish(c)

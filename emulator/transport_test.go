@@ -167,6 +167,7 @@ func TestBadInputClosesOnlyTheOffender(t *testing.T) {
 	st := startStack(t, func(o *StackOptions) {
 		o.Service.MaxMessageSize = 4096
 		o.Logger = newBufferLogger(&logs)
+		o.ServiceOnly = true // no upstream: invocations are dropped
 	})
 	healthy := connectWS(t, st, "chat", "bob")
 	hs := string(protocol.AppendHandshakeRequest(nil, protocol.HandshakeRequest{Protocol: "json", Version: 1}))
@@ -215,7 +216,8 @@ func TestBadInputClosesOnlyTheOffender(t *testing.T) {
 		})
 	}
 
-	// Client invocations are dropped with one warning per connection. The
+	// Without upstream, client invocations are dropped with one warning
+	// per connection. The
 	// client's Close comes after them on the same socket, so once the
 	// socket has ended every one of them has been handled.
 	ws, _ := dialWS(t, st, "chat", "carol")

@@ -2,6 +2,7 @@
 # bench-all.sh runs the four side-by-side measurements once each, on this
 # machine, and prints one table:
 #   1. JSON decoding: sigr's protocol package vs the official JsonHubProtocol
+#      and vs Go's encoding/json
 #      (interop/bench-parse.sh);
 #   2. client receive: `sigr watch` vs the official JS client on the same
 #      loopback server (interop/watch-bench.sh), and the library's receive
@@ -45,8 +46,9 @@ best_ns() { awk -v name="$1" 'index($1, name) == 1 && ($1 == name || substr($1, 
 # Decode copies each record (a receiver whose read buffer is reused);
 # DecodeOwned splits records in place in a frame handed over by the
 # transport. Both in lenient mode, the default.
-read -r p_sigr p_off p_ratio <<<"$(awk '$1 == "sigr" && $2 == "Decode/lenient" { print $3, $7, $NF }' "$out/parse.txt")"
-read -r o_sigr o_off o_ratio <<<"$(awk '$1 == "sigr" && $2 == "DecodeOwned/lenient" { print $3, $7, $NF }' "$out/parse.txt")"
+read -r p_sigr p_off p_ratio <<<"$(awk '$1 == "sigr" && $2 == "Decode/lenient" && $6 == "official" { print $3, $7, $NF }' "$out/parse.txt")"
+read -r p_std p_std_ratio <<<"$(awk '$1 == "sigr" && $2 == "Decode/lenient" && $6 == "encoding/json" { print $7, $NF }' "$out/parse.txt")"
+read -r o_sigr o_off o_ratio <<<"$(awk '$1 == "sigr" && $2 == "DecodeOwned/lenient" && $6 == "official" { print $3, $7, $NF }' "$out/parse.txt")"
 w_sigr=$(awk '/^sigr watch:/ { print $(NF - 1) }' "$out/watch.txt")
 w_off=$(awk '/^official client:/ { print $(NF - 1) }' "$out/watch.txt")
 w_ratio=$(awk '/^ratio:/ { print $2 }' "$out/watch.txt")
@@ -59,14 +61,14 @@ frame_ns=$(best_ns BenchmarkFrame "$out/tui.txt")
 ingest_ns=$(best_ns BenchmarkIngest20k "$out/tui.txt")
 per_frame=$(awk '$1 ~ /^BenchmarkIngest20k/ { for (i = 2; i <= NF; i++) if ($i == "msgs/frame") { print $(i - 1) + 0; exit } }' "$out/tui.txt")
 
-awk -v ps="$p_sigr" -v po="$p_off" -v pr="$p_ratio" -v qs="$o_sigr" -v qo="$o_off" -v qr="$o_ratio" \
+awk -v ps="$p_sigr" -v po="$p_off" -v pr="$p_ratio" -v pj="$p_std" -v pjr="$p_std_ratio" -v qs="$o_sigr" -v qo="$o_off" -v qr="$o_ratio" \
   -v ws="$w_sigr" -v wo="$w_off" -v wr="$w_ratio" \
   -v rl="$r_lib" -v rb="$r_bare" \
   -v held="$held" -v per="$perconn" -v l1="$(lat 1000)" -v l5="$(lat 5000)" \
   -v fns="$frame_ns" -v ins="$ingest_ns" -v pf="${per_frame:-333}" 'BEGIN {
   printf "| # | measurement | sigr | reference | ratio |\n"
   printf "|---|---|---|---|---|\n"
-  printf "| 1a | JSON decoding, 130-byte invocations, a copy per record | %s msgs/s | official JsonHubProtocol %s msgs/s | %s |\n", ps, po, pr
+  printf "| 1a | JSON decoding, 130-byte invocations, a copy per record | %s msgs/s | official JsonHubProtocol %s msgs/s; encoding/json %s msgs/s | %s; %s |\n", ps, po, pj, pr, pjr
   printf "| 1b | JSON decoding, records split in place in the received frame | %s msgs/s | official JsonHubProtocol %s msgs/s | %s |\n", qs, qo, qr
   printf "| 2a | client receive, whole `watch` process vs official JS client | %s msgs/s | official client %s msgs/s | %s faster |\n", ws, wo, wr
   if (rb > 0) printf "| 2b | client library receive vs bare coder/websocket reader | %s msgs/s | bare reader %s msgs/s | %.2fx of the floor |\n", rl, rb, rl / rb

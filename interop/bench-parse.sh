@@ -2,7 +2,9 @@
 # bench-parse.sh compares sigr's record decoder with the official
 # @microsoft/signalr (10.0.11) JsonHubProtocol.parseMessages on the same
 # buffer, 100 copies of a 130-byte chat invocation each ended by 0x1E, in
-# one run on one machine, and prints both rates and their ratio.
+# one run on one machine, and prints both rates and their ratio; then the
+# same for Go's encoding/json decoding that buffer into a struct of the
+# message's fields (BenchmarkDecode/encoding-json), a second reference.
 #
 #   bash interop/bench-parse.sh
 #
@@ -33,17 +35,34 @@ echo
 echo "best Go run vs best Node round (same buffer, same machine):"
 
 official=$(awk '$1 == "official" && $2 == "msgs/s" { print $3 }' <<<"$node_out")
+# best (highest) msgs/s of one Go benchmark over its -count runs
+best_rate() {
+  awk -v name="Benchmark$1-" '
+    index($1, name) == 1 { for (i = 2; i <= NF; i++) if ($i == "msgs/s" && $(i - 1) + 0 > best) best = $(i - 1) + 0 }
+    END { if (best > 0) printf "%.0f\n", best }' <<<"$go_out"
+}
+
 # BenchmarkDecode copies every record (a receiver whose read buffer is
 # reused); BenchmarkDecodeOwned splits records in place in a frame the
 # transport handed over (what sigr's WebSocket receive path does).
 for mode in Decode/lenient Decode/strict DecodeOwned/lenient DecodeOwned/strict; do
-  rate=$(awk -v name="Benchmark$mode-" '
-    index($1, name) == 1 { for (i = 2; i <= NF; i++) if ($i == "msgs/s" && $(i - 1) + 0 > best) best = $(i - 1) + 0 }
-    END { if (best > 0) printf "%.0f\n", best }' <<<"$go_out")
+  rate=$(best_rate "$mode")
   if [ -z "$rate" ] || [ -z "$official" ]; then
     echo "bench-parse: could not read the rates" >&2
     exit 1
   fi
   awk -v mode="$mode" -v sigr="$rate" -v off="$official" 'BEGIN {
     printf "sigr %-14s %10.0f msgs/s  vs  official %10.0f msgs/s  ratio %.2fx\n", mode, sigr, off, sigr / off }'
+done
+
+echo
+echo "best Go runs, sigr vs encoding/json (same buffer, same process):"
+stdlib=$(best_rate Decode/encoding-json)
+if [ -z "$stdlib" ]; then
+  echo "bench-parse: could not read the encoding/json rate" >&2
+  exit 1
+fi
+for mode in Decode/lenient Decode/strict; do
+  awk -v mode="$mode" -v sigr="$(best_rate "$mode")" -v std="$stdlib" 'BEGIN {
+    printf "sigr %-14s %10.0f msgs/s  vs  encoding/json %10.0f msgs/s  ratio %.2fx\n", mode, sigr, std, sigr / std }'
 done

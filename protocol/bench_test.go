@@ -2,6 +2,7 @@ package protocol
 
 import (
 	"bytes"
+	"encoding/json"
 	"testing"
 )
 
@@ -43,7 +44,9 @@ func TestBenchRecordSize(t *testing.T) {
 // BenchmarkDecode is what a receiver does with one WebSocket read holding
 // 100 records: feed the Framer, take each record, copy it (the Framer's
 // buffer is reused by the next read, and each message must outlive it), and
-// parse it. One op is the whole buffer; msgs/s counts messages.
+// parse it. One op is the whole buffer; msgs/s counts messages. The
+// encoding-json case is the standard library's decoder doing the same job
+// (see jsonMessage), a reference beside the official TypeScript parser.
 func BenchmarkDecode(b *testing.B) {
 	for _, mode := range []Mode{Lenient, Strict} {
 		b.Run(mode.String(), func(b *testing.B) {
@@ -75,6 +78,52 @@ func BenchmarkDecode(b *testing.B) {
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/benchCopies, "ns/msg")
 		})
 	}
+	b.Run("encoding-json", func(b *testing.B) {
+		buf := benchBuffer()
+		var f Framer
+		var sink jsonMessage
+		b.SetBytes(int64(len(buf)))
+		b.ReportAllocs()
+		for b.Loop() {
+			f.Feed(buf)
+			for {
+				rec, ok, err := f.Next()
+				if err != nil {
+					b.Fatal(err)
+				}
+				if !ok {
+					break
+				}
+				// No copy first: Unmarshal copies what it keeps.
+				var m jsonMessage
+				if err := json.Unmarshal(rec, &m); err != nil {
+					b.Fatal(err)
+				}
+				sink = m
+			}
+		}
+		if sink.Target != "newMessage" || len(sink.Arguments) == 0 {
+			b.Fatalf("decoded %+v", sink)
+		}
+		b.ReportMetric(float64(b.N)*benchCopies/b.Elapsed().Seconds(), "msgs/s")
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/benchCopies, "ns/msg")
+	})
+}
+
+// jsonMessage is Message as encoding/json decodes it: the same fields, the
+// values Message keeps raw kept raw, and no validation beyond JSON.
+type jsonMessage struct {
+	Type           int             `json:"type"`
+	InvocationID   string          `json:"invocationId"`
+	Target         string          `json:"target"`
+	Arguments      json.RawMessage `json:"arguments"`
+	StreamIDs      []string        `json:"streamIds"`
+	Headers        json.RawMessage `json:"headers"`
+	Item           json.RawMessage `json:"item"`
+	Result         json.RawMessage `json:"result"`
+	Error          string          `json:"error"`
+	AllowReconnect bool            `json:"allowReconnect"`
+	SequenceID     int64           `json:"sequenceId"`
 }
 
 // BenchmarkEncode writes the same invocation into a reused buffer.

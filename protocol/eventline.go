@@ -7,9 +7,9 @@ import (
 	"unicode/utf8"
 )
 
-// This file writes the event lines of DESIGN.md: one compact JSON object
-// per line with `time` and `event`, shared by `sigr watch`, `sigr decode`
-// and transcripts. They are appended to a caller's buffer so a busy
+// This file writes event lines (their schema is in the README, under
+// `sigr watch`): one compact JSON object per line with `time` and `event`,
+// shared by `sigr watch`, `sigr decode` and transcripts. They are appended to a caller's buffer so a busy
 // receive loop writes lines without allocating.
 
 // EventContext is what an event line says besides the message itself.

@@ -253,7 +253,7 @@ func TestFramerNoSeparatorBounded(t *testing.T) {
 }
 
 // TestHandshakeThenMessagesInOneFeed: the server may send its handshake
-// response and hub messages in one frame (§5.4, HubConnection.test.ts).
+// response and hub messages in one frame (HubConnection.test.ts).
 func TestHandshakeThenMessagesInOneFeed(t *testing.T) {
 	var f Framer
 	f.Feed([]byte("{}\x1e{\"type\":6}\x1e"))

@@ -40,24 +40,21 @@ func AppendHandshakeResponse(dst []byte, errText string) []byte {
 // separator) with the .NET server's rules and error texts.
 func ParseHandshakeRequest(record []byte) (HandshakeRequest, error) {
 	var r HandshakeRequest
-	var s scanner
-	s.reset(record, strictMaxDepth)
-	s.strict = true
-	kind := s.peekKind()
-	if kind != kindObject {
-		return r, notObjectStrict(&s, kind)
+	p := handshakeParser(record, true)
+	if kind := p.s.peekKind(); kind != kindObject {
+		return r, p.notObject(kind)
 	}
 	hasProtocol, hasVersion := false, false
-	err := s.eachMemberStrict(func(name string, kind valueKind, start int) error {
-		switch name {
+	err := p.eachMember(func(name []byte, nameEsc bool, kind valueKind, start, end int) error {
+		switch decodeName(name, nameEsc) {
 		case "protocol":
 			if kind != kindString {
 				return perr("Expected 'protocol' to be of type String.")
 			}
-			r.Protocol = decodeStringValue(record[start:s.pos])
+			r.Protocol = decodeStringValue(record[start:end])
 			hasProtocol = true
 		case "version":
-			n, ok := parseInt(record[start:s.pos])
+			n, ok := parseInt(record[start:end])
 			if kind != kindNumber || !ok {
 				return perr("Expected 'version' to be of type Number.")
 			}
@@ -83,21 +80,19 @@ func ParseHandshakeRequest(record []byte) (HandshakeRequest, error) {
 // handshake response, which both official clients reject.
 func ParseHandshakeResponse(record []byte) (HandshakeResponse, error) {
 	var r HandshakeResponse
-	var s scanner
-	s.reset(record, strictMaxDepth)
-	kind := s.peekKind()
-	if kind != kindObject {
-		return r, notObjectStrict(&s, kind)
+	p := handshakeParser(record, false)
+	if kind := p.s.peekKind(); kind != kindObject {
+		return r, p.notObject(kind)
 	}
-	err := s.eachMemberStrict(func(name string, kind valueKind, start int) error {
-		switch name {
+	err := p.eachMember(func(name []byte, nameEsc bool, kind valueKind, start, end int) error {
+		switch decodeName(name, nameEsc) {
 		case "type":
 			return perr("Expected a handshake response from the server.")
 		case "error":
 			if kind != kindString {
 				return perr("Expected 'error' to be of type String.")
 			}
-			r.Error = decodeStringValue(record[start:s.pos])
+			r.Error = decodeStringValue(record[start:end])
 			r.HasError = true
 		}
 		return nil
@@ -105,64 +100,12 @@ func ParseHandshakeResponse(record []byte) (HandshakeResponse, error) {
 	return r, err
 }
 
-func notObjectStrict(s *scanner, kind valueKind) error {
-	var p parser
-	p.s = *s
-	return p.notObject(kind, Strict)
-}
-
-// eachMemberStrict walks an object in document order like the .NET reader:
-// a scalar value is read whole before fn sees it (cursor after it), a
-// container is handed to fn at its start and skipped afterwards. JSON
-// errors become "Error reading JSON.".
-func (s *scanner) eachMemberStrict(fn func(name string, kind valueKind, start int) error) error {
-	p := parser{}
-	p.s = *s
-	defer func() { *s = p.s }()
-	ps := &p.s
-	ps.pos++
-	ps.skipSpace()
-	if ps.pos < len(ps.data) && ps.data[ps.pos] == '}' {
-		ps.pos++
-		return nil
-	}
-	for {
-		ps.skipSpace()
-		if ps.pos >= len(ps.data) || ps.data[ps.pos] != '"' {
-			return perr(errReadingJSON)
-		}
-		ns, ne, nesc, err := ps.scanString()
-		if err != nil {
-			return perr(errReadingJSON)
-		}
-		if err := ps.colon(); err != nil {
-			return perr(errReadingJSON)
-		}
-		name := decodeName(ps.data[ns:ne], nesc)
-		kind, start, err := p.scalar(true)
-		if err != nil {
-			return err
-		}
-		*s = p.s
-		if err := fn(name, kind, start); err != nil {
-			return err
-		}
-		if kind == kindObject || kind == kindArray {
-			if err := p.skipRest(start); err != nil {
-				return err
-			}
-		}
-		ps.skipSpace()
-		if ps.pos >= len(ps.data) {
-			return perr(errReadingJSON)
-		}
-		c := ps.data[ps.pos]
-		ps.pos++
-		if c == '}' {
-			return nil
-		}
-		if c != ',' {
-			return perr(errReadingJSON)
-		}
-	}
+// handshakeParser reads a handshake record with the .NET rules and texts.
+// A client reading a response does not check UTF-8: it shows what the
+// server sent.
+func handshakeParser(record []byte, validUTF8 bool) parser {
+	p := parser{r: &strictRules}
+	p.s.reset(record, strictMaxDepth)
+	p.s.strict = validUTF8
+	return p
 }

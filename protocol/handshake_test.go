@@ -4,7 +4,7 @@ import (
 	"testing"
 )
 
-// The vectors of §5.4: HandshakeProtocolTests.cs and HandshakeProtocol.ts.
+// The vectors of HandshakeProtocolTests.cs and HandshakeProtocol.ts.
 
 func TestHandshakeRequestVectors(t *testing.T) {
 	valid := []struct {
@@ -92,6 +92,8 @@ func TestHandshakeResponseVectors(t *testing.T) {
 		{`{"type":6}`, "Expected a handshake response from the server."},
 		{`{"error":"x","type":1,"target":"a","arguments":[]}`, "Expected a handshake response from the server."},
 		{`{"error":`, "Error reading JSON."},
+		{`{"minorVersion":[1,]}`, "Error reading JSON."},
+		{`{"extra":{"a":1,}}`, "Error reading JSON."},
 	}
 	for _, c := range invalid {
 		_, err := ParseHandshakeResponse([]byte(c.in))

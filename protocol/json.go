@@ -3,9 +3,9 @@ package protocol
 import (
 	"encoding/binary"
 	"errors"
+	"math"
 	"math/bits"
 	"strconv"
-	"unicode/utf16"
 	"unicode/utf8"
 )
 
@@ -258,6 +258,42 @@ func numberEnd(d []byte, i int) (int, bool) {
 	return i, true
 }
 
+// parseInt parses a JSON number that is an integer without exponent or
+// fraction, as .NET's GetInt32/GetInt64 accept.
+func parseInt(b []byte) (int64, bool) {
+	if len(b) == 0 || len(b) > 20 {
+		return 0, false
+	}
+	neg := b[0] == '-'
+	if neg {
+		b = b[1:]
+	}
+	if len(b) == 0 {
+		return 0, false
+	}
+	var n uint64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		d := uint64(c - '0')
+		if n > (math.MaxUint64-d)/10 {
+			return 0, false
+		}
+		n = n*10 + d
+	}
+	if neg {
+		if n > 1<<63 {
+			return 0, false
+		}
+		return -int64(n), true
+	}
+	if n > math.MaxInt64 {
+		return 0, false
+	}
+	return int64(n), true
+}
+
 // skipWS returns the index of the first byte at or after i that is not
 // JSON white space.
 func skipWS(data []byte, i int) int {
@@ -427,154 +463,4 @@ func (s *scanner) colon() error {
 	}
 	s.pos++
 	return nil
-}
-
-// eachMember walks the object at the cursor and calls fn for each member
-// with the raw name (without quotes), whether it has escapes, and the span
-// and kind of its value. Values are validated and skipped by the walker;
-// fn may stop the walk by returning an error.
-func (s *scanner) eachMember(fn func(name []byte, nameEsc bool, kind valueKind, start, end int) error) error {
-	if s.peekKind() != kindObject {
-		return s.fail("expected object")
-	}
-	s.pos++
-	s.skipSpace()
-	if s.pos < len(s.data) && s.data[s.pos] == '}' {
-		s.pos++
-		return nil
-	}
-	for {
-		s.skipSpace()
-		if s.pos >= len(s.data) {
-			return s.fail("unexpected end of JSON input")
-		}
-		if s.data[s.pos] != '"' {
-			return s.fail("expected property name")
-		}
-		ns, ne, nesc, err := s.scanString()
-		if err != nil {
-			return err
-		}
-		if err := s.colon(); err != nil {
-			return err
-		}
-		kind := s.peekKind()
-		start := s.pos
-		if err := s.skipValue(1); err != nil {
-			return err
-		}
-		if err := fn(s.data[ns:ne], nesc, kind, start, s.pos); err != nil {
-			return err
-		}
-		s.skipSpace()
-		if s.pos >= len(s.data) {
-			return s.fail("unexpected end of JSON input")
-		}
-		switch s.data[s.pos] {
-		case ',':
-			s.pos++
-		case '}':
-			s.pos++
-			return nil
-		default:
-			return s.fail("expected ',' or '}'")
-		}
-	}
-}
-
-// nameEquals compares a raw member name with want, decoding escapes only
-// when the name has any.
-func nameEquals(raw []byte, escaped bool, want string) bool {
-	if !escaped {
-		return string(raw) == want
-	}
-	return unescape(raw) == want
-}
-
-func decodeName(raw []byte, escaped bool) string {
-	if !escaped {
-		return string(raw)
-	}
-	return unescape(raw)
-}
-
-// decodeStringValue decodes a raw JSON string value including its quotes.
-func decodeStringValue(v []byte) string {
-	if len(v) < 2 {
-		return ""
-	}
-	inner := v[1 : len(v)-1]
-	for _, c := range inner {
-		if c == '\\' {
-			return unescape(inner)
-		}
-	}
-	return string(inner)
-}
-
-// unescape decodes the content of a JSON string that the scanner has
-// already validated. Lone surrogates become U+FFFD, as in encoding/json.
-func unescape(raw []byte) string {
-	out := make([]byte, 0, len(raw))
-	for i := 0; i < len(raw); i++ {
-		c := raw[i]
-		if c != '\\' {
-			out = append(out, c)
-			continue
-		}
-		i++
-		if i >= len(raw) {
-			break
-		}
-		switch raw[i] {
-		case 'b':
-			out = append(out, '\b')
-		case 'f':
-			out = append(out, '\f')
-		case 'n':
-			out = append(out, '\n')
-		case 'r':
-			out = append(out, '\r')
-		case 't':
-			out = append(out, '\t')
-		case 'u':
-			if i+4 >= len(raw) {
-				return string(out)
-			}
-			r := rune(hexVal(raw[i+1 : i+5]))
-			i += 4
-			if utf16.IsSurrogate(r) {
-				r2 := utf8.RuneError
-				if i+6 < len(raw) && raw[i+1] == '\\' && raw[i+2] == 'u' {
-					r2 = rune(hexVal(raw[i+3 : i+7]))
-				}
-				if dec := utf16.DecodeRune(r, r2); dec != utf8.RuneError {
-					r = dec
-					i += 6
-				} else {
-					r = utf8.RuneError
-				}
-			}
-			out = utf8.AppendRune(out, r)
-		default: // '"', '\\', '/'
-			out = append(out, raw[i])
-		}
-	}
-	return string(out)
-}
-
-func hexVal(b []byte) int {
-	v := 0
-	for _, c := range b {
-		v <<= 4
-		switch {
-		case c >= '0' && c <= '9':
-			v |= int(c - '0')
-		case c >= 'a' && c <= 'f':
-			v |= int(c-'a') + 10
-		case c >= 'A' && c <= 'F':
-			v |= int(c-'A') + 10
-		}
-	}
-	return v
 }

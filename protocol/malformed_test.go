@@ -16,11 +16,12 @@ const jsonSyntax = "<SyntaxError>"
 // accepted marks an input that must parse without error.
 const accepted = ""
 
-// malformedVectors is §5.2 (E1-E33) with the .NET text expected in strict
-// mode and the TypeScript client's behaviour in lenient mode.
+// malformedVectors are the .NET suite's InvalidMessages (E1-E33, numbered
+// here) and more, with the .NET text expected in strict mode and the
+// TypeScript client's behaviour in lenient mode.
 //
-// sigr keeps arguments raw and has no argument binder, so the
-// ArgumentBindingErrors table of §5.2 does not apply: those inputs are
+// sigr keeps arguments raw and has no argument binder, so the .NET
+// ArgumentBindingErrors table does not apply: those inputs are
 // well-formed messages here (TestBindingVectorsParse). For the same reason
 // E33, whose .NET text comes from the binder reading `[[}]`, is simply bad
 // JSON: `Error reading JSON.`.
@@ -191,8 +192,8 @@ func TestBindingVectorsParse(t *testing.T) {
 	}
 }
 
-// TestValidationDifferences is the table of §3.4: the same input in both
-// modes.
+// TestValidationDifferences: inputs on which the official parsers
+// disagree, in both modes.
 func TestValidationDifferences(t *testing.T) {
 	cases := []struct {
 		name, input, strict, lenient string
@@ -222,8 +223,8 @@ func TestValidationDifferences(t *testing.T) {
 	}
 }
 
-// TestTSVectors is §5.3: JsonHubProtocol.test.ts and the [OBS] runs of the
-// 10.0.11 client, in lenient mode.
+// TestTSVectors: JsonHubProtocol.test.ts and records run through the
+// 10.0.11 client under Node, in lenient mode.
 func TestTSVectors(t *testing.T) {
 	ok := []struct {
 		input string
@@ -337,8 +338,8 @@ func TestInvalidUTF8(t *testing.T) {
 	}
 }
 
-// MalformedInputs exposes the inputs of malformedVectors and the §3.4
-// table to the Node interop test (package protocol_test), which checks the
+// MalformedInputs exposes the inputs of malformedVectors to the Node
+// interop test (package protocol_test), which checks the
 // lenient column against the official client.
 func MalformedInputs() []string {
 	var out []string

@@ -1,7 +1,3 @@
-// Package protocol holds the SignalR wire vocabulary: hub messages and their
-// JSON encoding, 0x1E record framing, the handshake, negotiate payloads, and
-// the Azure SignalR Service contracts (connection strings, token claims, REST
-// and Functions binding bodies). It is pure: no network, no goroutines.
 package protocol
 
 import (
@@ -41,9 +37,9 @@ var typeNames = [...]string{
 	TypeSequence:         "sequence",
 }
 
-// String returns the event name of the type as DESIGN.md spells it
-// ("invocation", "streamItem", ...), or "unknown" for a type this protocol
-// version does not define.
+// String returns the type's name in an event line ("invocation",
+// "streamItem", ...; see the README's `sigr watch`), or "unknown" for a
+// type this protocol version does not define.
 func (t MessageType) String() string {
 	if t.Known() {
 		return typeNames[t]
@@ -106,19 +102,11 @@ func (m *Message) Has(f Field) bool { return m.Fields&f == f }
 // Header returns the value of one hub-protocol header. It reports false when
 // the header is absent or its value is not a string.
 func (m *Message) Header(key string) (string, bool) {
-	if len(m.Headers) == 0 {
-		return "", false
-	}
-	var s scanner
-	s.reset(m.Headers, 0)
-	found := ""
-	ok := false
-	_ = s.eachMember(func(name []byte, nameEsc bool, kind valueKind, start, end int) error {
-		if kind != kindString || !nameEquals(name, nameEsc, key) {
-			return nil
+	found, ok := "", false
+	m.eachHeader(func(name []byte, nameEsc bool, value []byte) {
+		if nameEquals(name, nameEsc, key) {
+			found, ok = decodeStringValue(value), true
 		}
-		found, ok = decodeStringValue(m.Headers[start:end]), true
-		return nil
 	})
 	return found, ok
 }
@@ -129,16 +117,31 @@ func (m *Message) HeaderMap() map[string]string {
 	if len(m.Headers) == 0 {
 		return nil
 	}
-	var s scanner
-	s.reset(m.Headers, 0)
 	out := map[string]string{}
-	_ = s.eachMember(func(name []byte, nameEsc bool, kind valueKind, start, end int) error {
+	m.eachHeader(func(name []byte, nameEsc bool, value []byte) {
+		out[decodeName(name, nameEsc)] = decodeStringValue(value)
+	})
+	return out
+}
+
+// eachHeader calls fn for each header whose value is a string, in order,
+// with the raw name and the raw value (quotes included). Headers that are
+// not a valid object give what comes before the first problem.
+func (m *Message) eachHeader(fn func(name []byte, nameEsc bool, value []byte)) {
+	if len(m.Headers) == 0 {
+		return
+	}
+	p := parser{r: &lenientRules}
+	p.s.reset(m.Headers, 0)
+	if p.s.peekKind() != kindObject {
+		return
+	}
+	_ = p.eachMember(func(name []byte, nameEsc bool, kind valueKind, start, end int) error {
 		if kind == kindString {
-			out[decodeName(name, nameEsc)] = decodeStringValue(m.Headers[start:end])
+			fn(name, nameEsc, m.Headers[start:end])
 		}
 		return nil
 	})
-	return out
 }
 
 // EncodeHeaders returns h as a JSON object with its keys sorted, ready for

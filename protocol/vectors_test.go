@@ -8,14 +8,13 @@ import (
 	"testing"
 )
 
-// The vectors in this file are copied from the official test suites, as
-// collected in /work/shared/reference/signalr-protocol.md §5: the .NET
+// The vectors in this file are copied from the official test suites: the .NET
 // ProtocolTestData, OutOfOrderJsonTestData, MessageSizeData and
 // InvalidMessages tables (JsonHubProtocolTestsBase.cs, JsonHubProtocolTests.cs)
 // and the TypeScript JsonHubProtocol.test.ts and TextMessageFormat.test.ts.
 
-// testHeaders is <H> of §5: TestHeaders of the .NET suite, with JSON escapes
-// in the wire text.
+// testHeaders is TestHeaders of the .NET suite, with JSON escapes in the
+// wire text.
 const testHeaders = `"headers":{"Foo":"Bar","KeyWith\nNew\r\nLines":"Still Works","ValueWithNewLines":"Also\nWorks\r\nFine"}`
 
 var testHeaderMap = map[string]string{
@@ -26,7 +25,7 @@ var testHeaderMap = map[string]string{
 
 func raw(s string) json.RawMessage { return json.RawMessage(s) }
 
-// roundTripVectors is §5.1: each record must parse to want in both modes
+// roundTripVectors are the well-formed records: each must parse to want in both modes
 // and AppendMessage must write the same bytes back.
 var roundTripVectors = []struct {
 	name string
@@ -192,7 +191,7 @@ func TestOutOfOrderVectors(t *testing.T) {
 			Message{Type: TypeCompletion, Fields: FieldInvocationID | FieldResult, InvocationID: "15", Result: raw(`10`)}},
 		{`{ "item": "foo", "invocationId": "1a", "type":2 }`,
 			Message{Type: TypeStreamItem, Fields: FieldInvocationID | FieldItem, InvocationID: "1a", Item: raw(`"foo"`)}},
-		// What the TS client writes: type last (§4.7).
+		// What the TS client writes: type last.
 		{`{"target":"Add","arguments":[1,2],"invocationId":"0","type":1}`,
 			Message{Type: TypeInvocation, Fields: FieldInvocationID | FieldTarget | FieldArguments, InvocationID: "0", Target: "Add", Arguments: raw(`[1,2]`)}},
 	}

@@ -45,23 +45,26 @@ type existsMsg struct {
 }
 
 // compose builds the composer's message as the selected connection, on its
-// hub.
-func (m *Model) compose() (Outgoing, error) {
-	hub, as := m.cfg.Hub, ""
+// hub: a send, or a call of a hub method over that connection.
+func (m *Model) compose() (Outgoing, *Call, error) {
+	hub, as, label := m.cfg.Hub, "", ""
 	if c := m.roster.selected(); c != nil {
-		hub, as = c.hub, c.who()
+		hub, as, label = c.hub, c.who(), c.label
 	}
-	return m.composer.compose(hub, as)
+	return m.composer.compose(hub, as, label, m.roster.kind())
 }
 
 func (m *Model) send() tea.Cmd {
-	if m.cfg.Sender == nil {
-		m.setFlash("sending is not available in this session", true)
-		return nil
-	}
-	out, err := m.compose()
+	out, call, err := m.compose()
 	if err != nil {
 		m.setFlash(err.Error(), true)
+		return nil
+	}
+	if call != nil {
+		return m.invoke(*call)
+	}
+	if m.cfg.Sender == nil {
+		m.setFlash("sending is not available in this session", true)
 		return nil
 	}
 	sender, ctx := m.cfg.Sender, m.cfg.Context
@@ -96,7 +99,8 @@ func (m *Model) copySelected() tea.Cmd {
 	c := m.roster.of(e)
 	ectx := protocol.EventContext{Connection: c.label, Hub: c.hub, Raw: e.raw}
 	var line []byte
-	if e.failed {
+	if e.failed || e.note != nil {
+		// A note of sigr's own was not received: it copies as an error.
 		line = protocol.AppendErrorEvent(nil, e.time, e.msg.Error, ectx)
 	} else {
 		line = protocol.AppendMessageEvent(nil, e.time, &e.msg, ectx)
@@ -131,7 +135,7 @@ func (m *Model) openConn(hub, user, headers string) tea.Cmd {
 	if hub == "" {
 		hub = m.cfg.Hub
 	}
-	if !protocol.ValidHubName(hub) {
+	if hub != "" && !protocol.ValidHubName(hub) {
 		m.setFlash("hub "+sanitize(hub)+" is not a valid hub name: start with a letter, then letters, digits or _", true)
 		return nil
 	}

@@ -3,6 +3,7 @@ package tui
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"sync"
 
@@ -22,6 +23,7 @@ type ClientSession struct {
 	closeOnce sync.Once
 	mu        sync.Mutex
 	clients   []*client.Conn
+	byLabel   map[string]*client.Conn
 	closed    bool
 	wg        sync.WaitGroup // the Start goroutines
 }
@@ -30,7 +32,7 @@ type ClientSession struct {
 // UserID and extra headers taken from each ConnSpec. Nothing connects until
 // Open.
 func NewClientSession(base client.Options) *ClientSession {
-	return &ClientSession{base: base, conns: make(chan Source, 16), done: make(chan struct{})}
+	return &ClientSession{base: base, conns: make(chan Source, 16), done: make(chan struct{}), byLabel: map[string]*client.Conn{}}
 }
 
 // Conns implements Session.
@@ -73,6 +75,7 @@ func (s *ClientSession) Open(ctx context.Context, spec ConnSpec) error {
 		return err
 	}
 	s.clients = append(s.clients, c)
+	s.byLabel[spec.Name] = c
 	s.wg.Go(func() {
 		// Failures arrive as events; Start's error adds nothing.
 		_ = c.Start(context.WithoutCancel(ctx))
@@ -110,6 +113,46 @@ func (s *ClientSession) Close() error {
 	wg.Wait()
 	s.wg.Wait()
 	return errors.Join(errs...)
+}
+
+// Invoke implements Invoker with the connection's Call, or Stream for a
+// stream, whose items Wait reads and drops: the screen shows them from the
+// connection's events.
+func (s *ClientSession) Invoke(ctx context.Context, call Call) (Pending, error) {
+	s.mu.Lock()
+	c := s.byLabel[call.Conn]
+	s.mu.Unlock()
+	if c == nil {
+		return Pending{}, errors.New("invoke: no connection " + call.Conn)
+	}
+	if !call.Stream {
+		cl, err := c.Call(ctx, call.Target, call.Args)
+		if err != nil {
+			return Pending{}, err
+		}
+		return Pending{ID: cl.ID(), Wait: func(ctx context.Context) error {
+			_, err := cl.Wait(ctx)
+			return err
+		}}, nil
+	}
+	st, err := c.Stream(ctx, call.Target, call.Args)
+	if err != nil {
+		return Pending{}, err
+	}
+	return Pending{ID: st.ID(), Wait: func(ctx context.Context) error {
+		for {
+			_, err := st.Next(ctx)
+			switch {
+			case errors.Is(err, io.EOF):
+				return nil
+			case err != nil && ctx.Err() != nil:
+				st.Close()
+				return err
+			case err != nil:
+				return err
+			}
+		}
+	}}, nil
 }
 
 // ClientSender is the Sender of package manage: every message and group

@@ -63,30 +63,109 @@ func (c *composer) setStyles(s textinput.Styles) {
 	}
 }
 
-// compose builds the message the composer holds, for hub as sender (the
-// selected connection's, else the defaults). A JSON array is sent as the
-// arguments; other text to the chat target goes out as the chat sample's
-// body with our user as sender; other text to another target becomes one
-// string argument.
-func (c *composer) compose(hub, sender string) (Outgoing, error) {
-	text := c.body.Value()
-	if strings.TrimSpace(text) == "" {
-		return Outgoing{}, errors.New("nothing to send: type a message first")
+// hubKind is what the session's URL turned out to be, which decides where
+// the composer can send.
+type hubKind int
+
+const (
+	hubUnknown hubKind = iota // nothing has connected yet
+	// hubService is Azure SignalR Service: a function app's negotiate
+	// redirected to it (url and accessToken), or a connection string.
+	hubService
+	// hubPlain is a plain ASP.NET Core hub: its negotiate is not an Azure
+	// redirect, so there is no function app and no REST API, only the
+	// hub's own methods.
+	hubPlain
+)
+
+// dest is where the composer's message goes: through the Sender to
+// everyone, a user, a group or a connection, or over our own connection
+// as a hub method invocation.
+type dest struct {
+	to     Destination
+	name   string
+	invoke bool
+	stream bool
+}
+
+// parseTo reads the composer's destination for a hub of kind k: what
+// parseDest reads, or invoke or stream. Empty is invoke on a plain hub
+// and all elsewhere; a plain hub has nothing to send through.
+func parseTo(s string, k hubKind) (dest, error) {
+	s = strings.TrimSpace(s)
+	switch strings.ToLower(s) {
+	case "invoke", "hub", "method":
+		return dest{invoke: true}, nil
+	case "stream":
+		return dest{invoke: true, stream: true}, nil
+	case "":
+		if k == hubPlain {
+			return dest{invoke: true}, nil
+		}
 	}
-	to, name, err := parseDest(c.to.Value())
+	to, name, err := parseDest(s)
 	if err != nil {
-		return Outgoing{}, err
+		return dest{}, errors.New(err.Error() + ", or invoke or stream to call a hub method")
 	}
+	if k == hubPlain {
+		return dest{}, errors.New("destination " + sanitize(s) + ": a plain hub has no function app or REST API to send through; write invoke or stream to call one of its methods")
+	}
+	return dest{to: to, name: name}, nil
+}
+
+// destinations is the hint line while the destination has the keys: what
+// may be written there, for a hub of kind k.
+func destinations(k hubKind) string {
+	if k == hubPlain {
+		return "to: invoke (default) · stream: a hub method, over the selected connection"
+	}
+	return "to: all · user:ID · group:NAME · conn:ID, or invoke · stream a hub method"
+}
+
+// compose builds the message the composer holds, as the connection conn
+// (hub and sender are its, else the defaults) on a hub of kind k: an
+// Outgoing for the Sender, or a Call of a hub method.
+//
+// For a send, a JSON array is sent as the arguments; other text to the
+// chat target goes out as the chat sample's body with our user as sender;
+// other text to another target becomes one string argument. For an
+// invocation, a JSON array is the arguments, other text one string
+// argument, and nothing none.
+func (c *composer) compose(hub, sender, conn string, k hubKind) (Outgoing, *Call, error) {
+	d, err := parseTo(c.to.Value(), k)
+	if err != nil {
+		return Outgoing{}, nil, err
+	}
+	text := c.body.Value()
+	trimmed := strings.TrimSpace(text)
 	target := strings.TrimSpace(c.target.Value())
+	if d.invoke {
+		switch {
+		case target == "":
+			return Outgoing{}, nil, errors.New("name the hub method to invoke in target (tab to it)")
+		case conn == "":
+			return Outgoing{}, nil, errors.New("no connection to invoke over: press n to open one")
+		}
+		call := &Call{Conn: conn, Target: target, Stream: d.stream, Args: json.RawMessage("[]")}
+		switch {
+		case strings.HasPrefix(trimmed, "[") && json.Valid([]byte(trimmed)):
+			call.Args = json.RawMessage(trimmed)
+		case trimmed != "":
+			call.Args, _ = json.Marshal([]string{text})
+		}
+		return Outgoing{}, call, nil
+	}
+	if trimmed == "" {
+		return Outgoing{}, nil, errors.New("nothing to send: type a message first")
+	}
 	if target == "" {
 		target = c.chatTarget
 	}
-	out := Outgoing{Hub: hub, Target: target, To: to, Name: name}
-	trimmed := strings.TrimSpace(text)
+	out := Outgoing{Hub: hub, Target: target, To: d.to, Name: d.name}
 	switch {
 	case strings.HasPrefix(trimmed, "[") && json.Valid([]byte(trimmed)):
 		out.Args = json.RawMessage(trimmed)
-	case target == c.chatTarget && to != ToConnection:
+	case target == c.chatTarget && d.to != ToConnection:
 		out.Chat, out.Sender, out.Text = true, sender, text
 	case target == c.chatTarget:
 		// The chat body has no connection field: send what the function
@@ -97,7 +176,7 @@ func (c *composer) compose(hub, sender string) (Outgoing, error) {
 		b, _ := json.Marshal([]string{text})
 		out.Args = b
 	}
-	return out, nil
+	return out, nil, nil
 }
 
 // sent clears the message once out has gone, unless it was edited since.
@@ -109,10 +188,15 @@ func (c *composer) sent(out Outgoing) {
 	}
 }
 
+// invoked clears the arguments once a call has gone; the method stays,
+// to be called again.
+func (c *composer) invoked(Call) { c.body.SetValue("") }
+
 // Render is the composer's line, w cells wide: who we send as, the
-// destination, the target and the message; focus marks the input that has
-// the keys.
-func (c *composer) Render(w int, focus focusArea, as string) string {
+// destination, the target (the method, for an invocation) and the message
+// or arguments; focus marks the input that has the keys. k decides the
+// default destination, which the empty input shows.
+func (c *composer) Render(w int, focus focusArea, as string, k hubKind) string {
 	s := c.com.styles
 	label := func(text string, f focusArea) string {
 		if focus == f {
@@ -120,9 +204,19 @@ func (c *composer) Render(w int, focus focusArea, as string) string {
 		}
 		return s.Label.Render(text)
 	}
+	d, _ := parseTo(c.to.Value(), k)
+	to, target, body := c.to, c.target, c.body
+	targetLabel := "target "
+	if k == hubPlain {
+		to.Placeholder = "invoke"
+	}
+	if d.invoke {
+		targetLabel = "method "
+		target.Placeholder = "name"
+		body.Placeholder = "arguments: a JSON array, or one text argument"
+	}
 	line := s.Muted.Render("as ") + s.Stream.Conn.Render(sanitize(as)) + "  " +
-		label("to ", focusTo) + c.to.View() + " " + label("target ", focusTarget) + c.target.View() + " " + label("› ", focusBody)
-	body := c.body
+		label("to ", focusTo) + to.View() + " " + label(targetLabel, focusTarget) + target.View() + " " + label("› ", focusBody)
 	body.SetWidth(max(w-ansi.StringWidth(line)-2, 4))
 	return fit(line+body.View(), w)
 }

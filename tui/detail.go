@@ -32,15 +32,22 @@ func (m *Model) detailLines(e *entry, w int) []string {
 		return s.Label.Render(fit(name, 14)) + value
 	}
 	kind := s.Stream.Type.Render(e.msg.Type.String())
-	if e.failed {
+	switch {
+	case e.failed:
 		kind = s.FlashErr.Render("unreadable record")
+	case e.note != nil:
+		kind = s.FlashErr.Render("no answer") + s.Muted.Render(" (sigr's note: nothing was received)")
+	}
+	when := "received"
+	if e.note != nil {
+		when = "noted"
 	}
 	lines := []string{
 		// seq counts from 0; people count from 1.
 		s.Section.Render(fmt.Sprintf("MESSAGE #%d ", e.seq+1)) + kind +
 			s.Muted.Render("  esc closes · ↑↓ scroll · y copies"),
 		field("connection", s.Stream.Conn.Render(sanitize(c.label))+s.Muted.Render(" "+sanitize(c.connectionID))),
-		field("received", e.time.In(m.com.loc).Format("2006-01-02 15:04:05.000000 MST")),
+		field(when, e.time.In(m.com.loc).Format("2006-01-02 15:04:05.000000 MST")),
 	}
 	if e.failed {
 		lines = append(lines, field("size", fmt.Sprintf("%d bytes", len(e.raw))))
@@ -61,6 +68,25 @@ func (m *Model) detailLines(e *entry, w int) []string {
 		inv = sanitize(e.msg.InvocationID)
 	}
 	lines = append(lines, field("invocation id", inv))
+	if iv := m.calls.of(e); iv != nil {
+		// The answer names the invocation it answers, made from here.
+		kind := "invoked "
+		if iv.stream {
+			kind = "stream of "
+		}
+		lines = append(lines, field("answers", s.Muted.Render(kind)+s.Stream.Target.Render(clip(iv.call(), max(w-50, 16)))+
+			s.Muted.Render(" as "+sanitize(m.roster.conns[iv.conn].label)+" at "+iv.sent.In(m.com.loc).Format("15:04:05.000"))))
+	}
+	if e.note != nil {
+		for i, l := range strings.Split(wrapText(sanitize(e.msg.Error), max(w-14, 8)), "\n") {
+			name := ""
+			if i == 0 {
+				name = "why"
+			}
+			lines = append(lines, field(name, s.FlashErr.Render(l)))
+		}
+		return lines
+	}
 	if route, inferred := m.routing.routeOf(e); route != "" {
 		how := s.Muted.Render(" (route header)")
 		if inferred {

@@ -3,9 +3,10 @@
 // debugger, built on Bubble Tea v2.
 //
 // The package reaches the network only through two small interfaces,
-// Session (the connections) and Sender (HTTP sends and group actions), so
-// the whole screen can be built and tested with fakes; ClientSession and
-// ClientSender adapt package client to them.
+// Session (the connections, which may also be an Invoker of hub methods
+// over them) and Sender (HTTP sends and group actions), so the whole
+// screen can be built and tested with fakes; ClientSession and
+// ClientSender adapt packages client and manage to them.
 //
 // # From events to rows
 //

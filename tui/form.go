@@ -34,10 +34,15 @@ func newForm(title, note string, submit func([]string) tea.Cmd, fields ...field)
 }
 
 func (m *Model) newConnForm() *form {
+	// The hub of the selected connection (as the service names it), else
+	// the command line's; none on a plain hub, whose URL is the hub.
 	hub := m.cfg.Hub
+	if c := m.roster.selected(); c != nil && c.hub != "" {
+		hub = c.hub
+	}
 	return newForm("New connection", "Opens another connection in this session, as another identity.",
 		func(v []string) tea.Cmd { return m.openConn(v[0], v[1], v[2]) },
-		field{"hub", hub, hub},
+		field{"hub", "none: the URL's own", hub},
 		field{"user", "anonymous", ""},
 		field{"headers", "name: value; name2: value2", ""},
 	)

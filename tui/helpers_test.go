@@ -60,6 +60,8 @@ func stateEv(at time.Duration, label, user string, st client.State) Event {
 	ev := Event{Conn: spec(label, user), Event: client.Event{Kind: client.EventState, Time: t0.Add(at), State: st, Transport: "WebSockets",
 		ConnectionID: "id-" + user}}
 	if st == client.Connected {
+		// A redirect to the service names the hub, as the client reports it.
+		ev.Hub = "chat"
 		ev.AccessToken = fakeJWT(map[string]any{"asrs.s.uid": user, "aud": "http://127.0.0.1:8888/client/?hub=chat", "exp": float64(t0.Add(time.Hour).Unix()), "iat": float64(t0.Unix())})
 	}
 	return ev

@@ -20,9 +20,12 @@ type Config struct {
 	Sender Sender
 	// Feed delivers the session's events in batches; nil shows no traffic.
 	Feed *Feed
-	// URL is the function app (or service) URL shown in the status line.
+	// URL is the function app (or service, or hub) URL shown in the
+	// status line.
 	URL string
-	// Hub is the default hub for sends and new connections. Default "chat".
+	// Hub is the hub named on the command line, for sends and new
+	// connections. Default: none, which leaves it to the function app (its
+	// default, chat) and is what a plain hub, whose URL is the hub, needs.
 	Hub string
 	// History is how many messages the stream keeps. Default 50 000.
 	History int
@@ -104,6 +107,7 @@ type Model struct {
 	stats    *stats
 	stream   *stream
 	composer composer
+	calls    *invocations
 
 	filtering    bool
 	filter       textinput.Model
@@ -128,9 +132,6 @@ func New(cfg Config) *Model {
 	if cfg.Context == nil {
 		cfg.Context = context.Background()
 	}
-	if cfg.Hub == "" {
-		cfg.Hub = "chat"
-	}
 	if cfg.History <= 0 {
 		cfg.History = DefaultHistory
 	}
@@ -146,6 +147,7 @@ func New(cfg Config) *Model {
 	com := &common{styles: DefaultStyles(!cfg.Light), loc: cfg.Location}
 	r := newRoster(com, cfg.Hub, cfg.Groups)
 	rt := newRouting(com, r)
+	calls := newInvocations()
 	m := &Model{
 		cfg:      cfg,
 		keys:     DefaultKeyMap(),
@@ -155,8 +157,9 @@ func New(cfg Config) *Model {
 		roster:   r,
 		routing:  rt,
 		stats:    newStats(com),
-		stream:   newStream(com, r, rt, cfg.History),
+		stream:   newStream(com, r, rt, calls, cfg.History),
 		composer: newComposer(com, cfg.ChatTarget),
+		calls:    calls,
 		filter:   newInput("filter: target:, conn:, user: or text", "/ "),
 		quitting: make(chan struct{}),
 	}

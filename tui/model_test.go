@@ -158,19 +158,19 @@ func TestComposeChatAndJSON(t *testing.T) {
 	feed(m, []Event{stateEv(0, "alice@chat", "alice", client.Connected)})
 	m.composer.body.SetValue("hi bob")
 	m.composer.to.SetValue("user:bob")
-	out, err := m.compose()
-	if err != nil || !out.Chat || out.Sender != "alice" || out.Text != "hi bob" || out.To != ToUser || out.Name != "bob" {
-		t.Fatalf("chat compose = %+v, %v", out, err)
+	out, call, err := m.compose()
+	if err != nil || call != nil || !out.Chat || out.Sender != "alice" || out.Text != "hi bob" || out.To != ToUser || out.Name != "bob" {
+		t.Fatalf("chat compose = %+v, %v, %v", out, call, err)
 	}
 	m.composer.body.SetValue(`[1, "two"]`)
 	m.composer.target.SetValue("priceTick")
 	m.composer.to.SetValue("group:devs")
-	out, err = m.compose()
+	out, _, err = m.compose()
 	if err != nil || out.Chat || string(out.Args) != `[1, "two"]` || out.Target != "priceTick" || out.To != ToGroup {
 		t.Fatalf("JSON compose = %+v, %v", out, err)
 	}
 	m.composer.to.SetValue("nowhere")
-	if _, err := m.compose(); err == nil {
+	if _, _, err := m.compose(); err == nil {
 		t.Fatal("a bad destination composed")
 	}
 }

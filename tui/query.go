@@ -52,9 +52,10 @@ func (q query) equal(o query) bool {
 	return true
 }
 
-// match reports whether e, received on c, matches every term. A record
-// that failed to parse matches on the parser's text and the record.
-func (q query) match(e *entry, c *conn) bool {
+// match reports whether e, received on c, matches every term; target is
+// the target its row shows. A record that failed to parse matches on the
+// parser's text and the record.
+func (q query) match(e *entry, c *conn, target string) bool {
 	if e == nil {
 		return false
 	}
@@ -62,13 +63,13 @@ func (q query) match(e *entry, c *conn) bool {
 		ok := false
 		switch t.field {
 		case "target":
-			ok = containsFold(e.msg.Target, t.text)
+			ok = containsFold(target, t.text)
 		case "conn":
 			ok = containsFold(c.label, t.text) || containsFold(c.connectionID, t.text)
 		case "user":
 			ok = containsFold(c.who(), t.text) || containsFold(c.user, t.text)
 		default:
-			ok = containsFold(e.msg.Target, t.text) || containsFold(c.label, t.text) ||
+			ok = containsFold(target, t.text) || containsFold(c.label, t.text) ||
 				containsFold(c.who(), t.text) || containsFoldBytes(e.msg.Arguments, t.text) ||
 				containsFoldBytes(e.msg.Item, t.text) || containsFoldBytes(e.msg.Result, t.text) ||
 				containsFold(e.msg.Error, t.text) || (e.failed && containsFoldBytes(e.raw, t.text))

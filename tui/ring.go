@@ -21,6 +21,9 @@ type entry struct {
 	delivery uint64 // id of the delivery this receipt belongs to
 	msg      protocol.Message
 	raw      []byte
+	// note marks a row of sigr's own, not received: why the invocation it
+	// points to has no answer (msg holds the text in Error).
+	note *invocation
 }
 
 // ring is the bounded history of received messages. It grows on demand up

@@ -26,7 +26,7 @@ type roster struct {
 // conn is what the screen knows about one connection.
 type conn struct {
 	label        string
-	hub          string
+	hub          string // as asked for, then as the service names it; "" on a plain hub
 	user         string // asked for
 	tokenUser    string // from the token's claims
 	state        client.State
@@ -42,6 +42,9 @@ type conn struct {
 	// lost); reconnects counts full reconnects, each a new connection id.
 	resumes    int
 	reconnects int
+	// known is set once it has connected; service says whether it went to
+	// Azure SignalR Service (a redirect named the hub) or to a plain hub.
+	known, service bool
 }
 
 // who is the user id to show: the token's, else the one asked for.
@@ -129,6 +132,11 @@ func (r *roster) applyState(ev *Event) {
 		}
 	}
 	c.state = ev.State
+	if ev.State == client.Connected {
+		// The hub is the one the redirect names: none on a plain hub, even
+		// if one was asked for.
+		c.known, c.service, c.hub = true, ev.Hub != "", ev.Hub
+	}
 	if ev.Transport != "" {
 		c.transport = ev.Transport
 	}
@@ -202,27 +210,46 @@ func (r *roster) nameOf(connectionID string) string {
 	return name
 }
 
-// uniqueLabel names a new connection user@hub, or user#2@hub when that
-// identity is already open: a second connection of the same user is how
-// user routing is checked.
+// uniqueLabel names a new connection user@hub (user on a plain hub), or
+// user#2@hub when that identity is already open: a second connection of
+// the same user is how user routing is checked.
 func (r *roster) uniqueLabel(spec ConnSpec) string {
 	l := spec.Label()
-	u, h, _ := strings.Cut(l, "@")
+	u, h, named := strings.Cut(l, "@")
 	for n := 2; ; n++ {
 		if _, dup := r.index[l]; !dup {
 			return l
 		}
-		l = u + "#" + strconv.Itoa(n) + "@" + h
+		l = u + "#" + strconv.Itoa(n)
+		if named {
+			l += "@" + h
+		}
 	}
 }
 
-// hubs returns the hubs of the connections, sorted, or the default hub
-// while there is none.
+// kind says what the session's URL turned out to be: Azure SignalR Service
+// once any connection was redirected there, a plain hub once one connected
+// without, unknown before.
+func (r *roster) kind() hubKind {
+	k := hubUnknown
+	for _, c := range r.conns {
+		switch {
+		case c.service:
+			return hubService
+		case c.known:
+			k = hubPlain
+		}
+	}
+	return k
+}
+
+// hubs returns the hubs the connections name, sorted, or the default hub
+// while there is none; a plain hub names none.
 func (r *roster) hubs() []string {
 	seen := map[string]bool{}
 	var out []string
 	for _, c := range r.conns {
-		if !seen[c.hub] {
+		if c.hub != "" && !seen[c.hub] {
 			seen[c.hub] = true
 			out = append(out, c.hub)
 		}

@@ -19,6 +19,13 @@ func (r *roster) Render(w int, focused bool) []string {
 	if len(r.conns) == 0 {
 		lines = append(lines, s.Faint.Render(fit(" none yet", w)))
 	}
+	// Connections that name no hub (a plain hub's, or not yet connected)
+	// come first, under no hub's name.
+	for i, c := range r.conns {
+		if c.hub == "" {
+			lines = append(lines, r.connLine(c, w, i == r.sel, focused))
+		}
+	}
 	hubs := r.hubs()
 	for _, hub := range hubs {
 		if len(hubs) > 1 {

@@ -51,14 +51,16 @@ type Sender interface {
 // ConnSpec is the identity of one connection: the hub, who we are, and any
 // extra negotiate headers.
 type ConnSpec struct {
-	Name    string // the label; default Label()
+	Name string // the label; default Label()
+	// Hub is sent to negotiate as hub=; "" sends none, which a plain hub
+	// (its URL is the hub) needs and a function app fills with its default.
 	Hub     string
 	User    string            // empty connects anonymously
 	Headers map[string]string // extra negotiate headers
 }
 
 // Label is how the screen names a connection: Name if set, else user@hub
-// or anon@hub.
+// or anon@hub, or only the user when no hub is named.
 func (s ConnSpec) Label() string {
 	if s.Name != "" {
 		return s.Name
@@ -67,7 +69,41 @@ func (s ConnSpec) Label() string {
 	if u == "" {
 		u = "anon"
 	}
+	if s.Hub == "" {
+		return u
+	}
 	return u + "@" + s.Hub
+}
+
+// Invoker calls hub methods over the session's own connections: the way
+// to send on a plain ASP.NET Core hub, which has no function app and no
+// REST API, and on Azure SignalR Service when the hub has an upstream. A
+// Session may implement it; ClientSession does.
+type Invoker interface {
+	// Invoke writes c's invocation on the connection labelled c.Conn and
+	// returns its id. Its Completion and StreamItems arrive as that
+	// connection's events, carrying the id; Pending.Wait tells how it
+	// ended. ctx bounds the write and, for a stream, its life: when ctx
+	// ends the stream is cancelled.
+	Invoke(ctx context.Context, c Call) (Pending, error)
+}
+
+// Call is one hub method invocation made from the screen.
+type Call struct {
+	Conn   string          // the label of the connection it goes over
+	Target string          // the hub method
+	Args   json.RawMessage // a JSON array
+	Stream bool            // a StreamInvocation: items, then the completion
+}
+
+// Pending is an invocation that has been written.
+type Pending struct {
+	// ID is the invocation id its answer carries.
+	ID string
+	// Wait returns once the invocation has ended: nil after a completion
+	// without an error, a *client.HubError with the hub's error, or why no
+	// completion came (the connection closed, ctx ended).
+	Wait func(ctx context.Context) error
 }
 
 // Destination is where a message goes.

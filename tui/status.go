@@ -73,6 +73,10 @@ func (m *Model) bottomLine(w int) string {
 	}
 	h := m.help
 	h.SetWidth(w)
+	if m.focus == focusTo && m.overlay != overlayForm {
+		// The destination is free text: say first what it takes here.
+		return fit(s.Hint.Render(destinations(m.roster.kind()))+"  "+h.ShortHelpView(m.hints()), w)
+	}
 	return fit(h.ShortHelpView(m.hints()), w)
 }
 

@@ -11,6 +11,7 @@ type stream struct {
 	com     *common
 	roster  *roster
 	routing *routing
+	calls   *invocations
 
 	history   *ring
 	cursor    uint64 // seq of the selected entry
@@ -23,8 +24,8 @@ type stream struct {
 	matches []uint64 // seqs matching query, ascending; only when query is set
 }
 
-func newStream(com *common, r *roster, rt *routing, history int) *stream {
-	return &stream{com: com, roster: r, routing: rt, history: newRing(history), follow: true}
+func newStream(com *common, r *roster, rt *routing, calls *invocations, history int) *stream {
+	return &stream{com: com, roster: r, routing: rt, calls: calls, history: newRing(history), follow: true}
 }
 
 // push adds e to the history, and to the matches when it matches the
@@ -32,10 +33,19 @@ func newStream(com *common, r *roster, rt *routing, history int) *stream {
 func (s *stream) push(e entry) {
 	seq := s.history.push(e)
 	if s.query.active() {
-		if kept := s.history.at(seq); s.query.match(kept, s.roster.of(kept)) {
+		if kept := s.history.at(seq); s.query.match(kept, s.roster.of(kept), s.targetOf(kept)) {
 			s.matches = append(s.matches, seq)
 		}
 	}
+}
+
+// targetOf is the target a row shows and the filter matches: the
+// message's, or for the answer to an invocation made here, its method.
+func (s *stream) targetOf(e *entry) string {
+	if iv := s.calls.of(e); iv != nil {
+		return iv.target
+	}
+	return e.msg.Target
 }
 
 // settle runs after a batch: it forgets matches the ring has evicted and
@@ -70,7 +80,7 @@ func (s *stream) setQuery(text string) {
 	s.matches = nil
 	if q.active() {
 		for seq := s.history.first; seq < s.history.next; seq++ {
-			if e := s.history.at(seq); q.match(e, s.roster.of(e)) {
+			if e := s.history.at(seq); q.match(e, s.roster.of(e), s.targetOf(e)) {
 				s.matches = append(s.matches, seq)
 			}
 		}

@@ -87,21 +87,42 @@ func (s *stream) row(e *entry, c cols, w int, selected, focused bool) string {
 	sty := s.com.styles
 	t := e.time.In(s.com.loc).Format("15:04:05")
 	target, tgtStyle := e.msg.Target, sty.Stream.Target
+	route, inferred := s.routing.routeOf(e)
+	routeStyle := sty.Stream.Route
+	if inferred {
+		routeStyle = sty.Stream.RouteInferred
+	}
+	iv := s.calls.of(e)
 	switch {
 	case e.failed:
 		target, tgtStyle = "unreadable", sty.FlashErr
+	case iv != nil:
+		// The answer to an invocation made here: named after its method,
+		// the route column saying which part of the answer it is.
+		target, route, routeStyle = iv.target, answerPart(e, iv), sty.Stream.Type
+		if e.msg.Error != "" {
+			routeStyle = sty.FlashErr
+		}
 	case e.msg.Type != protocol.TypeInvocation && e.msg.Type != protocol.TypeStreamInvocation:
 		target, tgtStyle = e.msg.Type.String(), sty.Stream.Type
 	}
-	route, inferred := s.routing.routeOf(e)
 	if inferred && route != "" {
 		route = "~" + route
 	}
 	argW := max(w-8-1-c.conn-1-c.target-1-c.route-1, 4)
 	var args string
-	if e.failed {
+	switch {
+	case e.failed:
 		args = failedText(e, argW*4+16)
-	} else {
+	case iv != nil && e.msg.Error != "":
+		// The route column already says error.
+		args = textsafe.Clip(e.msg.Error, argW*4+16)
+	case iv != nil && e.msg.Type == protocol.TypeCompletion && !e.msg.Has(protocol.FieldResult):
+		args = "no result"
+		if iv.stream {
+			args = "end of stream"
+		}
+	default:
 		args = payloadText(&e.msg, argW*4+16)
 	}
 
@@ -113,12 +134,20 @@ func (s *stream) row(e *entry, c cols, w int, selected, focused bool) string {
 		}
 		return st.Render(fit(strings.Join(cells, " "), w))
 	}
-	routeStyle := sty.Stream.Route
-	if inferred {
-		routeStyle = sty.Stream.RouteInferred
-	}
 	return sty.Stream.Time.Render(cells[0]) + " " + sty.Stream.Conn.Render(cells[1]) + " " + tgtStyle.Render(cells[2]) + " " +
 		routeStyle.Render(cells[3]) + " " + sty.Stream.Args.Render(cells[4])
+}
+
+// answerPart names which part of iv's answer e is: an item of its stream,
+// its completion, or an error (the hub's, or sigr's note of none).
+func answerPart(e *entry, iv *invocation) string {
+	switch {
+	case e.note != nil || e.msg.Error != "":
+		return "error"
+	case e.msg.Type == protocol.TypeStreamItem:
+		return "item"
+	}
+	return "completion"
 }
 
 // payloadText is what a row shows of a message, sanitised and at most

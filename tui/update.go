@@ -44,6 +44,10 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		// Every connection has stopped; the screen stays for reading.
 	case sentMsg:
 		m.sent(msg)
+	case invokeStartedMsg:
+		cmd = m.invokeStarted(msg)
+	case invokeDoneMsg:
+		m.invokeDone(msg)
 	case groupDoneMsg:
 		cmd = m.groupDone(msg)
 	case openedMsg:
@@ -199,6 +203,10 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, k.NewConn):
 		return m.openForm(m.newConnForm())
 	case key.Matches(msg, k.Group):
+		if m.roster.kind() == hubPlain {
+			m.setFlash("a plain hub has no groups API: join groups through one of its own methods (to: invoke)", true)
+			return nil
+		}
 		return m.openForm(m.newGroupForm())
 	case key.Matches(msg, k.Token):
 		m.toggle(overlayToken)

@@ -70,7 +70,7 @@ func (m *Model) render() string {
 	} else {
 		lines = append(lines, m.mainArea(m.width, bodyH)...)
 	}
-	lines = append(lines, m.composer.Render(m.width, m.focus, m.asLabel()), m.bottomLine(m.width))
+	lines = append(lines, m.composer.Render(m.width, m.focus, m.asLabel(), m.roster.kind()), m.bottomLine(m.width))
 	for i := range lines {
 		lines[i] = fit(lines[i], m.width)
 	}

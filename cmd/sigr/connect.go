@@ -31,14 +31,17 @@ func newConnectCmd() *cobra.Command {
 		Use:   "connect URL",
 		Short: "Open the live monitor and chat client on a function app (also: sigr URL)",
 		Long: `connect negotiates with a function app (the URL a JavaScript client passes to
-withUrl, such as http://127.0.0.1:7071/api), connects to the hub, and opens the
-terminal interface: every message that arrives, per connection, with the
-route it took; a composer that sends through the app's messages function (or
-the service REST API with --connection-string); n opens more connections as
-other identities. Press ? inside for the keys.`,
+withUrl, such as http://127.0.0.1:7071/api) or any ASP.NET Core hub, connects,
+and opens the terminal interface: every message that arrives, per
+connection, with the route it took; a composer that sends through the app's
+messages function (or the service REST API with --connection-string), or
+invokes a hub method over the selected connection (to: invoke or stream;
+the default on a plain hub, which has no function app); n opens more
+connections as other identities. Press ? inside for the keys.`,
 		Example: `  sigr http://127.0.0.1:7071/api --user alice
   sigr connect https://myapp.azurewebsites.net/api --user alice --query code=KEY
-  sigr connect --connection-string "$AzureSignalRConnectionString" --user alice`,
+  sigr connect --connection-string "$AzureSignalRConnectionString" --user alice
+  sigr http://localhost:5000/chathub --user alice`,
 		Args: cobra.MaximumNArgs(1),
 	}
 	f := addTUIFlags(cmd)
@@ -53,16 +56,16 @@ func runConnect(cmd *cobra.Command, args []string, f *tuiFlags) error {
 	if err != nil {
 		return err
 	}
-	opts, err := f.id.clientOptions(baseURL, cs)
+	opts, err := f.id.clientOptions(baseURL, cs, f.conn)
 	if err != nil {
 		return err
 	}
-	if err := f.conn.apply(&opts); err != nil {
-		return err
-	}
+	// No hub is invented: a function app picks its default, and a plain
+	// hub, whose URL is the hub, needs none. Only a connection string
+	// needs one to mint a token for.
 	setup := tuiSetup{base: opts, history: f.history, hub: opts.Hub}
-	if setup.hub == "" {
-		setup.hub = client.DefaultHub
+	if cs != "" {
+		setup.hub = f.id.restHub()
 	}
 	s, err := f.id.sender(baseURL, cs)
 	if err != nil {

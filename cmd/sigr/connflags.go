@@ -11,7 +11,7 @@ import (
 )
 
 // connFlags choose how a hub connection travels: the transport and
-// stateful reconnect. Shared by connect (the TUI) and watch.
+// stateful reconnect. Shared by connect (the TUI), watch and invoke.
 type connFlags struct {
 	transport string
 	stateful  bool

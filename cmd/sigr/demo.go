@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
@@ -31,10 +32,13 @@ func newDemoCmd() *cobra.Command {
 		Short: "Start the local emulator with simulated chat users and open the live monitor on it",
 		Long: `demo starts the emulator in-process on free loopback ports (the function app
 and the service), connects the terminal interface as alice (twice) and bob (in
-group devs) over real connections, and runs simulated chat users who post
-through the function app about once a second: to everyone, to a user, and to
-the group. The status line shows the function app URL, so that
-'sigr send URL --text hi' from another terminal lands on the screen.
+group devs) over real connections, and runs simulated chat users about once a
+second: carol and erin post through the function app (to everyone, to a user,
+to the group); dave has a connection of his own and chats by invoking the hub
+method broadcast over it, which the service sends upstream to the function
+app's bidirectional chat hub. Every new connection is announced with
+newConnection, as in that sample. The status line shows the function app URL,
+so that 'sigr send URL --text hi' from another terminal lands on the screen.
 q or ctrl+c stops everything.`,
 		Example: `  sigr demo
   sigr demo --functions-addr 127.0.0.1:7071 --service-addr 127.0.0.1:8888`,
@@ -61,6 +65,7 @@ func runDemo(ctx context.Context, f demoFlags) error {
 	quiet := slog.New(slog.DiscardHandler)
 	st, err := emulator.StartStack(ctx, emulator.StackOptions{
 		FunctionsAddr: f.functionsAddr, ServiceAddr: f.serviceAddr, Logger: quiet,
+		AnnounceConnections: true,
 	})
 	if err != nil {
 		return fmt.Errorf("demo: %w", err)
@@ -78,9 +83,14 @@ func runDemo(ctx context.Context, f demoFlags) error {
 	}
 
 	var wg sync.WaitGroup
-	wg.Go(func() { simulateChat(ctx, fa, f.every) })
 	defer wg.Wait()
+	dave, err := connectDemoUser(ctx, st.FunctionsURL, "dave", &wg)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = dave.Close() }()
 	defer cancel()
+	wg.Go(func() { simulateChat(ctx, fa, dave, f.every) })
 
 	return runTUI(ctx, tuiSetup{
 		base:    client.Options{URL: st.FunctionsURL},
@@ -101,10 +111,29 @@ var demoLines = []string{
 	"can someone check the dashboard?", "coffee ☕", "naïve café test: 漢字 ok", "brb",
 }
 
-// simulateChat posts a chat message through the function app about every
-// `every`, as carol, dave and erin: to everyone, to alice, to bob, or to
-// the group devs, until ctx ends.
-func simulateChat(ctx context.Context, s manage.Sender, every time.Duration) {
+// connectDemoUser connects a simulated user of the demo over the hub and
+// drains its events on wg until the connection is closed.
+func connectDemoUser(ctx context.Context, functionsURL, user string, wg *sync.WaitGroup) (*client.Conn, error) {
+	c, err := client.New(client.Options{URL: functionsURL, UserID: user})
+	if err != nil {
+		return nil, fmt.Errorf("demo: %w", err)
+	}
+	if err := c.Start(ctx); err != nil {
+		_ = c.Close()
+		return nil, fmt.Errorf("demo: connect the simulated user %s: %w", user, err)
+	}
+	wg.Go(func() {
+		for range c.Events() { // the receive path waits for a reader
+		}
+	})
+	return c, nil
+}
+
+// simulateChat chats about every `every`, until ctx ends: carol and erin
+// post a chat message through s (the function app), to everyone, to alice,
+// to bob, or to the group devs; dave invokes the hub's broadcast method
+// over his own connection (the serverless upstream).
+func simulateChat(ctx context.Context, s manage.Sender, dave *client.Conn, every time.Duration) {
 	senders := []string{"carol", "dave", "erin"}
 	for {
 		d := every/2 + rand.N(every)
@@ -114,6 +143,14 @@ func simulateChat(ctx context.Context, s manage.Sender, every time.Duration) {
 		case <-time.After(d):
 		}
 		msg := protocol.ChatMessage{Sender: senders[rand.N(len(senders))], Text: demoLines[rand.N(len(demoLines))]}
+		if msg.Sender == "dave" {
+			args, _ := json.Marshal([]string{msg.Text}) // a string slice always encodes
+			ictx, cancel := context.WithTimeout(ctx, 5*time.Second)
+			// A failed invocation shows as silence on screen, as a failed post.
+			_, _ = dave.Invoke(ictx, "broadcast", args)
+			cancel()
+			continue
+		}
 		switch rand.N(6) {
 		case 0:
 			msg.Recipient = "alice"

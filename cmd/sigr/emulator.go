@@ -28,6 +28,10 @@ type emulatorFlags struct {
 	settings       string
 	clientEndpoint string
 	logFormat      string
+
+	upstream         []string
+	upstreamSettings string
+	serviceOnly      bool
 }
 
 func newEmulatorCmd() *cobra.Command {
@@ -38,15 +42,30 @@ func newEmulatorCmd() *cobra.Command {
 		Long: `Run a local stand-in for Azure SignalR Service in serverless mode (client
 negotiate, WebSockets, Server-Sent Events, long polling, the REST API) and
 the function app of the serverless samples (/api/negotiate, /api/messages,
-/api/groups), in the foreground. Ctrl-C closes every client with a Close
-message that allows reconnecting, then exits.
+/api/groups, and the bidirectional chat hub at /runtime/webhooks/signalr),
+in the foreground. Ctrl-C closes every client with a Close message that
+allows reconnecting, then exits.
+
+Client invocations and connected/disconnected events go upstream, as Azure
+SignalR Service sends them to SignalRTrigger functions: by default to the
+built-in function app; --upstream and --upstream-settings send them
+elsewhere. Every upstream call is logged with its URL, event, status,
+latency and, when it failed, the first line of the answer.
+
+--service-only runs the service alone, a drop-in for the official emulator
+in front of a real 'func start': put the printed connection string in
+local.settings.json as Values.AzureSignalRConnectionString and give
+--upstream http://127.0.0.1:7071/runtime/webhooks/signalr.
 
 Flags win over --settings (a Functions local.settings.json: the key from
 Values.AzureSignalRConnectionString, Host.CORS, Host.CORSCredentials and
 Host.LocalHttpPort).`,
 		Example: `  sigr emulator
   sigr emulator --cors http://localhost:8080
-  sigr emulator --settings local.settings.json --log-format json`,
+  sigr emulator --settings local.settings.json --log-format json
+  sigr emulator --service-only --upstream http://127.0.0.1:7071/runtime/webhooks/signalr
+  sigr emulator --service-only --upstream-settings settings.json
+  sigr emulator --upstream 'http://127.0.0.1:9000/{hub}/{category}/{event}'`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runEmulator(cmd, f)
@@ -60,6 +79,9 @@ Host.LocalHttpPort).`,
 	fl.StringVar(&f.settings, "settings", "", "a Functions local.settings.json to read the key, CORS and port from")
 	fl.StringVar(&f.clientEndpoint, "client-endpoint", "", "service URL handed to clients by negotiate (e.g. a proxy); default the service itself")
 	fl.StringVar(&f.logFormat, "log-format", "text", "log format on stderr: text or json")
+	fl.StringArrayVar(&f.upstream, "upstream", nil, "upstream URL template for client invocations and connection events, with {hub}, {category}, {event} (repeatable, first match wins; default the built-in function app, none with --service-only)")
+	fl.StringVar(&f.upstreamSettings, "upstream-settings", "", "the official emulator's settings.json (UpstreamSettings.Templates), re-read when it changes")
+	fl.BoolVar(&f.serviceOnly, "service-only", false, "run the SignalR service alone, without the function app, in front of a real 'func start'")
 	return cmd
 }
 
@@ -112,11 +134,15 @@ func stackOptions(cmd *cobra.Command, f emulatorFlags) (emulator.StackOptions, e
 		ClientEndpoint:  f.clientEndpoint,
 		CORSOrigins:     f.cors,
 		CORSCredentials: len(f.cors) > 0,
+		ServiceOnly:     f.serviceOnly,
 	}
 	if f.settings != "" {
 		if err := applySettings(cmd, f.settings, &opts); err != nil {
 			return opts, err
 		}
+	}
+	if err := applyUpstream(cmd, f, &opts); err != nil {
+		return opts, err
 	}
 	if opts.AccessKey == "" {
 		return opts, errors.New("emulator: the access key is empty; pass --access-key or leave the default")
@@ -174,7 +200,38 @@ func applySettings(cmd *cobra.Command, path string, opts *emulator.StackOptions)
 	return nil
 }
 
+// applyUpstream checks the upstream flags before anything listens, so a
+// typo fails at once instead of in the log of the first call.
+func applyUpstream(cmd *cobra.Command, f emulatorFlags, opts *emulator.StackOptions) error {
+	for _, raw := range f.upstream {
+		t := emulator.UpstreamTemplate{URLTemplate: raw}
+		if err := t.Validate(); err != nil {
+			return fmt.Errorf("emulator: --upstream: %w", err)
+		}
+		opts.Service.Upstream = append(opts.Service.Upstream, t)
+	}
+	if f.upstreamSettings != "" {
+		_, warns, err := emulator.LoadUpstreamSettings(f.upstreamSettings)
+		if err != nil {
+			return fmt.Errorf("emulator: --upstream-settings: %w", err)
+		}
+		for _, w := range warns {
+			fmt.Fprintf(cmd.ErrOrStderr(), "sigr emulator: %s: %s\n", f.upstreamSettings, w)
+		}
+		opts.Service.UpstreamSettingsFile = f.upstreamSettings
+	}
+	return nil
+}
+
 func printBanner(w io.Writer, st *emulator.Stack, opts emulator.StackOptions) {
+	if st.FunctionApp == nil {
+		fmt.Fprintf(w, "sigr emulator: Azure SignalR Service (serverless) at %s, service only (no function app)\n", st.ServiceURL)
+		fmt.Fprintf(w, "  connection string: %s\n", st.ConnectionString)
+		fmt.Fprintln(w, "  func start:        put it in local.settings.json as Values.AzureSignalRConnectionString")
+		printUpstream(w, st, opts)
+		fmt.Fprintln(w, "Ctrl-C stops it.")
+		return
+	}
 	fmt.Fprintf(w, "sigr emulator: Azure SignalR Service (serverless) at %s, function app at %s\n", st.ServiceURL, st.FunctionsURL)
 	fmt.Fprintf(w, "  connection string: %s\n", st.ConnectionString)
 	fmt.Fprintf(w, "  negotiate URL:     %s\n", st.NegotiateURL())
@@ -187,5 +244,36 @@ func printBanner(w io.Writer, st *emulator.Stack, opts emulator.StackOptions) {
 	}
 	fmt.Fprintf(w, "  try:               curl -i -X POST '%s/messages' -H 'Content-Type: application/json' -d '{\"target\":\"newMessage\",\"arguments\":[\"hello\"]}'\n", st.FunctionsURL)
 	fmt.Fprintf(w, "  watch:             sigr watch %s --user alice\n", st.FunctionsURL)
+	printUpstream(w, st, opts)
 	fmt.Fprintln(w, "Ctrl-C stops it.")
+}
+
+// printUpstream says where client invocations go, and when nowhere,
+// which flag sends them somewhere.
+func printUpstream(w io.Writer, st *emulator.Stack, opts emulator.StackOptions) {
+	tpls := st.Service.UpstreamTemplates()
+	for i, t := range tpls {
+		label := "  upstream:          "
+		if i > 0 {
+			label = "                     "
+		}
+		fmt.Fprintf(w, "%s%s\n", label, t)
+	}
+	if opts.Service.UpstreamSettingsFile != "" {
+		fmt.Fprintf(w, "  upstream settings: %s (re-read when it changes)\n", opts.Service.UpstreamSettingsFile)
+	}
+	if len(tpls) > 0 {
+		return
+	}
+	fmt.Fprintln(w, "  upstream:          none: client invocations are dropped and connected/disconnected go nowhere")
+	host, port, err := net.SplitHostPort(opts.FunctionsAddr)
+	if err != nil || host == "" || host == "0.0.0.0" || host == "::" || port == "0" {
+		host, port = "127.0.0.1", "7071"
+	}
+	fmt.Fprintf(w, "                     for a func start, add --upstream http://%s%s\n", net.JoinHostPort(host, port), emulator.WebhookPath)
+	if opts.Service.UpstreamSettingsFile == "" {
+		if _, err := os.Stat("settings.json"); err == nil {
+			fmt.Fprintln(w, "                     or use the official emulator's ./settings.json: --upstream-settings settings.json")
+		}
+	}
 }

@@ -22,7 +22,7 @@ import (
 const connectionStringEnv = "AzureSignalRConnectionString"
 
 // identityFlags are the flags that say who I am and how to reach the hub,
-// shared by connect (the TUI), watch and send.
+// shared by connect (the TUI), watch, invoke and send.
 type identityFlags struct {
 	hub              string
 	user             string
@@ -35,7 +35,7 @@ type identityFlags struct {
 func addIdentityFlags(cmd *cobra.Command) *identityFlags {
 	f := &identityFlags{}
 	fs := cmd.Flags()
-	fs.StringVar(&f.hub, "hub", "", "hub name (added to the function app's query as hub=; with a connection string, default \"chat\")")
+	fs.StringVar(&f.hub, "hub", "", "hub name (added to negotiate's query as hub=, for a function app; a plain hub's URL is the hub; with a connection string, default \"chat\")")
 	fs.StringVar(&f.user, "user", "", "who I am: sent as x-ms-client-principal-id/-name to the function app, or the token's user id with a connection string")
 	fs.StringArrayVar(&f.headers, "header", nil, "extra header for the function app, \"Name: value\" (repeatable; never sent to the service)")
 	fs.StringArrayVar(&f.query, "query", nil, "extra query parameter for the function app, \"name=value\", e.g. code=<function key> (repeatable)")
@@ -104,10 +104,11 @@ func (f *identityFlags) queryValues() (url.Values, error) {
 	return q, nil
 }
 
-// clientOptions builds the hub connection options for a function app at
-// baseURL, or with a connection string cs straight to the service. The
-// caller adds timeouts, reconnect policy and logger.
-func (f *identityFlags) clientOptions(baseURL, cs string) (client.Options, error) {
+// clientOptions builds the hub connection options for a function app (or
+// a hub) at baseURL, or with a connection string cs straight to the
+// service, travelling as conn says. The caller adds timeouts, reconnect
+// policy and logger.
+func (f *identityFlags) clientOptions(baseURL, cs string, conn *connFlags) (client.Options, error) {
 	h, err := f.header()
 	if err != nil {
 		return client.Options{}, err
@@ -121,6 +122,9 @@ func (f *identityFlags) clientOptions(baseURL, cs string) (client.Options, error
 		if o.Access, err = manage.ConnectionStringAccess(cs); err != nil {
 			return client.Options{}, err
 		}
+	}
+	if err := conn.apply(&o); err != nil {
+		return client.Options{}, err
 	}
 	return o, nil
 }

@@ -33,7 +33,8 @@ Start with:  sigr demo`,
   sigr emulator
   sigr http://127.0.0.1:7071/api --user alice
   sigr watch http://127.0.0.1:7071/api --user alice
-  sigr send http://127.0.0.1:7071/api --to-user alice --target newMessage '"hi"'`,
+  sigr send http://127.0.0.1:7071/api --to-user alice --target newMessage '"hi"'
+  sigr invoke http://localhost:5000/chathub --target SendMessage alice '"hello"'`,
 		Args:          cobra.MaximumNArgs(1),
 		SilenceUsage:  true,
 		SilenceErrors: true,
@@ -51,6 +52,7 @@ Start with:  sigr demo`,
 		newConnectCmd(),
 		newWatchCmd(),
 		newSendCmd(),
+		newInvokeCmd(),
 		newGroupCmd(),
 		newTraceCmd(),
 		newTokenCmd(),

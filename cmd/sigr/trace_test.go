@@ -95,11 +95,26 @@ func TestTraceCommand(t *testing.T) {
 		}
 	}
 	_ = bob.Close()
-	waitFor(t, "the disconnect", func() bool { return strings.Contains(stdout.String(), `"kind":"disconnected"`) })
+	waitFor(t, "the disconnect and an upstream call", func() bool {
+		return strings.Contains(stdout.String(), `"kind":"disconnected"`) && strings.Contains(stdout.String(), `"kind":"upstream"`)
+	})
 	if err := stop(); err != nil {
 		t.Fatalf("sigr trace after Ctrl-C: %v", err)
 	}
-	evs := afterProbes(traceLines(t, stdout.String()))
+	// The upstream's calls (to the stack's function app) come when they
+	// come; everything else in order.
+	var evs []protocol.TraceEvent
+	upstream := 0
+	for _, e := range afterProbes(traceLines(t, stdout.String())) {
+		if e.Kind == protocol.TraceUpstream {
+			upstream++
+			continue
+		}
+		evs = append(evs, e)
+	}
+	if upstream == 0 {
+		t.Error("no upstream call in the trace")
+	}
 	var got []string
 	for _, e := range evs {
 		s := e.Kind

@@ -76,11 +76,8 @@ func runWatch(ctx context.Context, stdout io.Writer, args []string, wf *watchFla
 	if err != nil {
 		return err
 	}
-	o, err := wf.id.clientOptions(baseURL, cs)
+	o, err := wf.id.clientOptions(baseURL, cs, wf.conn)
 	if err != nil {
-		return err
-	}
-	if err := wf.conn.apply(&o); err != nil {
 		return err
 	}
 	o.Pings = wf.pings
@@ -180,12 +177,18 @@ type lineWriter struct {
 	id    *identityFlags
 }
 
-func (w *lineWriter) write(ev client.Event) {
-	b := w.buf[:0]
+// track learns the hub from ev: a redirect to Azure SignalR names it on
+// the handshake and Connected events.
+func (w *lineWriter) track(ev client.Event) {
 	if ev.Hub != "" && ev.Hub != w.hub {
-		// Negotiate has told the hub: the handshake line already gets it.
 		w.hub, w.label = ev.Hub, w.id.label(ev.Hub)
 	}
+}
+
+func (w *lineWriter) write(ev client.Event) {
+	b := w.buf[:0]
+	// Negotiate has told the hub: the handshake line already gets it.
+	w.track(ev)
 	ectx := protocol.EventContext{Connection: w.label, Hub: w.hub}
 	switch ev.Kind {
 	case client.EventMessage:

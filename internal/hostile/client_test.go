@@ -53,11 +53,11 @@ func clientRows() []row {
 					t.Fatalf("%d error events, ok delivered %v", bad, gotOK(evs))
 				}
 			}},
-		{area: "client", input: "server sends a record that never ends (2 MiB without 0x1E, 64 KiB messages)",
-			outcome: "connection ends with `a record exceeded the read limit of 1048576 bytes without its 0x1E separator`",
+		{area: "client", input: "server sends a record that never ends (4 MiB without 0x1E, 64 KiB messages)",
+			outcome: "connection ends with `a record exceeded the read limit of 2097152 bytes without its 0x1E separator`",
 			check: func(t *testing.T, e *env) {
 				chunk := strings.Repeat("x", 64<<10)
-				frames := make([]string, 32)
+				frames := make([]string, 64)
 				for i := range frames {
 					frames[i] = chunk
 				}
@@ -70,7 +70,7 @@ func clientRows() []row {
 					t.Fatalf("last state %v %v", st.State, st.Err)
 				}
 			}},
-		{area: "client", input: "server sends one 4 MiB WebSocket message (read limit 1 MiB)",
+		{area: "client", input: "server sends one 4 MiB WebSocket message (read limit 2 MiB)",
 			outcome: "connection ends with `a message exceeded the read limit (raise Options.ReadLimit)`; `sigr watch` adds `raise it with --read-limit`",
 			check: func(t *testing.T, e *env) {
 				f := newFakeHub(t, sendAll(strings.Repeat("y", 4<<20)))

@@ -1,0 +1,99 @@
+package client
+
+import (
+	"fmt"
+	"time"
+)
+
+// keepAlive sends a Ping whenever nothing was sent for KeepAlive, and ends
+// the session when nothing was received for ServerTimeout. It sleeps until
+// the nearer of the two deadlines, so an idle connection costs no wakeups
+// in between.
+//
+// A wake far later than asked for means the process (or the machine) was
+// suspended: whatever the server sent meanwhile is in the socket buffer,
+// unread, because the reader was suspended too. Judging the timeout before
+// the reader has run would throw that away, so such a wake gives the
+// reader lateWakeGrace to show that data arrived.
+func (s *session) keepAlive() {
+	o := &s.c.opts
+	now := s.elapsed()
+	s.lastRecv.Store(now)
+	s.lastSend.Store(now)
+	timer := s.c.clk.newTimer(o.KeepAlive)
+	defer timer.stop()
+	grace := int64(min(lateWakeGrace, o.ServerTimeout))
+	var graceUntil, late int64 // late: how late the last wake was, in ns
+	for {
+		now := s.elapsed()
+		deadline := s.lastRecv.Load() + int64(o.ServerTimeout)
+		if late > int64(lateWakeSlack) && now >= deadline {
+			s.c.log.Info("keep-alive timer fired late (process suspended?): giving the reader time to catch up before the server timeout",
+				"late", time.Duration(late).Round(time.Millisecond), "grace", time.Duration(grace))
+			graceUntil = now + grace
+		}
+		late = 0
+		if now >= max(deadline, graceUntil) {
+			s.c.log.Info("server timeout", "timeout", o.ServerTimeout)
+			s.end(fmt.Errorf("Server timeout (%s) elapsed without receiving a message from the server.", o.ServerTimeout), true)
+			return
+		}
+		nextPing := s.lastSend.Load() + int64(o.KeepAlive)
+		if now >= nextPing {
+			if err := s.write(s.c.ctx, pingRecord); err != nil {
+				if s.buf != nil && !s.isEnded() {
+					// The transport dropped and the reader is resuming it;
+					// the next ping goes on the new one.
+					s.lastSend.Store(s.elapsed())
+					continue
+				}
+				s.end(fmt.Errorf("sending a keep-alive ping failed: %w", err), true)
+				return
+			}
+			continue
+		}
+		wake := min(max(deadline, graceUntil), nextPing)
+		timer.reset(time.Duration(wake - now))
+		select {
+		case <-timer.ch():
+			late = s.elapsed() - wake
+		case <-s.done:
+			return
+		}
+	}
+}
+
+// A keep-alive wake more than lateWakeSlack after its time is taken for a
+// suspension rather than scheduling delay; it then gives the reader
+// lateWakeGrace (at most ServerTimeout) to read what arrived meanwhile.
+const (
+	lateWakeSlack = time.Second
+	lateWakeGrace = 2 * time.Second
+)
+
+// clock is the time source of a session's receive timestamps and its
+// keep-alive. Tests replace it to make the keep-alive's timer fire late,
+// as it does after the process was suspended, without waiting for it.
+type clock interface {
+	since(t time.Time) time.Duration
+	newTimer(d time.Duration) clockTimer
+}
+
+// clockTimer is the part of *time.Timer the keep-alive uses.
+type clockTimer interface {
+	ch() <-chan time.Time
+	reset(d time.Duration)
+	stop()
+}
+
+type realClock struct{}
+
+func (realClock) since(t time.Time) time.Duration { return time.Since(t) }
+
+func (realClock) newTimer(d time.Duration) clockTimer { return realTimer{time.NewTimer(d)} }
+
+type realTimer struct{ t *time.Timer }
+
+func (r realTimer) ch() <-chan time.Time  { return r.t.C }
+func (r realTimer) reset(d time.Duration) { r.t.Reset(d) }
+func (r realTimer) stop()                 { r.t.Stop() }
