@@ -2,7 +2,6 @@ package emulator
 
 import (
 	"iter"
-	"maps"
 	"net/http"
 	"slices"
 	"strconv"
@@ -52,31 +51,52 @@ func esc(s string) string {
 // quoted is esc in single quotes, for a name in running text.
 func quoted(s string) string { return "'" + esc(s) + "'" }
 
-// listed names up to maxListed of names, the first in sorted order, then
-// how many more there are. It never sorts the whole set: a hub may hold
-// thousands of users, and this runs under the service's lock.
-func listed(names iter.Seq[string]) string {
-	var first []string
-	total := 0
-	for n := range names {
-		total++
-		i, _ := slices.BinarySearch(first, n)
-		if i < maxListed {
-			first = slices.Insert(first, i, n)
-			if len(first) > maxListed {
-				first = first[:maxListed]
-			}
-		}
+// scan walks a set of names once, as a reason needs it: the first
+// maxListed in sorted order for a list, and the near misses of name. It
+// never sorts the whole set: a hub may hold thousands of users, and this
+// runs under the service's lock.
+type scan struct {
+	name  string // "" when no near miss is wanted
+	first []string
+	total int
+	near  []string
+}
+
+func (sc *scan) add(n string) {
+	sc.total++
+	if sc.name != "" && nearly(n, sc.name) {
+		sc.near = append(sc.near, n)
 	}
-	out := make([]string, len(first))
-	for i, n := range first {
+	if len(sc.first) == maxListed && n >= sc.first[maxListed-1] {
+		return // the common case in a big set: one comparison
+	}
+	i, _ := slices.BinarySearch(sc.first, n)
+	sc.first = slices.Insert(sc.first, i, n)
+	if len(sc.first) > maxListed {
+		sc.first = sc.first[:maxListed]
+	}
+}
+
+// list names the first names, then how many more there are.
+func (sc *scan) list() string {
+	out := make([]string, len(sc.first))
+	for i, n := range sc.first {
 		out[i] = esc(n)
 	}
 	s := strings.Join(out, ", ")
-	if total > len(first) {
-		s += " and " + strconv.Itoa(total-len(first)) + " more"
+	if sc.total > len(sc.first) {
+		s += " and " + strconv.Itoa(sc.total-len(sc.first)) + " more"
 	}
 	return s
+}
+
+// listed is scan's list of names.
+func listed(names iter.Seq[string]) string {
+	var sc scan
+	for n := range names {
+		sc.add(n)
+	}
+	return sc.list()
 }
 
 // countOf is "1 connection", "2 connections".
@@ -98,8 +118,24 @@ func clipReason(s string) string {
 
 // nearly reports whether a and b differ only in case or surrounding
 // white space: the mistakes a user id or a group name typed by hand has.
+// It runs for every name of a hub, so the usual answer costs a length
+// comparison.
 func nearly(a, b string) bool {
+	if !edgeSpace(a) && !edgeSpace(b) {
+		return len(a) == len(b) && strings.EqualFold(a, b) && a != b
+	}
 	return a != b && strings.EqualFold(strings.TrimSpace(a), strings.TrimSpace(b))
+}
+
+// edgeSpace reports white space at either end of s, or a non-ASCII last
+// byte (which may end a wider space).
+func edgeSpace(s string) bool {
+	if s == "" {
+		return false
+	}
+	first, last := s[0], s[len(s)-1]
+	space := func(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f' || c >= utf8.RuneSelf }
+	return space(first) || space(last)
 }
 
 // exactness says how names are compared, given the near misses found.
@@ -151,21 +187,21 @@ func (s *Service) userHintLocked(h *hub, hubName, name string) string {
 		return "; hub " + quoted(hubKey(hubName)) + " has no connections" + s.userElsewhereLocked(hubName, name)
 	}
 	var b strings.Builder
-	var near []string
-	for u := range h.users {
-		if nearly(u, name) {
-			near = append(near, u)
-		}
+	sc := scan{name: name}
+	withUser := 0
+	for u, set := range h.users {
+		sc.add(u)
+		withUser += len(set)
 	}
-	if len(near) > 0 {
-		b.WriteString(exactness("user ids", name, near))
+	if len(sc.near) > 0 {
+		b.WriteString(exactness("user ids", name, sc.near))
 	}
 	if h.conns[name] != nil {
 		b.WriteString("; " + quoted(name) + " is a connection id, not a user id")
 	}
 	if len(h.users) > 0 {
-		b.WriteString("; connected users: " + listed(maps.Keys(h.users)))
-		if anon := len(h.conns) - usersConnsLocked(h); anon > 0 {
+		b.WriteString("; connected users: " + sc.list())
+		if anon := len(h.conns) - withUser; anon > 0 {
 			b.WriteString(" (and " + countOf(anon, "anonymous connection") + ")")
 		}
 	} else {
@@ -173,15 +209,6 @@ func (s *Service) userHintLocked(h *hub, hubName, name string) string {
 	}
 	b.WriteString(s.userElsewhereLocked(hubName, name))
 	return b.String()
-}
-
-// usersConnsLocked counts the connections that have a user id.
-func usersConnsLocked(h *hub) int {
-	n := 0
-	for _, set := range h.users {
-		n += len(set)
-	}
-	return n
 }
 
 // userElsewhereLocked names the other hubs where user name is connected.
@@ -222,17 +249,15 @@ func (s *Service) groupReasonLocked(h *hub, hubName, name string) string {
 		r += "; hub " + quoted(hubKey(hubName)) + " has no connections"
 	}
 	if h != nil {
-		var near []string
+		sc := scan{name: name}
 		for g := range h.groups {
-			if nearly(g, name) {
-				near = append(near, g)
-			}
+			sc.add(g)
 		}
-		if len(near) > 0 {
-			r += exactness("group names", name, near)
+		if len(sc.near) > 0 {
+			r += exactness("group names", name, sc.near)
 		}
 		if len(h.groups) > 0 {
-			r += "; groups with members: " + listed(maps.Keys(h.groups))
+			r += "; groups with members: " + sc.list()
 		}
 		var waiting []string
 		for u, ug := range h.userGroups {

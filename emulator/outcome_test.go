@@ -233,3 +233,25 @@ func TestListed(t *testing.T) {
 		t.Errorf("esc of a long non-ASCII name: %q", got)
 	}
 }
+
+// BenchmarkWhyUndelivered is the cost of the reason for a send to a user
+// who is not connected, in a hub of 10 000 users: it runs under the
+// service's lock, on the undelivered path only.
+func BenchmarkWhyUndelivered(b *testing.B) {
+	s := NewService(ServiceOptions{Logger: quietLogger()})
+	defer s.Close()
+	s.mu.Lock()
+	h := s.hubLocked("chat", true)
+	for i := range 10_000 {
+		c := &conn{id: fmt.Sprintf("c%05d", i), user: fmt.Sprintf("user%05d", i), groups: map[string]struct{}{}}
+		h.conns[c.id] = c
+		h.users[c.user] = map[*conn]struct{}{c: {}}
+	}
+	s.mu.Unlock()
+	b.ReportAllocs()
+	for b.Loop() {
+		if r := s.whyUndelivered("chat", toUser, "User00042", nil, 0); !strings.Contains(r, "case-sensitive") {
+			b.Fatal(r)
+		}
+	}
+}
