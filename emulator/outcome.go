@@ -134,7 +134,9 @@ func edgeSpace(s string) bool {
 		return false
 	}
 	first, last := s[0], s[len(s)-1]
-	space := func(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f' || c >= utf8.RuneSelf }
+	space := func(c byte) bool {
+		return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f' || c >= utf8.RuneSelf
+	}
 	return space(first) || space(last)
 }
 
