@@ -129,7 +129,9 @@ func (s *SequenceSender) Pending() (n, bytes int) { return len(s.recs), s.bytes 
 // invocation id no client uses, keeps its place at a fraction of its
 // size, and the receiver drops it unread as a duplicate: the peer said it
 // has that id.
-var ReplayPlaceholder = []byte(`{"type":3,"invocationId":"acked"}` + "\x1e")
+const ReplayPlaceholder = `{"type":3,"invocationId":"acked"}` + "\x1e"
+
+var placeholder = []byte(ReplayPlaceholder)
 
 // Replay appends to dst the replay from id from on, oldest first, up to
 // budget bytes (a record larger than budget goes alone), and returns it
@@ -154,7 +156,7 @@ func (s *SequenceSender) Replay(dst [][]byte, from int64, budget int) ([][]byte,
 	from = max(from, 1)
 	first := s.Next()
 	for from < first {
-		if !take(ReplayPlaceholder) {
+		if !take(placeholder) {
 			return dst, from
 		}
 	}

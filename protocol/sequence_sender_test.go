@@ -150,7 +150,7 @@ func replayIDs(t *testing.T, chunk [][]byte) []int {
 	t.Helper()
 	var out []int
 	for _, r := range chunk {
-		if bytes.Equal(r, ReplayPlaceholder) {
+		if string(r) == ReplayPlaceholder {
 			out = append(out, 0)
 			continue
 		}
@@ -253,7 +253,7 @@ func TestSequenceSenderModel(t *testing.T) {
 					}
 					total := 0
 					for _, r := range chunk {
-						exp := ReplayPlaceholder
+						exp := placeholder
 						if want > acked {
 							exp = model[want]
 						}
