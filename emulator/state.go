@@ -10,7 +10,7 @@ import (
 )
 
 // sigrAPI serves the emulator's own endpoints under /_sigr/v1: the hubs,
-// one hub's live state, and the live trace. Every request needs a REST
+// one hub's live state, the live trace, and the process's counters. Every request needs a REST
 // token (aud the request URL without its query), checked before anything
 // else, so a caller without the key learns nothing, not even which paths
 // exist.
@@ -19,13 +19,14 @@ func (s *Service) sigrAPI() http.Handler {
 	mux.HandleFunc("GET "+protocol.PathHubs, s.serveHubs)
 	mux.HandleFunc("GET "+protocol.PathHubs+"/{hub}", s.serveHubState)
 	mux.HandleFunc("GET "+protocol.PathTrace, s.serveTrace)
+	mux.HandleFunc("GET "+protocol.PathProcess, s.serveProcess)
 	mux.HandleFunc("/_sigr/", func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			w.Header().Set("Allow", "GET, HEAD")
 			restError(w, http.StatusMethodNotAllowed, "", "The emulator's endpoints take GET.")
 			return
 		}
-		restError(w, http.StatusNotFound, "", "No such endpoint; the emulator serves GET "+protocol.PathHubs+", "+protocol.PathHubs+"/{hub} and "+protocol.PathTrace+".")
+		restError(w, http.StatusNotFound, "", "No such endpoint; the emulator serves GET "+protocol.PathHubs+", "+protocol.PathHubs+"/{hub}, "+protocol.PathTrace+" and "+protocol.PathProcess+".")
 	})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if _, aerr := s.authenticate(r, s.restAud(r)); aerr != nil {

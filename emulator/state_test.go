@@ -3,6 +3,7 @@ package emulator
 import (
 	"encoding/json"
 	"errors"
+	"runtime"
 	"slices"
 	"sync/atomic"
 	"testing"
@@ -185,7 +186,7 @@ func TestExtensionAuth(t *testing.T) {
 	client := clientToken(t, st, "chat", "alice")
 	expired := signClaims(t, jwt.SigningMethodHS256, []byte(DefaultAccessKey), jwt.MapClaims{"aud": u, "exp": time.Now().Add(-time.Hour).Unix()})
 	for name, tok := range map[string]string{"no token": "", "another path's token": other, "wrong key": wrongKey, "client token": client, "expired": expired} {
-		for _, path := range []string{protocol.PathHubs + "/chat", protocol.PathHubs, protocol.PathTrace, "/_sigr/v1/nope"} {
+		for _, path := range []string{protocol.PathHubs + "/chat", protocol.PathHubs, protocol.PathTrace, protocol.PathProcess, "/_sigr/v1/nope"} {
 			resp, _ := doReq(t, "GET", st.ServiceURL+path, tok, nil, nil)
 			if resp.StatusCode != 401 || resp.Header.Get("WWW-Authenticate") == "" {
 				t.Errorf("%s on %s: %d", name, path, resp.StatusCode)
@@ -209,9 +210,41 @@ func TestExtensionAuth(t *testing.T) {
 		t.Errorf("POST %s: %d, want 405", u, resp.StatusCode)
 	}
 	// The client gives a typed error.
+	if _, err := manage.Process(ctxT(t), manage.Inspect{Endpoint: st.ServiceURL, AccessKey: "wrong"}); err == nil {
+		t.Fatal("Process with a wrong key: no error")
+	}
 	_, err = manage.HubState(ctxT(t), manage.Inspect{Endpoint: st.ServiceURL, AccessKey: "wrong"}, "chat")
 	var ee *manage.ExtensionError
 	if !errors.As(err, &ee) || ee.Status != 401 {
 		t.Fatalf("HubState with a wrong key: %v", err)
+	}
+}
+
+// processSink makes the allocations of TestProcessStats escape.
+var processSink [][]byte
+
+// TestProcessStats reads the process counters twice: they are this
+// process's, and the counters only grow.
+func TestProcessStats(t *testing.T) {
+	st := startStack(t, nil)
+	in := manage.Inspect{Endpoint: st.ServiceURL, AccessKey: DefaultAccessKey}
+	a, err := manage.Process(ctxT(t), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	processSink = make([][]byte, 0, 1000)
+	for range 1000 {
+		processSink = append(processSink, make([]byte, 64))
+	}
+	processSink = nil
+	b, err := manage.Process(ctxT(t), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Allocs == 0 || b.Allocs < a.Allocs+1000 || a.HeapInuse <= 0 || a.Goroutines <= 0 || !b.Time.After(a.Time) {
+		t.Fatalf("samples %+v then %+v", a, b)
+	}
+	if runtime.GOOS == "linux" && (a.CPUSeconds <= 0 || b.CPUSeconds < a.CPUSeconds || a.RSS <= 0) {
+		t.Fatalf("samples %+v then %+v", a, b)
 	}
 }

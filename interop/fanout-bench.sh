@@ -5,12 +5,17 @@
 #   1. the most idle WebSocket connections it holds (HOLD, default 10000)
 #      and the memory each costs it (process RSS and Go heap, after a GC,
 #      before and while they are open);
-#   2. broadcast delivery latency p50/p99/max with one broadcast per second
-#      through the REST API to LATENCY connections (default 1000 and 5000),
-#      for DURATION each (default 20s).
+#   2. broadcast delivery latency p50/p99/max with RATE broadcasts per
+#      second (default 1; a list runs each in turn) through the REST API to
+#      LATENCY connections (default 1000 and 5000), for DURATION each
+#      (default 20s), and what the emulator's process spent per delivery:
+#      CPU time (getrusage) and heap allocations (runtime/metrics), sampled
+#      through its GET /_sigr/v1/process before the first send and after
+#      the last delivery.
 #
 #   bash interop/fanout-bench.sh
 #   HOLD=2000 LATENCY=500 DURATION=5s bash interop/fanout-bench.sh
+#   HOLD=0 LATENCY=1000 RATE=200,250,300 DURATION=10s bash interop/fanout-bench.sh
 #
 # Every connection is one sigr client (package client), one user each.
 # The whole run is bounded by TIMEOUT (default 600 s).
@@ -20,6 +25,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 hold=${HOLD:-10000}
 latency=${LATENCY:-1000,5000}
+rate=${RATE:-1}
 duration=${DURATION:-20s}
 limit=${TIMEOUT:-600}
 
@@ -69,4 +75,4 @@ if [ -z "$cs" ] || [ -z "$stats" ]; then
 fi
 
 echo "machine: $(nproc) cores, $(free -h | awk '/^Mem:/ {print $2}') RAM, $(go version | awk '{print $3}'); open files limit $(ulimit -n)"
-timeout "$limit" "$tmp/fanout" run -cs "$cs" -stats "$stats" -hold "$hold" -latency "$latency" -duration "$duration" ${FANOUT_ARGS:-}
+timeout "$limit" "$tmp/fanout" run -cs "$cs" -stats "$stats" -hold "$hold" -latency "$latency" -rate "$rate" -duration "$duration" ${FANOUT_ARGS:-}

@@ -3,6 +3,7 @@ package loadtest
 import (
 	"context"
 	"errors"
+	"fmt"
 )
 
 // HoldResult is what Hold measured.
@@ -28,6 +29,9 @@ func Hold(ctx context.Context, opts Options, measure func(ctx context.Context, c
 		return nil, err
 	}
 	r := &runner{o: o, pl: newPayload(o.UserPrefix, 0), errs: map[string]int{}}
+	if err := r.setAccess(); err != nil {
+		return nil, fmt.Errorf("loadtest: %w", err)
+	}
 	r.phase.Store("connecting")
 	if o.HTTPClient == nil {
 		r.ownHTTP = newTransport(o)

@@ -30,6 +30,19 @@ func (r *Result) WriteText(w io.Writer) error {
 	p("deliveries\t%d of %d expected, %d lost, %d duplicate", r.Delivered, r.Expected, r.Lost, r.Duplicates)
 	pct("latency", r.Latency)
 	p("throughput\t%.0f msgs/s delivered", r.DeliveredPS)
+	cost := func(name string, c *ProcessCost) {
+		p("%s\t%.1f µs CPU\t%.2f allocs per delivery\t(%.2f s CPU, %d allocs in %.1f s; RSS %.0f MB)",
+			name, c.CPUMicrosPerDelivery, c.AllocsPerDelivery, c.CPUSeconds, c.Allocs, c.Seconds, float64(c.RSS)/(1<<20))
+	}
+	switch {
+	case r.Server != nil:
+		cost("emulator cost", r.Server)
+	case r.ServerNote != "":
+		p("emulator cost\t%s", r.ServerNote)
+	}
+	if r.Client != nil {
+		cost("this process", r.Client)
+	}
 	if r.Interrupted {
 		p("note\tinterrupted before the end")
 	}

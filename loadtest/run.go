@@ -68,6 +68,14 @@ type Result struct {
 	Latency     Percentiles `json:"latency"`
 	DeliveredPS float64     `json:"deliveredPerSecond"`
 
+	// Server is the service process's own cost over the send phase, when
+	// it is sigr's emulator reached through ConnectionString; ServerNote
+	// says why it is missing otherwise. Client is this process's: the
+	// connections' (and the senders').
+	Server     *ProcessCost `json:"server,omitempty"`
+	ServerNote string       `json:"serverNote,omitempty"`
+	Client     *ProcessCost `json:"client,omitempty"`
+
 	Interrupted bool         `json:"interrupted,omitempty"`
 	Errors      []ErrorCount `json:"errors,omitempty"`
 }
@@ -157,8 +165,8 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	case ViaFunctions:
 		r.send, err = manage.NewFunctionApp(o.URL, manage.FunctionAppOptions{HTTPClient: r.http, Header: o.Header, Query: o.Query})
 	}
-	if err == nil && o.URL == "" {
-		r.access, err = manage.ConnectionStringAccess(o.ConnectionString)
+	if err == nil {
+		err = r.setAccess()
 	}
 	if err != nil {
 		return nil, fmt.Errorf("loadtest: %w", err)
@@ -168,6 +176,17 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	res := r.run(ctx)
 	stopProgress()
 	return res, r.fatal(res)
+}
+
+// setAccess gives the connections their tokens from the connection
+// string when there is no function app to negotiate through.
+func (r *runner) setAccess() error {
+	if r.o.URL != "" {
+		return nil
+	}
+	var err error
+	r.access, err = manage.ConnectionStringAccess(r.o.ConnectionString)
+	return err
 }
 
 // fatal turns a run that connected nothing into an error.
@@ -199,6 +218,8 @@ func (r *runner) run(ctx context.Context) *Result {
 		defer r.leaveGroups(members)
 	}
 
+	probe := newServerProbe(o, r.http)
+	probe.start(ctx)
 	r.phase.Store("sending")
 	sendSecs := r.sendAll(ctx, conns, members)
 
@@ -219,7 +240,9 @@ func (r *runner) run(ctx context.Context) *Result {
 		deadline.Stop()
 		tick.Stop()
 	}
-	return r.result(conns, sendSecs, ctx.Err() != nil)
+	res = r.result(conns, sendSecs, ctx.Err() != nil)
+	probe.finish(ctx, res)
+	return res
 }
 
 // result snapshots the counters into a Result.

@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"sort"
 	"strings"
 	"sync"
@@ -84,8 +85,13 @@ func TestRunAgainstEmulator(t *testing.T) {
 				if calls < 2 {
 					t.Fatalf("progress called %d times", calls)
 				}
+				// The emulator runs in this process: its counters include the
+				// connections', so only their presence is checked here.
+				if c := res.Server; c == nil || c.Allocs == 0 || c.CPUSeconds < 0 || c.Seconds <= 0 || c.AllocsPerDelivery <= 0 || c.RSS <= 0 {
+					t.Fatalf("server cost %+v (%s)", res.Server, res.ServerNote)
+				}
 				var buf bytes.Buffer
-				if err := res.WriteText(&buf); err != nil || !strings.Contains(buf.String(), "latency") {
+				if err := res.WriteText(&buf); err != nil || !strings.Contains(buf.String(), "latency") || !strings.Contains(buf.String(), "allocs per delivery") {
 					t.Fatalf("report %q: %v", buf.String(), err)
 				}
 			})
@@ -140,6 +146,47 @@ func TestRunCountsDropsAndLosses(t *testing.T) {
 	}
 	if res.Lost < 5 || res.Delivered+res.Lost != res.Expected || res.Expected != 3*res.Sent {
 		t.Fatalf("sent %d expected %d delivered %d lost %d", res.Sent, res.Expected, res.Delivered, res.Lost)
+	}
+}
+
+// TestServerCostNote checks that a service without the emulator's
+// process endpoint gets a note instead of a cost.
+func TestServerCostNote(t *testing.T) {
+	azure := httptest.NewServer(http.NotFoundHandler())
+	defer azure.Close()
+	p := newServerProbe(Options{ConnectionString: "Endpoint=" + azure.URL + ";AccessKey=k;Version=1.0;"}, azure.Client())
+	p.start(context.Background())
+	res := &Result{Delivered: 10}
+	p.finish(context.Background(), res)
+	if res.Server != nil || !strings.Contains(res.ServerNote, "not sigr's emulator") {
+		t.Fatalf("server %+v, note %q", res.Server, res.ServerNote)
+	}
+	res = &Result{Delivered: 10}
+	p = newServerProbe(Options{URL: azure.URL}, nil)
+	p.start(context.Background())
+	p.finish(context.Background(), res)
+	if res.Server != nil || res.ServerNote != "" || res.Client == nil {
+		t.Fatalf("without a connection string: server %+v, note %q, client %+v", res.Server, res.ServerNote, res.Client)
+	}
+}
+
+// TestHoldWithConnectionString holds connections that mint their own
+// tokens, as the fan-out benchmark does.
+func TestHoldWithConnectionString(t *testing.T) {
+	st := startStack(t)
+	held := -1
+	hr, err := Hold(context.Background(), Options{ConnectionString: st.ConnectionString, Connections: 5, UserPrefix: "hold"},
+		func(ctx context.Context, n int) {
+			hubs, err := manage.Hubs(ctx, manage.Inspect{Endpoint: st.ServiceURL, AccessKey: emulator.DefaultAccessKey})
+			if err == nil && len(hubs) == 1 {
+				held = hubs[0].Connections
+			}
+		})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if hr.Connected != 5 || hr.ConnectErrors != 0 || held != 5 {
+		t.Fatalf("connected %d, errors %d, the service held %d: %+v", hr.Connected, hr.ConnectErrors, held, hr.Errors)
 	}
 }
 

@@ -89,6 +89,15 @@ func HubState(ctx context.Context, in Inspect, hub string) (protocol.HubState, e
 	return st, err
 }
 
+// Process returns the counters of the emulator's process (CPU time,
+// allocations, memory): two samples around a load test give what the
+// service itself spent on it.
+func Process(ctx context.Context, in Inspect) (protocol.ProcessStats, error) {
+	var ps protocol.ProcessStats
+	err := in.getJSON(ctx, "process stats", protocol.PathProcess, &ps)
+	return ps, err
+}
+
 // Trace streams the service's live trace, only hub's events unless hub is
 // "", and calls fn with each event in order until ctx ends (it returns
 // ctx.Err()), fn returns an error (it returns that), or the stream ends

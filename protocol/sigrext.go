@@ -28,7 +28,7 @@ const (
 )
 
 // Paths of the emulator's inspection endpoints, below the service's base
-// URL. Both take the REST API's bearer tokens: HS256 with the access key,
+// URL. All take the REST API's bearer tokens: HS256 with the access key,
 // aud the request URL without its query.
 const (
 	// PathHubs lists the hubs (GET); PathHubs + "/" + hub is one hub's live
@@ -37,7 +37,27 @@ const (
 	// PathTrace is the live trace: Server-Sent Events, one TraceEvent line
 	// per `data:` field; ?hub=H keeps one hub's events.
 	PathTrace = "/_sigr/v1/trace"
+	// PathProcess is what the emulator's process has spent so far (GET), for
+	// a load test to read the service's own cost between two samples.
+	PathProcess = "/_sigr/v1/process"
 )
+
+// ProcessStats is the answer of GET PathProcess: counters of the
+// emulator's whole process since it started (CPUSeconds, Allocs) and its
+// memory now. The difference between two samples is what the process
+// spent in between.
+type ProcessStats struct {
+	Time time.Time `json:"time"`
+	// CPUSeconds is user plus system CPU time, as getrusage reports it;
+	// -1 where the system does not say.
+	CPUSeconds float64 `json:"cpuSeconds"`
+	// Allocs counts heap allocations (runtime.MemStats.Mallocs).
+	Allocs uint64 `json:"allocs"`
+	// RSS is the resident set in bytes; 0 where the system does not say.
+	RSS        int64 `json:"rss"`
+	HeapInuse  int64 `json:"heapInuse"`
+	Goroutines int   `json:"goroutines"`
+}
 
 // HubSummary is one hub in the answer of GET PathHubs.
 type HubSummary struct {

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"os"
@@ -18,7 +17,6 @@ import (
 	"github.com/charmbracelet/x/term"
 	"github.com/spf13/cobra"
 
-	"github.com/sigr-dev/sigr/emulator"
 	"github.com/sigr-dev/sigr/loadtest"
 )
 
@@ -61,6 +59,9 @@ user at a time or to one group at a time (--to), and reports:
   latency           p50, p90, p99, max from the send timestamp in each payload
                     to its arrival on a connection (one clock: this process)
   throughput        messages delivered per second
+  emulator cost     with a connection string to sigr's emulator: the CPU time
+                    and heap allocations of the emulator's process per
+                    delivery, over the send phase (GET /_sigr/v1/process)
   errors, lost      failed connects and sends, dropped connections, and
                     deliveries that never arrived within --settle
 
@@ -68,7 +69,8 @@ A progress bar runs on standard error; --json prints the result as one JSON
 object for machines. Against anything but this machine (loopback), bench says
 how many connections it is about to open and needs --yes: it is a load
 generator, so point it only at services you own. --emulator runs the whole
-thing against an in-process emulator.`,
+thing against an emulator it starts in a child process ('sigr emulator' on
+free loopback ports), so that the emulator's cost is its own.`,
 		Example: `  sigr bench --emulator -n 1000 --rate 1 --duration 30s
   sigr bench http://127.0.0.1:7071/api -n 200 --groups 10 --to group --rate 50
   sigr bench --connection-string "$CS" --via rest -n 500 --to user --json
@@ -98,12 +100,12 @@ thing against an in-process emulator.`,
 	fs.BoolVar(&f.json, "json", false, "print the result as one JSON object")
 	fs.BoolVarP(&f.quiet, "quiet", "q", false, "no progress bar")
 	fs.BoolVar(&f.yes, "yes", false, "confirm a run against a host that is not this machine")
-	fs.BoolVar(&f.emulator, "emulator", false, "run against an in-process emulator on free loopback ports")
+	fs.BoolVar(&f.emulator, "emulator", false, "run against an emulator started in a child process on free loopback ports")
 	return cmd
 }
 
 func runBench(ctx context.Context, stdout, stderr io.Writer, args []string, f *benchFlags) error {
-	o, cleanup, err := f.options(ctx, args)
+	o, cleanup, err := f.options(ctx, stderr, args)
 	if err != nil {
 		return err
 	}
@@ -168,8 +170,8 @@ func dedupe(xs []string) []string {
 }
 
 // options turns the flags into loadtest options; with --emulator it
-// starts the emulator, which cleanup stops.
-func (f *benchFlags) options(ctx context.Context, args []string) (loadtest.Options, func(), error) {
+// starts the emulator in a child process, which cleanup stops.
+func (f *benchFlags) options(ctx context.Context, stderr io.Writer, args []string) (loadtest.Options, func(), error) {
 	nothing := func() {}
 	o := loadtest.Options{
 		Hub: f.hub, Connections: f.connections, Groups: f.groups, UserPrefix: f.userPrefix,
@@ -200,15 +202,12 @@ func (f *benchFlags) options(ctx context.Context, args []string) (loadtest.Optio
 		if o.URL != "" || o.ConnectionString != "" {
 			return o, nothing, errors.New("bench: --emulator starts its own stack; give no URL and no --connection-string with it")
 		}
-		st, err := emulator.StartStack(ctx, emulator.StackOptions{
-			ServiceAddr: "127.0.0.1:0", FunctionsAddr: "127.0.0.1:0",
-			Logger: slog.New(slog.DiscardHandler),
-		})
+		addrs, stop, err := startBenchChild(ctx, stderr)
 		if err != nil {
 			return o, nothing, fmt.Errorf("bench: %w", err)
 		}
-		o.URL, o.ConnectionString = st.FunctionsURL, st.ConnectionString
-		return o, func() { _ = st.Close() }, nil
+		o.URL, o.ConnectionString = addrs.FunctionsURL, addrs.ConnectionString
+		return o, stop, nil
 	}
 	if o.URL == "" && o.ConnectionString == "" {
 		o.ConnectionString = os.Getenv(connectionStringEnv)

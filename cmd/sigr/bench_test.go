@@ -34,9 +34,10 @@ func TestBenchRefusesRemoteWithoutYes(t *testing.T) {
 	}
 }
 
-// TestBenchEmulatorJSON runs a small bench against the in-process
-// emulator and reads its JSON result.
+// TestBenchEmulatorJSON runs a small bench against the emulator in a
+// child process and reads its JSON result, with the emulator's own cost.
 func TestBenchEmulatorJSON(t *testing.T) {
+	t.Setenv(runMainEnv, "1")
 	f := benchFlags{emulator: true, connections: 8, groups: 2, mode: "group", rate: 40, duration: 300 * time.Millisecond,
 		settle: 2 * time.Second, concurrency: 8, json: true, quiet: true}
 	var out, errOut bytes.Buffer
@@ -49,6 +50,9 @@ func TestBenchEmulatorJSON(t *testing.T) {
 	}
 	if res.Connected != 8 || res.Sent == 0 || res.Delivered != res.Sent*4 || res.Lost != 0 || res.Latency.P99 <= 0 {
 		t.Fatalf("result %+v", res)
+	}
+	if c := res.Server; c == nil || c.CPUSeconds <= 0 || c.Allocs == 0 || c.CPUMicrosPerDelivery <= 0 || c.Seconds <= 0 {
+		t.Fatalf("emulator cost %+v (%s)", res.Server, res.ServerNote)
 	}
 	if errOut.Len() != 0 {
 		t.Fatalf("stderr %q with --quiet against loopback", errOut.String())

@@ -32,6 +32,8 @@ type emulatorFlags struct {
 	upstream         []string
 	upstreamSettings string
 	serviceOnly      bool
+
+	benchChild bool // run for sigr bench --emulator (benchchild.go)
 }
 
 func newEmulatorCmd() *cobra.Command {
@@ -82,6 +84,8 @@ Host.LocalHttpPort).`,
 	fl.StringArrayVar(&f.upstream, "upstream", nil, "upstream URL template for client invocations and connection events, with {hub}, {category}, {event} (repeatable, first match wins; default the built-in function app, none with --service-only)")
 	fl.StringVar(&f.upstreamSettings, "upstream-settings", "", "the official emulator's settings.json (UpstreamSettings.Templates), re-read when it changes")
 	fl.BoolVar(&f.serviceOnly, "service-only", false, "run the SignalR service alone, without the function app, in front of a real 'func start'")
+	fl.BoolVar(&f.benchChild, benchChildFlag, false, "print the addresses as one JSON line, log only warnings, stop when standard input closes")
+	_ = fl.MarkHidden(benchChildFlag)
 	return cmd
 }
 
@@ -96,6 +100,9 @@ type localSettings struct {
 }
 
 func runEmulator(cmd *cobra.Command, f emulatorFlags) error {
+	if f.benchChild {
+		return runBenchChild(cmd, f)
+	}
 	var handler slog.Handler
 	switch f.logFormat {
 	case "text":

@@ -23,12 +23,13 @@ import (
 	"time"
 
 	"github.com/sigr-dev/sigr/emulator"
+	"github.com/sigr-dev/sigr/internal/procstat"
 	"github.com/sigr-dev/sigr/loadtest"
 )
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: fanout serve | fanout run -cs CS -stats URL [-hold N] [-latency N,N] [-duration D]")
+		fmt.Fprintln(os.Stderr, "usage: fanout serve | fanout run -cs CS -stats URL [-hold N] [-latency N,N] [-rate R,R] [-duration D]")
 		os.Exit(2)
 	}
 	var err error
@@ -63,15 +64,8 @@ func readStats(gc bool) Stats {
 	}
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
-	s := Stats{HeapInuse: int64(ms.HeapInuse), StackInuse: int64(ms.StackInuse), Sys: int64(ms.Sys), Goroutines: runtime.NumGoroutine()}
-	if data, err := os.ReadFile("/proc/self/status"); err == nil {
-		for _, line := range strings.Split(string(data), "\n") {
-			if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-				kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
-				s.RSS = kb << 10
-			}
-		}
-	}
+	ps := procstat.Read()
+	s := Stats{RSS: ps.RSS, HeapInuse: ps.HeapInuse, StackInuse: int64(ms.StackInuse), Sys: int64(ms.Sys), Goroutines: ps.Goroutines}
 	if ents, err := os.ReadDir("/proc/self/fd"); err == nil {
 		s.FDs = len(ents)
 	}
@@ -141,7 +135,8 @@ func run(args []string) error {
 	hold := fs.Int("hold", 10000, "idle connections to open (0: skip)")
 	holdFor := fs.Duration("hold-for", 5*time.Second, "how long to keep them open before measuring")
 	latency := fs.String("latency", "1000,5000", "connection counts for the broadcast latency runs (empty: skip)")
-	duration := fs.Duration("duration", 20*time.Second, "send phase of each latency run, one broadcast per second")
+	duration := fs.Duration("duration", 20*time.Second, "send phase of each latency run")
+	rates := fs.String("rate", "1", "broadcasts per second of the latency runs; a list runs each rate in turn")
 	concurrency := fs.Int("concurrency", 128, "connects in flight")
 	asJSON := fs.Bool("json", false, "print one JSON object per measurement")
 	cpuProfile := fs.String("cpuprofile", "", "write this process's CPU profile (the connections' side) to the file")
@@ -209,6 +204,14 @@ func run(args []string) error {
 			fmt.Fprintf(os.Stderr, "fanout: hold error ×%d: %s\n", e.Count, e.Error)
 		}
 	}
+	var rs []float64
+	for _, f := range strings.Split(*rates, ",") {
+		r, err := strconv.ParseFloat(strings.TrimSpace(f), 64)
+		if err != nil || r <= 0 {
+			return fmt.Errorf("-rate: %q is not a rate", f)
+		}
+		rs = append(rs, r)
+	}
 	for _, f := range strings.Split(*latency, ",") {
 		f = strings.TrimSpace(f)
 		if f == "" {
@@ -218,22 +221,42 @@ func run(args []string) error {
 		if err != nil || n <= 0 {
 			return fmt.Errorf("-latency: %q is not a connection count", f)
 		}
-		res, err := loadtest.Run(ctx, loadtest.Options{
-			ConnectionString: *cs, Via: loadtest.ViaREST, Mode: loadtest.Broadcast,
-			Connections: n, ConnectConcurrency: *concurrency, Rate: 1, Duration: *duration, Settle: 5 * time.Second,
-			UserPrefix: "lat" + f,
-		})
-		if err != nil {
-			return err
-		}
-		emit("latency", res)
-		if !*asJSON {
-			fmt.Printf("broadcast 1/s to %d connections for %.0f s: latency p50 %.2f ms p90 %.2f ms p99 %.2f ms max %.2f ms; %d of %d delivered, %d lost, %d dropped\n",
-				res.Connected, res.SendSecs, res.Latency.P50, res.Latency.P90, res.Latency.P99, res.Latency.Max, res.Delivered, res.Expected, res.Lost, res.Dropped)
-		}
-		for _, e := range res.Errors {
-			fmt.Fprintf(os.Stderr, "fanout: latency error ×%d: %s\n", e.Count, e.Error)
+		for _, rate := range rs {
+			res, err := loadtest.Run(ctx, loadtest.Options{
+				ConnectionString: *cs, Via: loadtest.ViaREST, Mode: loadtest.Broadcast,
+				Connections: n, ConnectConcurrency: *concurrency, Rate: rate, Duration: *duration, Settle: 5 * time.Second,
+				UserPrefix: "lat" + f,
+			})
+			if err != nil {
+				return err
+			}
+			emit("latency", res)
+			if !*asJSON {
+				printLatency(res)
+			}
+			for _, e := range res.Errors {
+				fmt.Fprintf(os.Stderr, "fanout: latency error ×%d: %s\n", e.Count, e.Error)
+			}
 		}
 	}
 	return nil
+}
+
+// printLatency writes one latency run as a line, with the emulator's own
+// cost per delivery.
+func printLatency(res *loadtest.Result) {
+	fmt.Printf("broadcast %.4g/s to %d connections for %.0f s: latency p50 %.2f ms p90 %.2f ms p99 %.2f ms max %.2f ms; %d of %d delivered, %d lost, %d dropped\n",
+		res.Rate, res.Connected, res.SendSecs, res.Latency.P50, res.Latency.P90, res.Latency.P99, res.Latency.Max, res.Delivered, res.Expected, res.Lost, res.Dropped)
+	cost := func(name string, c *loadtest.ProcessCost) {
+		fmt.Printf("  %s: %.1f µs CPU and %.2f allocations per delivery (%.2f s CPU, %d allocations in %.1f s)\n",
+			name, c.CPUMicrosPerDelivery, c.AllocsPerDelivery, c.CPUSeconds, c.Allocs, c.Seconds)
+	}
+	if res.Server != nil {
+		cost("emulator process", res.Server)
+	} else if res.ServerNote != "" {
+		fmt.Printf("  emulator process: %s\n", res.ServerNote)
+	}
+	if res.Client != nil {
+		cost("connections' process", res.Client)
+	}
 }
