@@ -9,7 +9,7 @@
 #      second (default 1; a list runs each in turn) through the REST API to
 #      LATENCY connections (default 1000 and 5000), for DURATION each
 #      (default 20s), and what the emulator's process spent per delivery:
-#      CPU time (getrusage) and heap allocations (runtime/metrics), sampled
+#      CPU time (getrusage) and heap allocations (runtime.MemStats), sampled
 #      through its GET /_sigr/v1/process before the first send and after
 #      the last delivery.
 #

@@ -6,7 +6,6 @@ package procstat
 import (
 	"os"
 	"runtime"
-	"runtime/metrics"
 	"strconv"
 	"strings"
 	"time"
@@ -14,36 +13,19 @@ import (
 	"github.com/sigr-dev/sigr/protocol"
 )
 
-// processMetrics are read with runtime/metrics, which, unlike
-// runtime.ReadMemStats, does not stop the world: the sample must not
-// disturb the fan-out it measures.
-var processMetrics = []string{
-	"/gc/heap/allocs:objects",
-	"/gc/heap/tiny/allocs:objects",
-	"/memory/classes/heap/objects:bytes",
-	"/memory/classes/heap/unused:bytes",
-}
-
-// Read samples this process's counters. Allocs equals
-// runtime.MemStats.Mallocs and HeapInuse runtime.MemStats.HeapInuse.
+// Read samples this process's counters. It reads runtime.MemStats, which
+// stops the world for a moment (tens of microseconds): runtime/metrics
+// does not, but counts a span's allocations only when the span is given
+// back, so its count lags by up to a span per size class per P.
 func Read() protocol.ProcessStats {
-	samples := make([]metrics.Sample, len(processMetrics))
-	for i, name := range processMetrics {
-		samples[i].Name = name
-	}
-	metrics.Read(samples)
-	u := func(i int) uint64 {
-		if samples[i].Value.Kind() != metrics.KindUint64 {
-			return 0
-		}
-		return samples[i].Value.Uint64()
-	}
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
 	return protocol.ProcessStats{
 		Time:       time.Now(),
 		CPUSeconds: cpuSeconds(),
-		Allocs:     u(0) + u(1),
+		Allocs:     ms.Mallocs,
 		RSS:        residentBytes(),
-		HeapInuse:  int64(u(2) + u(3)),
+		HeapInuse:  int64(ms.HeapInuse),
 		Goroutines: runtime.NumGoroutine(),
 	}
 }

@@ -29,7 +29,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: fanout serve | fanout run -cs CS -stats URL [-hold N] [-latency N,N] [-rate R,R] [-duration D]")
+		fmt.Fprintln(os.Stderr, "usage: fanout serve | fanout run -cs CS -stats URL [-hold N] [-latency N,N] [-rate R,R] [-duration D] | fanout floor [-n N] [-rate R] [-duration D] [-size B]")
 		os.Exit(2)
 	}
 	var err error
@@ -38,6 +38,8 @@ func main() {
 		err = serve()
 	case "run":
 		err = run(os.Args[2:])
+	case "floor":
+		err = floor(os.Args[2:])
 	default:
 		err = fmt.Errorf("unknown subcommand %q", os.Args[1])
 	}
