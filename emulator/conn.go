@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"errors"
+	"fmt"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -53,6 +55,11 @@ type conn struct {
 
 	out  *outQueue     // encoded records, shared between connections
 	done chan struct{} // closed when closing starts
+	// closed is set as done closes, for the checks on every delivery; and
+	// streaming once a stream writer waits on out.ready, which close then
+	// signals (a long poll waits on done instead).
+	closed    atomic.Bool
+	streaming atomic.Bool
 
 	closeOnce   sync.Once
 	closeFrame  []byte // Close message to write last, or nil
@@ -105,8 +112,10 @@ type conn struct {
 // outlives its sockets: a newer socket cancels the older one's ctx and
 // waits on done before it takes over.
 type attachment struct {
-	ctx    context.Context // derived from conn.ctx; cancelled to give way
-	cancel context.CancelFunc
+	ctx context.Context // derived from conn.ctx; cancelled to give way
+	// cancel's cause, when not nil, says why the socket is dropped (a
+	// failed write) for the log line of the drop.
+	cancel context.CancelCauseFunc
 	done   chan struct{} // closed when the handler no longer touches the conn
 }
 
@@ -138,14 +147,7 @@ func randomID() string {
 }
 
 // closing reports whether close has started.
-func (c *conn) closing() bool {
-	select {
-	case <-c.done:
-		return true
-	default:
-		return false
-	}
-}
+func (c *conn) closing() bool { return c.closed.Load() }
 
 // enqueue queues one encoded record without blocking. A full queue closes
 // the connection: a client that does not read must not hold up others.
@@ -185,7 +187,11 @@ func (c *conn) close(msg *protocol.Message, hard bool, reason string) {
 			c.hard.Store(true)
 			c.cancel()
 		}
+		c.closed.Store(true)
 		close(c.done)
+		if c.streaming.Load() {
+			c.out.signal()
+		}
 		c.stopTimers()
 		if sf := c.sf.Load(); sf != nil {
 			sf.stop()
@@ -301,111 +307,154 @@ func (c *conn) drain(batch [][]byte, max int, sf *stateful) [][]byte {
 	return batch
 }
 
-// sink writes a batch of records to a transport.
+// sink writes a batch of records to a transport. A write has no deadline
+// of its own: when one stalls for WriteTimeout the service's watchdog
+// ends the connection (or a stateful connection's socket), which fails
+// the write.
 type sink interface {
-	writeBatch(ctx context.Context, batch [][]byte) error
+	writeBatch(batch [][]byte) error
 }
 
 // writeLoop is the one writer of a streaming connection (WebSockets,
 // SSE): it drains the queue in batches, pings when idle, and on close
-// flushes the queue and the Close message unless the close is hard. gone
-// fires when the client went away. It returns nil after a clean close.
+// flushes the queue and the Close message unless the close is hard. quit
+// ends the writer: for a WebSocket, its attachment's context; for SSE, the
+// request's, whose end means the client went away and closes the
+// connection. It returns nil after a clean close.
 //
 // a is the WebSocket attachment (nil for SSE). On a stateful connection
 // the writer numbers and keeps each trackable message before writing it,
 // waits for an Ack when the buffer is full, sends the service's Acks, and
 // on a resume (replay set) starts with Sequence and the unacknowledged
-// messages. A failed write then only ends this socket (a.cancel), because
-// the connection waits for a resume.
-func (c *conn) writeLoop(w sink, gone <-chan struct{}, a *attachment, replay bool) error {
-	ping := time.NewTimer(c.s.opts.PingInterval)
+// messages. A failed or stalled write then only ends this socket
+// (a.cancel), because the connection waits for a resume.
+//
+// It runs once per delivery on every connection of a fan-out, so it keeps
+// to what a write needs. It waits on the queue's ready channel alone:
+// close, quit and the ping timer signal it too and the writer looks at
+// each after every wake. No timer or context per write (the watchdog
+// bounds writes), and no ping timer reset per write: the timer looks at
+// the time of the last write when it fires.
+func (c *conn) writeLoop(w sink, quit context.Context, a *attachment, replay bool) error {
+	interval := c.s.opts.PingInterval
+	var pingDue atomic.Bool
+	ping := time.AfterFunc(interval, func() {
+		pingDue.Store(true)
+		c.out.signal()
+	})
 	defer ping.Stop()
-	batch := make([][]byte, 0, 64)
-	wctx, stopped := c.ctx, (<-chan struct{})(nil)
-	if a != nil {
-		wctx, stopped = a.ctx, a.ctx.Done()
+	defer context.AfterFunc(quit, c.out.signal)()
+	c.streaming.Store(true) // close signals out.ready from now on
+	// A write in progress ends when the socket does: a hard close (c.ctx)
+	// or the end of the attachment (a.ctx) closes it.
+	stop := func(err error) {
+		if a != nil && c.sf.Load() != nil {
+			a.cancel(err)
+			return
+		}
+		c.close(nil, true, err.Error())
 	}
+	ww := c.s.watchdog.watch(func() {
+		stop(errors.New("write failed: the client took no data for " + c.s.opts.WriteTimeout.String()))
+	})
+	defer c.s.watchdog.unwatch(ww)
+	// The batch grows with what one drain takes (one record at a time in a
+	// fan-out) instead of reserving 64 slots (1.5 KiB) on every idle
+	// connection.
+	var batch [][]byte
+	last := monoNow() // start of the latest write
 	write := func(b [][]byte) error {
-		ctx, cancel := context.WithTimeout(wctx, c.s.opts.WriteTimeout)
-		defer cancel()
-		return w.writeBatch(ctx, b)
+		last = ww.begin()
+		return ww.end(w.writeBatch(b))
 	}
 	fail := func(err error) error {
-		if a != nil && c.sf.Load() != nil {
-			a.cancel()
-			return err
-		}
-		c.close(nil, true, "write failed: "+err.Error())
+		stop(fmt.Errorf("write failed: %w", err))
 		return err
 	}
 	if replay {
 		if sf := c.sf.Load(); sf != nil {
-			if err := sf.replay(write, stopped, c.done); err != nil {
+			if err := sf.replay(write, quit.Done(), c.done); err != nil {
 				return fail(err)
 			}
 		}
 	}
+	ackDue := false
 	for {
-		// The stateful signals exist only once the handshake switched
-		// stateful reconnect on; until then they are nil and never fire.
-		var acked, ackDue <-chan struct{}
-		in := c.out.ready
-		sf := c.sf.Load()
-		if sf != nil {
-			acked, ackDue = sf.acked, sf.ackDue
-			if sf.full() {
-				in = nil // backpressure: wait for an Ack
+		if quit.Err() != nil {
+			if a == nil {
+				c.close(nil, true, "client went away")
 			}
+			return nil
 		}
-		select {
-		case <-in:
-			batch = c.drain(batch[:0], 64, sf)
-			if len(batch) == 0 {
-				continue // a stale token
-			}
-			if sf != nil {
-				sf.number(batch)
-			}
-			if err := write(batch); err != nil {
-				return fail(err)
-			}
-			ping.Reset(c.s.opts.PingInterval)
-		case <-acked:
-		case <-ackDue:
+		if c.closing() {
+			return c.flush(write, batch)
+		}
+		// The stateful reconnect state exists only once the handshake
+		// switched it on.
+		sf := c.sf.Load()
+		if ackDue {
+			ackDue = false
 			if err := write([][]byte{sf.ackRecord()}); err != nil {
 				return fail(err)
 			}
-		case <-ping.C:
-			if c.handshaken.Load() {
-				if err := write([][]byte{pingRecord}); err != nil {
-					return fail(err)
+		}
+		if pingDue.Swap(false) {
+			if idle := time.Duration(monoNow() - last); idle < interval {
+				ping.Reset(interval - idle)
+			} else {
+				if c.handshaken.Load() {
+					if err := write([][]byte{pingRecord}); err != nil {
+						return fail(err)
+					}
 				}
+				ping.Reset(interval)
 			}
-			ping.Reset(c.s.opts.PingInterval)
-		case <-gone:
-			c.close(nil, true, "client went away")
-			return nil
-		case <-stopped:
-			return nil
-		case <-c.done:
-			if c.hard.Load() {
-				return nil
-			}
-			for {
-				batch = c.drain(batch[:0], c.out.limit, nil)
-				if len(batch) == 0 {
-					break
+		}
+		// A full stateful buffer holds the queue back until an Ack.
+		if sf == nil || !sf.full() {
+			batch = c.drain(batch[:0], 64, sf)
+			if len(batch) > 0 {
+				if sf != nil {
+					sf.number(batch)
 				}
 				if err := write(batch); err != nil {
-					return err
+					return fail(err)
 				}
+				continue
 			}
-			if c.closeFrame != nil {
-				return write([][]byte{c.closeFrame})
-			}
-			return nil
+		}
+		if sf == nil {
+			<-c.out.ready
+			continue
+		}
+		select {
+		case <-c.out.ready:
+		case <-sf.acked:
+		case <-sf.ackDue:
+			ackDue = true
 		}
 	}
+}
+
+// flush ends a writer once close started: unless the close is hard, it
+// writes what is queued, then the Close message.
+func (c *conn) flush(write func([][]byte) error, batch [][]byte) error {
+	if c.hard.Load() {
+		return nil
+	}
+	for {
+		batch = c.drain(batch[:0], c.out.limit, nil)
+		if len(batch) == 0 {
+			break
+		}
+		if err := write(batch); err != nil {
+			return err
+		}
+	}
+	if c.closeFrame != nil {
+		return write([][]byte{c.closeFrame})
+	}
+	return nil
 }
 
 // pingRecord is an encoded Ping, shared by every connection.

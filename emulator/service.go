@@ -29,11 +29,12 @@ type Service struct {
 	expiries expiries // every user-group membership, soonest expiry first
 	closed   bool
 
-	trace *tracer // the live trace's subscribers
+	trace    *tracer   // the live trace's subscribers
+	watchdog *watchdog // ends stalled writes
 
 	handlers sync.WaitGroup // transport handlers and writer goroutines
 	stop     chan struct{}
-	bg       sync.WaitGroup // sweeper
+	bg       sync.WaitGroup // sweeper, watchdog
 
 	servers servers
 	up      *upstream
@@ -41,7 +42,8 @@ type Service struct {
 	closeOnce sync.Once
 }
 
-// NewService returns a Service; its sweeper runs until Close.
+// NewService returns a Service; its sweeper and write watchdog run until
+// Close.
 func NewService(opts ServiceOptions) *Service {
 	opts.setDefaults()
 	s := &Service{
@@ -53,6 +55,7 @@ func NewService(opts ServiceOptions) *Service {
 		stop:    make(chan struct{}),
 		trace:   newTracer(),
 	}
+	s.watchdog = newWatchdog(opts.WriteTimeout)
 	s.up = newUpstream(&s.opts)
 	onCall := s.up.onCall
 	s.up.onCall = func(c UpstreamCall) {
@@ -69,8 +72,12 @@ func NewService(opts ServiceOptions) *Service {
 	mux.Handle("/api/", s.restAPI())
 	mux.Handle("/_sigr/", s.sigrAPI())
 	s.h = serviceCORS(mux)
-	s.bg.Add(1)
+	s.bg.Add(2)
 	go s.sweeper()
+	go func() {
+		defer s.bg.Done()
+		s.watchdog.run(s.stop)
+	}()
 	return s
 }
 

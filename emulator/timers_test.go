@@ -145,3 +145,72 @@ func TestConcurrentUse(t *testing.T) {
 		steady.expectInvocation("count", "group:all")
 	}
 }
+
+// TestNoPingWhileWriting: the ping timer is not reset on every write but
+// looks at the last write when it fires, so a connection that gets a
+// message more often than PingInterval gets no Ping, and one that goes
+// quiet gets one again.
+func TestNoPingWhileWriting(t *testing.T) {
+	st := startStack(t, func(o *StackOptions) { o.Service.PingInterval = 200 * time.Millisecond })
+	ws, n := dialWS(t, st, "chat", "alice")
+	if err := ws.Write(ctxT(t), websocket.MessageText, protocol.AppendHandshakeRequest(nil, protocol.HandshakeRequest{Protocol: "json", Version: 1})); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, func() bool { return st.Service.exists("chat", toConn, n.ConnectionID) })
+	recs := make(chan string, 1024)
+	go func() {
+		defer close(recs)
+		var f protocol.Framer
+		for {
+			_, data, err := ws.Read(context.Background())
+			if err != nil {
+				return
+			}
+			f.Feed(data)
+			for {
+				r, ok, _ := f.Next()
+				if !ok {
+					break
+				}
+				recs <- string(r)
+			}
+		}
+	}()
+	defer func() {
+		_ = ws.CloseNow()
+		for range recs {
+		}
+	}()
+	next := func() string {
+		select {
+		case r, ok := <-recs:
+			if !ok {
+				t.Fatal("the socket ended")
+			}
+			return r
+		case <-time.After(5 * time.Second):
+			t.Fatal("nothing within 5 s")
+		}
+		return ""
+	}
+	// 50 messages 20 ms apart: a tenth of the interval.
+	for i := range 50 {
+		st.Service.deliver(st.Service.recipients("chat", toAll, "", nil), "m", []byte("["+strconv.Itoa(i)+"]"), "broadcast")
+		time.Sleep(20 * time.Millisecond)
+	}
+	pings := 0
+	for msgs := 0; msgs < 50; {
+		switch r := next(); {
+		case r == `{"type":6}`:
+			pings++
+		case strings.Contains(r, `"target":"m"`):
+			msgs++
+		}
+	}
+	// One Ping is allowed: the machine may stall this test for an interval.
+	if pings > 1 {
+		t.Fatalf("%d pings while a message went out every 20 ms (interval 200 ms)", pings)
+	}
+	for next() != `{"type":6}` {
+	}
+}

@@ -147,9 +147,9 @@ func (s *Service) serveWebSocket(w http.ResponseWriter, r *http.Request, c *conn
 	}
 	defer s.handlers.Done()
 	a := &attachment{done: make(chan struct{})}
-	a.ctx, a.cancel = context.WithCancel(c.ctx)
+	a.ctx, a.cancel = context.WithCancelCause(c.ctx)
 	defer close(a.done)
-	defer a.cancel()
+	defer a.cancel(nil)
 	prev := c.att
 	c.att, c.detached = a, false
 	if resume {
@@ -157,7 +157,7 @@ func (s *Service) serveWebSocket(w http.ResponseWriter, r *http.Request, c *conn
 	}
 	s.mu.Unlock()
 	if prev != nil {
-		prev.cancel()
+		prev.cancel(nil)
 		<-prev.done
 	}
 	if resume {
@@ -193,10 +193,16 @@ func (s *Service) serveWebSocket(w http.ResponseWriter, r *http.Request, c *conn
 		c.startHandshakeTimer()
 	}
 
+	// Writes carry no context that can end (see wsSink), so ending the
+	// attachment (a hard close, a newer socket taking over, a stateful
+	// socket that failed) closes the socket, which aborts a write in
+	// progress.
+	stopAbort := context.AfterFunc(a.ctx, func() { _ = ws.CloseNow() })
+	defer stopAbort()
 	writerDone := make(chan struct{})
 	go func() {
 		defer close(writerDone)
-		err := c.writeLoop(wsSink{ws}, nil, a, resume)
+		err := c.writeLoop(wsSink{ws}, a.ctx, a, resume)
 		if err != nil || c.hard.Load() || a.ctx.Err() != nil {
 			_ = ws.CloseNow()
 			return
@@ -208,9 +214,9 @@ func (s *Service) serveWebSocket(w http.ResponseWriter, r *http.Request, c *conn
 	if readErr != nil && c.sf.Load() != nil && !c.closing() && websocket.CloseStatus(readErr) != websocket.StatusNormalClosure {
 		// A stateful connection survives its socket: keep it, with what it
 		// has not had acknowledged, for a resume.
-		a.cancel()
+		a.cancel(nil)
 		<-writerDone
-		s.detach(c, a, dropReason(readErr))
+		s.detach(c, a, dropReason(a, readErr))
 		return
 	}
 	if readErr != nil {
@@ -224,7 +230,10 @@ func (s *Service) serveWebSocket(w http.ResponseWriter, r *http.Request, c *conn
 	s.finish(c)
 }
 
-func dropReason(err error) string {
+func dropReason(a *attachment, err error) string {
+	if cause := context.Cause(a.ctx); cause != nil && !errors.Is(cause, context.Canceled) {
+		return cause.Error() // the writer's
+	}
 	if code := websocket.CloseStatus(err); code != -1 {
 		return "WebSocket closed with status " + strconv.Itoa(int(code))
 	}
@@ -319,13 +328,19 @@ func readMessage(rd io.Reader, c *conn, buf []byte) (done bool, err error) {
 
 type wsSink struct{ ws *websocket.Conn }
 
+// noDeadline is the context of every WebSocket write. Its Done is nil, so
+// coder/websocket arms no timer for it (it does one per frame for a
+// context that can end); the watchdog and the attachment's AfterFunc
+// close the socket instead.
+var noDeadline = context.Background()
+
 // writeBatch writes the batch as one text message; the receiver splits
 // the records at their separators.
-func (k wsSink) writeBatch(ctx context.Context, batch [][]byte) error {
+func (k wsSink) writeBatch(batch [][]byte) error {
 	if len(batch) == 1 {
-		return k.ws.Write(ctx, websocket.MessageText, batch[0])
+		return k.ws.Write(noDeadline, websocket.MessageText, batch[0])
 	}
-	wr, err := k.ws.Writer(ctx, websocket.MessageText)
+	wr, err := k.ws.Writer(noDeadline, websocket.MessageText)
 	if err != nil {
 		return err
 	}
@@ -376,7 +391,7 @@ func (s *Service) serveSSE(w http.ResponseWriter, r *http.Request, c *conn) {
 			_ = rc.SetWriteDeadline(time.Now())
 		}
 	})
-	_ = c.writeLoop(&sseSink{w: w, rc: rc}, r.Context().Done(), nil, false)
+	_ = c.writeLoop(&sseSink{w: w, rc: rc}, r.Context(), nil, false)
 	stop()
 	abortMu.Lock()
 	abortable = false
@@ -392,10 +407,7 @@ type sseSink struct {
 }
 
 // writeBatch writes the batch as one event, one `data:` line per line.
-func (k *sseSink) writeBatch(ctx context.Context, batch [][]byte) error {
-	if d, ok := ctx.Deadline(); ok {
-		_ = k.rc.SetWriteDeadline(d)
-	}
+func (k *sseSink) writeBatch(batch [][]byte) error {
 	b := k.buf[:0]
 	for _, rec := range batch {
 		for len(rec) > 0 {
