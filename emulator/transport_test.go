@@ -1,9 +1,13 @@
 package emulator
 
 import (
+	"bufio"
 	"bytes"
 	"context"
+	"io"
+	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -256,5 +260,48 @@ func TestShutdownClosesClientsWithAllowReconnect(t *testing.T) {
 	if err == nil {
 		resp.Body.Close()
 		t.Fatalf("negotiate after Close answered %d; want the listener closed", resp.StatusCode)
+	}
+}
+
+// TestUpgradeWithDataBehind sends the handshake in the same packet as the
+// upgrade request, before the 101: the bytes the HTTP server already read
+// must reach the socket's reader.
+func TestUpgradeWithDataBehind(t *testing.T) {
+	st := startStack(t, nil)
+	n := negotiate(t, st, "chat", "eager")
+	u, err := url.Parse(st.ServiceURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := net.Dial("tcp", u.Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
+	payload := protocol.AppendHandshakeRequest(nil, protocol.HandshakeRequest{Protocol: "json", Version: 1})
+	mask := [4]byte{1, 2, 3, 4}
+	frame := append([]byte{0x81, 0x80 | byte(len(payload))}, mask[:]...)
+	for i, b := range payload {
+		frame = append(frame, b^mask[i%4])
+	}
+	req := "GET /client/?hub=chat&id=" + n.ConnectionToken + " HTTP/1.1\r\nHost: " + u.Host +
+		"\r\nAuthorization: Bearer " + clientToken(t, st, "chat", "eager") +
+		"\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+	if _, err := conn.Write(append([]byte(req), frame...)); err != nil {
+		t.Fatal(err)
+	}
+	br := bufio.NewReader(conn)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil || resp.StatusCode != http.StatusSwitchingProtocols {
+		t.Fatalf("upgrade: %v %v", resp, err)
+	}
+	var hdr [2]byte
+	if _, err := io.ReadFull(br, hdr[:]); err != nil || hdr[1] >= 126 {
+		t.Fatalf("frame header %v: %v", hdr, err)
+	}
+	got := make([]byte, hdr[1])
+	if _, err := io.ReadFull(br, got); err != nil || string(got) != "{}\x1e" {
+		t.Fatalf("first frame %q: %v, want the handshake answer", got, err)
 	}
 }
