@@ -17,9 +17,15 @@ const ErrIncomplete = "Message is incomplete."
 // separator so that one hostile record cannot grow memory without bound.
 type RecordTooLargeError struct {
 	Limit int
+	// Length is the length a MessagePack record's prefix announced; zero
+	// for a 0x1E-separated record, whose length is not known.
+	Length int
 }
 
 func (e *RecordTooLargeError) Error() string {
+	if e.Length > 0 {
+		return fmt.Sprintf("record of %d bytes exceeds the %d-byte limit; raise the limit if such records are expected", e.Length, e.Limit)
+	}
 	return fmt.Sprintf("record exceeds the %d-byte limit without a record separator (0x1E); raise the limit if such records are expected", e.Limit)
 }
 
