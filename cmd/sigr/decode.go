@@ -16,10 +16,10 @@ import (
 type decodeFlags struct {
 	har      bool
 	protocol string
-	strict  bool
-	lenient bool
-	raw     bool
-	max     int
+	strict   bool
+	lenient  bool
+	raw      bool
+	max      int
 }
 
 // newDecodeCmd returns `sigr decode`; now stamps the lines of raw input,
