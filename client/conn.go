@@ -20,6 +20,7 @@ var ErrClosed = errors.New("client: connection closed")
 // A Conn is used once: New, Start, read Events, Close. It is safe for
 // concurrent use.
 type Conn struct {
+	wp *wireProtocol // Options.Protocol
 	opts Options
 	log  *slog.Logger
 	clk  clock
@@ -45,10 +46,15 @@ type Conn struct {
 }
 
 // New returns a Conn for opts; it does not connect (see Start). It fails
-// only when the options cannot work: no URL and no Access.
+// only when the options cannot work: no URL and no Access, or a hub
+// protocol sigr does not speak.
 func New(opts Options) (*Conn, error) {
 	if opts.URL == "" && opts.Access == nil {
 		return nil, errors.New("client: a URL or Options.Access is required")
+	}
+	wp, err := wireFor(opts.Protocol)
+	if err != nil {
+		return nil, err
 	}
 	o := opts.withDefaults()
 	if o.Access == nil {
@@ -58,6 +64,7 @@ func New(opts Options) (*Conn, error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	c := &Conn{
+		wp:      wp,
 		opts:    o,
 		log:     o.Logger,
 		clk:     realClock{},
@@ -384,7 +391,7 @@ func (c *Conn) Close() error {
 	if s != nil {
 		if st == Connected {
 			ctx, cancel := context.WithTimeout(context.Background(), closeWriteTimeout)
-			_ = s.tryWrite(ctx, closeMessage)
+			_ = s.tryWrite(ctx, c.wp.close)
 			cancel()
 		}
 		// Marking the end also releases a reader waiting for queue room.
@@ -406,7 +413,6 @@ func (c *Conn) Close() error {
 // closeWriteTimeout bounds the best-effort Close message on Close.
 const closeWriteTimeout = time.Second
 
-var closeMessage = []byte("{\"type\":7}\x1e")
 
 // On registers fn for invocations of target, matched without regard to
 // case as the official TS client does. fn runs on the receive goroutine,

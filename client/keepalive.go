@@ -40,7 +40,7 @@ func (s *session) keepAlive() {
 		}
 		nextPing := s.lastSend.Load() + int64(o.KeepAlive)
 		if now >= nextPing {
-			if err := s.write(s.c.ctx, pingRecord); err != nil {
+			if err := s.write(s.c.ctx, s.c.wp.ping); err != nil {
 				if s.buf != nil && !s.isEnded() {
 					// The transport dropped and the reader is resuming it;
 					// the next ping goes on the new one.

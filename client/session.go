@@ -18,20 +18,6 @@ import (
 // giving up must not take the connection down with it.
 const writeTimeout = 10 * time.Second
 
-// handshakeRequest is the JSON protocol's handshake, version 1: version 2
-// is for stateful reconnect, which older servers reject.
-var handshakeRequest = protocol.AppendHandshakeRequest(nil, protocol.HandshakeRequest{Protocol: "json", Version: 1})
-
-// handshakeRequestV2 asks for stateful reconnect, sent only when negotiate
-// agreed to it and the transport is WebSockets.
-var handshakeRequestV2 = protocol.AppendHandshakeRequest(nil, protocol.HandshakeRequest{Protocol: "json", Version: 2})
-
-var pingRecord = []byte("{\"type\":6}\x1e")
-
-// pingExact is the usual wire form of a received Ping; matching it first
-// lets the receive path skip pings without parsing or allocating.
-var pingExact = []byte(`{"type":6}`)
-
 // session is one transport connection after negotiate: handshake, receive
 // loop and keep-alive. A reconnect makes a new session.
 type session struct {
@@ -76,9 +62,11 @@ type session struct {
 	endErr    error
 	reconnect bool
 
-	framer protocol.Framer // keeps a record split across payloads
-	recs   [][]byte        // scratch for the records of one payload
-	slab   []byte          // records are copied here; see ownCopy
+	framer framer   // keeps a record split across payloads
+	recs   [][]byte // scratch for the records of one payload
+	slab   []byte   // records are copied here; see ownCopy
+	// mp decodes MessagePack records, on the dispatcher only.
+	mp protocol.MessagePackDecoder
 }
 
 // slabSize is the chunk records are copied into. One allocation serves
@@ -193,7 +181,7 @@ func (s *session) write(ctx context.Context, p []byte) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	tracked := s.buf != nil && protocol.IsTrackable(p)
+	tracked := s.buf != nil && s.c.wp.trackable(p)
 	if tracked {
 		if err := s.buf.add(ctx, s.stopped, p); err != nil {
 			return err
@@ -234,14 +222,17 @@ func (c *Conn) connect(ctx context.Context) (*session, error) {
 		done:    make(chan struct{}),
 		stopped: make(chan struct{}),
 	}
-	s.framer.MaxRecordSize = s.maxRecord()
+	s.framer = newFramer(c.wp, s.maxRecord())
 	s.q.init()
 	s.sctx, s.scancel = context.WithCancel(c.ctx)
-	hs := handshakeRequest
+	// Version 1, as the official clients send: version 2 asks for
+	// stateful reconnect, which older servers reject.
+	hs := c.wp.handshake(1)
 	if n.resp.UseStatefulReconnect && n.transport == protocol.TransportWebSockets {
 		// The official clients use stateful reconnect on WebSockets only.
 		s.buf = newMsgBuffer(c.opts.StatefulBufferSize)
-		hs = handshakeRequestV2
+		s.buf.wire = c.wp
+		hs = c.wp.handshake(2)
 	}
 	if !s.goSession(s.readLoop) {
 		s.scancel()
@@ -277,7 +268,7 @@ func (c *Conn) connect(ctx context.Context) (*session, error) {
 	// it once it is installed.
 	keepAlive := !inherentKeepAlive(t)
 	if keepAlive {
-		if err := s.write(ctx, pingRecord); err != nil {
+		if err := s.write(ctx, c.wp.ping); err != nil {
 			c.log.Debug("first ping not sent", "err", err)
 		}
 	}
@@ -389,7 +380,7 @@ func (s *session) readHandshake() bool {
 		now := time.Now()
 		s.lastRecv.Store(s.elapsed())
 		var ferr error
-		s.recs, ferr = s.framer.SplitOwned(s.recs[:0], p)
+		s.recs, ferr = s.framer.splitHandshake(s.recs[:0], p)
 		if ferr != nil {
 			err := &Error{Op: "handshake", Msg: "the handshake response exceeds the read limit", Err: ferr}
 			s.end(err, false)
@@ -438,6 +429,9 @@ func (s *session) feed(p []byte, now time.Time) error {
 		return err
 	}
 	if ferr != nil {
+		if s.c.wp.binary {
+			return fmt.Errorf("a record exceeded the read limit of %d bytes: %w", s.maxRecord(), ferr)
+		}
 		return fmt.Errorf("a record exceeded the read limit of %d bytes without its 0x1E separator", s.maxRecord())
 	}
 	return nil
@@ -447,7 +441,7 @@ func (s *session) feed(p []byte, now time.Time) error {
 // the transport's read buffer, which the next Read overwrites.
 func (s *session) queue(recs [][]byte, now time.Time) error {
 	for _, rec := range recs {
-		if !s.c.opts.Pings && bytes.Equal(rec, pingExact) {
+		if !s.c.opts.Pings && s.c.wp.isPing(rec) {
 			continue
 		}
 		if !s.q.push(queued{rec: s.ownCopy(rec), t: now}, s.stopped) {
@@ -461,7 +455,13 @@ func (s *session) queue(recs [][]byte, now time.Time) error {
 // buffer by the reader; the decoded Message aliases that copy.
 func (s *session) record(own []byte, now time.Time) bool {
 	c := s.c
-	m, err := protocol.ParseMessage(own, protocol.Lenient)
+	var m protocol.Message
+	var err error
+	if c.wp.binary {
+		m, err = s.mp.Parse(own)
+	} else {
+		m, err = protocol.ParseMessage(own, protocol.Lenient)
+	}
 	if err != nil {
 		c.log.Warn("unreadable record", "err", err)
 		return c.emit(Event{Kind: EventError, Time: now, Raw: own, Err: err})
@@ -500,7 +500,7 @@ func (s *session) record(own []byte, now time.Time) bool {
 			// official clients reply with this error so the caller is not
 			// left waiting.
 			reply := protocol.NewCompletion(m.InvocationID, nil, "Client didn't provide a result.")
-			if err := s.write(c.ctx, protocol.AppendMessage(nil, &reply)); err != nil {
+			if err := s.write(c.ctx, c.wp.encodeOwn(&reply)); err != nil {
 				c.log.Warn("could not answer a client-result invocation", "target", m.Target, "err", err)
 			}
 		}

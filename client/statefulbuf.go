@@ -24,6 +24,7 @@ const DefaultStatefulBufferSize = 100_000
 // new one.
 type msgBuffer struct {
 	limit int
+	wire  *wireProtocol // writes Sequence and Ack; nil is JSON
 
 	mu sync.Mutex
 	// Outgoing.
@@ -116,7 +117,7 @@ func (b *msgBuffer) replay() []byte {
 		next = b.buf[0].id
 	}
 	seq := protocol.NewSequence(next)
-	out := protocol.AppendMessage(nil, &seq)
+	out := b.encode(&seq)
 	for _, r := range b.buf {
 		out = append(out, r.rec...)
 	}
@@ -156,7 +157,7 @@ func (b *msgBuffer) ackDue() ([]byte, bool) {
 	}
 	b.ackedRecv = latest
 	m := protocol.NewAck(latest)
-	return protocol.AppendMessage(nil, &m), true
+	return b.encode(&m), true
 }
 
 // pending returns how many sent messages and bytes wait for an Ack.
@@ -164,4 +165,13 @@ func (b *msgBuffer) pending() (int, int) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return len(b.buf), b.bytes
+}
+
+// encode writes one of the buffer's own messages in the connection's
+// protocol.
+func (b *msgBuffer) encode(m *protocol.Message) []byte {
+	if b.wire == nil {
+		return protocol.AppendMessage(nil, m)
+	}
+	return b.wire.encodeOwn(m)
 }

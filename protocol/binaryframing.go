@@ -1,5 +1,7 @@
 package protocol
 
+import "github.com/tinylib/msgp/msgp"
+
 // MessagePack records are framed by a length prefix rather than a
 // separator: a varint of 1 to 5 bytes, seven bits a byte, least
 // significant first, holding a length below 2 GiB.
@@ -229,4 +231,23 @@ func (f *BinaryFramer) Leftover() ([]byte, string) {
 		return rest, ErrMessageSize
 	}
 	return rest, ErrBinaryIncomplete
+}
+
+// IsTrackableMessagePack is IsTrackable for a MessagePack record, with or
+// without its length prefix: whether its type is 1 to 5, read from the
+// array's first element.
+func IsTrackableMessagePack(record []byte, prefixed bool) bool {
+	if prefixed {
+		_, size, text := readVarint(record)
+		if size == 0 || text != "" {
+			return false
+		}
+		record = record[size:]
+	}
+	n, rest, err := msgp.ReadArrayHeaderBytes(record)
+	if err != nil || n == 0 {
+		return false
+	}
+	t, _, err := msgp.ReadInt64Bytes(rest)
+	return err == nil && MessageType(t).Trackable()
 }

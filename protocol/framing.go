@@ -158,6 +158,15 @@ func (f *Framer) SplitOwned(dst [][]byte, frame []byte) ([][]byte, error) {
 // Buffered returns how many bytes of an unfinished record are held.
 func (f *Framer) Buffered() int { return len(f.buf) - f.off }
 
+// Remainder returns a copy of the bytes held after the last record and
+// empties the framer: what follows the JSON handshake on a connection
+// whose messages are framed otherwise.
+func (f *Framer) Remainder() []byte {
+	rest := bytes.Clone(f.buf[f.off:])
+	f.Reset()
+	return rest
+}
+
 // Reset drops everything buffered, for a new connection.
 func (f *Framer) Reset() { f.buf, f.off, f.scanned, f.skipping = f.buf[:0], 0, 0, false }
 
