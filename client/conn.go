@@ -20,7 +20,7 @@ var ErrClosed = errors.New("client: connection closed")
 // A Conn is used once: New, Start, read Events, Close. It is safe for
 // concurrent use.
 type Conn struct {
-	wp *wireProtocol // Options.Protocol
+	wp   *wireProtocol // Options.Protocol
 	opts Options
 	log  *slog.Logger
 	clk  clock
@@ -412,7 +412,6 @@ func (c *Conn) Close() error {
 
 // closeWriteTimeout bounds the best-effort Close message on Close.
 const closeWriteTimeout = time.Second
-
 
 // On registers fn for invocations of target, matched without regard to
 // case as the official TS client does. fn runs on the receive goroutine,
