@@ -51,6 +51,14 @@
 // for StatefulReconnectGrace so that a new socket on the same id= resumes
 // it.
 //
+// Each connection speaks the hub protocol its handshake names: JSON, or
+// MessagePack (binary WebSocket messages and long-polling bodies; not on
+// Server-Sent Events, which carry only text). A broadcast is encoded once
+// per protocol, not per connection. A MessagePack client's invocation goes
+// to the upstream as application/x-msgpack, its length-prefixed record as
+// it came, and the answer is relayed as MessagePack; the built-in function
+// app reads such bodies and answers in kind.
+//
 // Every delivered invocation carries the hub-protocol header `route`
 // (`broadcast`, `user:<id>`, `group:<name>`, `connection:<id>`), which the
 // real service does not send.

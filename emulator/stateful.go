@@ -18,6 +18,7 @@ import (
 type stateful struct {
 	limit       int           // bytes of unacknowledged messages before the writer waits
 	ackInterval time.Duration // delay before acknowledging what arrived
+	conn        *conn         // whose protocol Sequence and Ack are written in; nil is JSON
 
 	mu sync.Mutex
 	// Outgoing.
@@ -66,7 +67,7 @@ func (sf *stateful) number(batch [][]byte) {
 	sf.mu.Lock()
 	defer sf.mu.Unlock()
 	for _, f := range batch {
-		if !protocol.IsTrackable(f) {
+		if !sf.trackable(f) {
 			continue
 		}
 		sf.sent++
@@ -109,7 +110,7 @@ func (sf *stateful) replay() [][]byte {
 	}
 	seq := protocol.NewSequence(next)
 	out := make([][]byte, 0, len(sf.buf)+1)
-	out = append(out, protocol.AppendMessage(nil, &seq))
+	out = append(out, sf.encode(&seq))
 	for _, f := range sf.buf {
 		out = append(out, f.b)
 	}
@@ -174,7 +175,7 @@ func (sf *stateful) ackRecord() []byte {
 	n := sf.recv.Latest()
 	sf.mu.Unlock()
 	m := protocol.NewAck(n)
-	return protocol.AppendMessage(nil, &m)
+	return sf.encode(&m)
 }
 
 // stop cancels the Ack timer for good.
@@ -193,4 +194,20 @@ func (sf *stateful) pending() (int, int) {
 	sf.mu.Lock()
 	defer sf.mu.Unlock()
 	return len(sf.buf), sf.bufBytes
+}
+
+// trackable reports whether a frame of the connection gets a sequence id.
+func (sf *stateful) trackable(f []byte) bool {
+	if sf.conn == nil {
+		return protocol.IsTrackable(f)
+	}
+	return sf.conn.trackable(f)
+}
+
+// encode writes Sequence and Ack in the connection's protocol.
+func (sf *stateful) encode(m *protocol.Message) []byte {
+	if sf.conn == nil {
+		return protocol.AppendMessage(nil, m)
+	}
+	return sf.conn.encode(m)
 }

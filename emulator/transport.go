@@ -196,7 +196,7 @@ func (s *Service) serveWebSocket(w http.ResponseWriter, r *http.Request, c *conn
 	writerDone := make(chan struct{})
 	go func() {
 		defer close(writerDone)
-		err := c.writeLoop(wsSink{ws}, nil, a, resume)
+		err := c.writeLoop(wsSink{ws: ws, c: c}, nil, a, resume)
 		if err != nil || c.hard.Load() || a.ctx.Err() != nil {
 			_ = ws.CloseNow()
 			return
@@ -317,15 +317,23 @@ func readMessage(rd io.Reader, c *conn, buf []byte) (done bool, err error) {
 	}
 }
 
-type wsSink struct{ ws *websocket.Conn }
+type wsSink struct {
+	ws *websocket.Conn
+	c  *conn
+}
 
-// writeBatch writes the batch as one text message; the receiver splits
-// the records at their separators.
+// writeBatch writes the batch as one message; the receiver splits the
+// records. A MessagePack connection's messages are binary, its handshake
+// response included, as the .NET server writes them.
 func (k wsSink) writeBatch(ctx context.Context, batch [][]byte) error {
-	if len(batch) == 1 {
-		return k.ws.Write(ctx, websocket.MessageText, batch[0])
+	typ := websocket.MessageText
+	if k.c.msgpack.Load() {
+		typ = websocket.MessageBinary
 	}
-	wr, err := k.ws.Writer(ctx, websocket.MessageText)
+	if len(batch) == 1 {
+		return k.ws.Write(ctx, typ, batch[0])
+	}
+	wr, err := k.ws.Writer(ctx, typ)
 	if err != nil {
 		return err
 	}
@@ -544,7 +552,7 @@ func (s *Service) servePoll(w http.ResponseWriter, r *http.Request, c *conn) {
 		}
 	case <-ping.C:
 		if c.handshaken.Load() {
-			batch = [][]byte{pingRecord}
+			batch = [][]byte{c.ping()}
 		}
 	case <-timeout.C:
 	case <-mine:
