@@ -1,14 +1,29 @@
 package protocol
 
 import (
+	"bytes"
+	"encoding/hex"
 	"encoding/json"
 	"testing"
 )
 
-// msgpackBenchBuffer is benchRecord's invocation as the official
-// TypeScript client writes it (a 5-element array, ts as uint 64), 100
-// length-prefixed copies: the buffer interop/parse-bench.mjs builds for
-// the official MessagePack parser.
+// officialBenchRecord is the chat invocation as the official TypeScript
+// MessagePackHubProtocol.writeMessage writes it (with streamIds: []),
+// length prefix included.
+const officialBenchRecord = "55960180c0aa6e65774d6573736167659183a673656e646572a5616c696365a474657874d92368656c6c6f20776f726c642c207468697320697320612063686174206d657373616765a27473cf0000019372edb00090"
+
+// TestMsgpackBenchRecord: sigr writes the benchmark's record byte for byte
+// as the official client does, so both parsers get the same buffer.
+func TestMsgpackBenchRecord(t *testing.T) {
+	want, _ := hex.DecodeString(officialBenchRecord)
+	if got := msgpackBenchBuffer(t); !bytes.Equal(got[:len(got)/benchCopies], want) {
+		t.Fatalf("record %x, want the official %x", got[:len(got)/benchCopies], want)
+	}
+}
+
+// msgpackBenchBuffer is benchRecord's invocation in MessagePack (86 bytes
+// with its prefix), 100 copies: the buffer interop/parse-bench.mjs builds
+// for the official MessagePack parser.
 func msgpackBenchBuffer(tb testing.TB) []byte {
 	m := NewInvocation("newMessage", json.RawMessage(`[{"sender":"alice","text":"hello world, this is a chat message","ts":1732800000000}]`))
 	one, err := AppendMessagePack(nil, &m)

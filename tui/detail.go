@@ -49,6 +49,9 @@ func (m *Model) detailLines(e *entry, w int) []string {
 		field("connection", s.Stream.Conn.Render(sanitize(c.label))+s.Muted.Render(" "+sanitize(c.connectionID))),
 		field(when, e.time.In(m.com.loc).Format("2006-01-02 15:04:05.000000 MST")),
 	}
+	if p := recordProtocol(e.raw); p != "json" {
+		lines = append(lines, field("protocol", p))
+	}
 	if e.failed {
 		lines = append(lines, field("size", fmt.Sprintf("%d bytes", len(e.raw))))
 		for i, l := range strings.Split(wrapText(sanitize(e.msg.Error), max(w-14, 8)), "\n") {
@@ -127,8 +130,12 @@ func (m *Model) detailLines(e *entry, w int) []string {
 	return append(lines, rawSection(s, raw, w)...)
 }
 
-// rawSection is the record as received, sanitised and wrapped to w cells.
+// rawSection is the record as received, sanitised and wrapped to w cells;
+// a MessagePack record is shown as hex.
 func rawSection(s *Styles, raw []byte, w int) []string {
+	if recordProtocol(raw) == "messagepack" {
+		return rawHexSection(s, raw, w)
+	}
 	lines := []string{"", s.Section.Render("RAW RECORD")}
 	for _, l := range strings.Split(ansi.Hardwrap(sanitizeBytes(raw), max(w-2, 8), false), "\n") {
 		lines = append(lines, "  "+s.Muted.Render(l))
