@@ -101,35 +101,28 @@ func mpNumber(b []byte) (float64, bool) {
 }
 
 func parseMsgpackLenient(record []byte, m *Message, buf []byte) ([]byte, error) {
-	err := lenientMessage(record, m, &buf)
-	return buf, err
-}
-
-func lenientMessage(record []byte, m *Message, bufp *[]byte) error {
-	buf := *bufp
-	defer func() { *bufp = buf }()
 	if len(record) == 0 {
-		return perr("Invalid payload.")
+		return buf, perr("Invalid payload.")
 	}
 	c := mpConv{lenient: true}
 	lead := record[0]
 	if !(lead >= 0x90 && lead <= 0x9f || lead == 0xdc || lead == 0xdd) {
 		rest, f := c.skip(record, 1)
 		if f.failed() {
-			return perr(f.jsText())
+			return buf, perr(f.jsText())
 		}
 		if len(rest) > 0 {
-			return extraBytes(record, rest)
+			return buf, extraBytes(record, rest)
 		}
 		if lead == 0xc0 {
 			// V8's TypeError for properties.length of null.
-			return perr("Cannot read properties of null (reading 'length')")
+			return buf, perr("Cannot read properties of null (reading 'length')")
 		}
-		return perr("Invalid payload.")
+		return buf, perr("Invalid payload.")
 	}
 	n, b, err := msgp.ReadArrayHeaderBytes(record)
 	if err != nil {
-		return perr(short(record).jsText())
+		return buf, perr(short(record).jsText())
 	}
 	var (
 		headersOf  string // typeof the headers element; "" when absent
@@ -137,7 +130,7 @@ func lenientMessage(record []byte, m *Message, bufp *[]byte) error {
 	)
 	for i := 0; uint32(i) < n; i++ {
 		if len(b) == 0 {
-			return perr(short(b).jsText())
+			return buf, perr(short(b).jsText())
 		}
 		lead := b[0]
 		slot := lenientSlot(m.Type, i, resultKind)
@@ -224,19 +217,19 @@ func lenientMessage(record []byte, m *Message, bufp *[]byte) error {
 			b, f = c.skip(b, 1)
 		}
 		if f.failed() {
-			return perr(f.jsText())
+			return buf, perr(f.jsText())
 		}
 	}
 	if len(b) > 0 {
-		return extraBytes(record, b)
+		return buf, extraBytes(record, b)
 	}
 	if n == 0 {
-		return perr("Invalid payload.")
+		return buf, perr("Invalid payload.")
 	}
 	if !m.Type.Known() {
-		return nil
+		return buf, nil
 	}
-	return checkMsgpackLenient(m, int(n), headersOf, resultKind)
+	return buf, checkMsgpackLenient(m, int(n), headersOf, resultKind)
 }
 
 // checkMsgpackLenient is the client's check of each message type: the
