@@ -21,12 +21,7 @@ func (c *conn) receive(p []byte) bool {
 	for {
 		rec, ok, err := c.framer.Next()
 		if err != nil {
-			var tl *protocol.RecordTooLargeError
-			if errors.As(err, &tl) {
-				c.fail(fmt.Sprintf("Connection closed with an error. A message exceeded the maximum message size of %d bytes.", tl.Limit), "message too large")
-			} else {
-				c.fail("Connection closed with an error. "+err.Error(), "framing error")
-			}
+			c.framingFailed(err)
 			return false
 		}
 		if !ok {
@@ -119,6 +114,16 @@ func (c *conn) message(rec []byte) bool {
 		c.s.up.invocation(c, &m, rec)
 	}
 	return true
+}
+
+// framingFailed closes the connection over a record its framer refused.
+func (c *conn) framingFailed(err error) {
+	var tl *protocol.RecordTooLargeError
+	if errors.As(err, &tl) {
+		c.fail(fmt.Sprintf("Connection closed with an error. A message exceeded the maximum message size of %d bytes.", tl.Limit), "message too large")
+		return
+	}
+	c.fail("Connection closed with an error. "+err.Error(), "framing error")
 }
 
 // fail closes the connection with a Close message carrying errText.

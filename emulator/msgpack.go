@@ -87,12 +87,7 @@ func (c *conn) receiveBinary(p []byte) bool {
 	for {
 		rec, ok, err := c.bframer.Next()
 		if err != nil {
-			var tl *protocol.RecordTooLargeError
-			if errors.As(err, &tl) {
-				c.fail(fmt.Sprintf("Connection closed with an error. A message exceeded the maximum message size of %d bytes.", tl.Limit), "message too large")
-			} else {
-				c.fail("Connection closed with an error. "+err.Error(), "framing error")
-			}
+			c.framingFailed(err)
 			return false
 		}
 		if !ok {

@@ -105,13 +105,7 @@ func (f *BinaryFramer) Feed(p []byte) {
 		f.skip -= n
 		p = p[n:]
 	}
-	if f.off > 0 && f.off == len(f.buf) {
-		f.buf, f.off = f.buf[:0], 0
-	} else if f.off > 0 && f.off > cap(f.buf)/2 {
-		n := copy(f.buf, f.buf[f.off:])
-		f.buf, f.off = f.buf[:n], 0
-	}
-	f.buf = append(f.buf, p...)
+	f.buf, f.off = appendUnread(f.buf, f.off, p)
 }
 
 // Next returns the next complete record without its prefix, or ok false

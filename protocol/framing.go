@@ -53,13 +53,7 @@ func (f *Framer) limit() int {
 
 // Feed adds bytes to the stream. It copies p, so the caller may reuse it.
 func (f *Framer) Feed(p []byte) {
-	if f.off > 0 && f.off == len(f.buf) {
-		f.buf, f.off = f.buf[:0], 0
-	} else if f.off > 0 && f.off > cap(f.buf)/2 {
-		n := copy(f.buf, f.buf[f.off:])
-		f.buf, f.off = f.buf[:n], 0
-	}
-	f.buf = append(f.buf, p...)
+	f.buf, f.off = appendUnread(f.buf, f.off, p)
 }
 
 // Next returns the next complete record without its separator, or ok
@@ -179,4 +173,17 @@ func SplitRecords(buf []byte) ([][]byte, error) {
 	}
 	parts := bytes.Split(buf[:len(buf)-1], []byte{RecordSeparator})
 	return parts, nil
+}
+
+// appendUnread appends p to the unread bytes buf[off:] of a framer's
+// buffer, first dropping what was read when that is all of it or most of
+// the buffer, so the buffer stays as large as an unfinished record.
+func appendUnread(buf []byte, off int, p []byte) ([]byte, int) {
+	if off > 0 && off == len(buf) {
+		buf, off = buf[:0], 0
+	} else if off > 0 && off > cap(buf)/2 {
+		n := copy(buf, buf[off:])
+		buf, off = buf[:n], 0
+	}
+	return append(buf, p...), off
 }

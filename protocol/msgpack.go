@@ -95,43 +95,39 @@ type netReader struct {
 
 // arrayHeader is MessagePackReader.ReadArrayHeader, which also refuses a
 // count larger than the bytes left.
-func (r *netReader) arrayHeader() (int, fault) {
-	if len(r.b) == 0 {
-		return 0, short(r.b)
-	}
-	lead := r.b[0]
-	if !(lead >= 0x90 && lead <= 0x9f || lead == 0xdc || lead == 0xdd) {
-		return 0, fault{kind: faultWrongCode, code: lead}
-	}
-	n, rest, err := msgp.ReadArrayHeaderBytes(r.b)
-	if err != nil {
-		return 0, short(r.b)
-	}
-	// .NET reads the 32-bit count as a signed int.
-	count := int(int32(n))
-	if len(rest) < count {
-		return 0, fault{kind: faultShortHead, code: lead}
-	}
-	r.b = rest
-	return count, fault{}
-}
+func (r *netReader) arrayHeader() (int, fault) { return r.header(false) }
 
 // mapHeader is MessagePackReader.ReadMapHeader: two bytes per entry at
 // least must be left.
-func (r *netReader) mapHeader() (int, fault) {
+func (r *netReader) mapHeader() (int, fault) { return r.header(true) }
+
+func (r *netReader) header(isMap bool) (int, fault) {
 	if len(r.b) == 0 {
 		return 0, short(r.b)
 	}
 	lead := r.b[0]
-	if !(lead >= 0x80 && lead <= 0x8f || lead == 0xde || lead == 0xdf) {
-		return 0, fault{kind: faultWrongCode, code: lead}
+	var n uint32
+	var rest []byte
+	var err error
+	perEntry := 1
+	if isMap {
+		if !(lead >= 0x80 && lead <= 0x8f || lead == 0xde || lead == 0xdf) {
+			return 0, fault{kind: faultWrongCode, code: lead}
+		}
+		n, rest, err = msgp.ReadMapHeaderBytes(r.b)
+		perEntry = 2
+	} else {
+		if !(lead >= 0x90 && lead <= 0x9f || lead == 0xdc || lead == 0xdd) {
+			return 0, fault{kind: faultWrongCode, code: lead}
+		}
+		n, rest, err = msgp.ReadArrayHeaderBytes(r.b)
 	}
-	n, rest, err := msgp.ReadMapHeaderBytes(r.b)
 	if err != nil {
 		return 0, short(r.b)
 	}
+	// .NET reads a 32-bit count as a signed int.
 	count := int(int32(n))
-	if len(rest) < 2*count {
+	if len(rest) < perEntry*count {
 		return 0, fault{kind: faultShortHead, code: lead}
 	}
 	r.b = rest

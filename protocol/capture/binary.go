@@ -28,7 +28,7 @@ func (d *decoder) feedBinaryRaw(s *stream, p []byte, t time.Time) {
 	f := s.binaryFramer("", d.maxRecord)
 	if s.pastHead {
 		f.Feed(p)
-		d.drainBinary(s, f, t)
+		d.drain(s, f, t, d.binaryRecord)
 		return
 	}
 	s.head = append(s.head, p...)
@@ -52,22 +52,7 @@ func (d *decoder) feedBinaryRaw(s *stream, p []byte, t time.Time) {
 	s.pastHead = true
 	f.Feed(s.head)
 	s.head = nil
-	d.drainBinary(s, f, t)
-}
-
-// drainBinary decodes every complete record the framer holds.
-func (d *decoder) drainBinary(s *stream, f *protocol.BinaryFramer, t time.Time) {
-	for {
-		rec, ok, err := f.Next()
-		if err != nil {
-			d.errorLine(s, t, err.Error(), nil)
-			continue
-		}
-		if !ok {
-			return
-		}
-		d.binaryRecord(s, rec, t)
-	}
+	d.drain(s, f, t, d.binaryRecord)
 }
 
 // binaryRecord decodes one MessagePack record.
@@ -95,7 +80,7 @@ func (d *decoder) finishBinary(s *stream, t time.Time) {
 		} else {
 			f := s.binaryFramer(s.direction, d.maxRecord)
 			f.Feed(head)
-			d.drainBinary(s, f, t)
+			d.drain(s, f, t, d.binaryRecord)
 		}
 	}
 	f, ok := s.bframers[s.direction]

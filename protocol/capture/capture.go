@@ -61,7 +61,7 @@ func DecodeRaw(in io.Reader, w io.Writer, o Options) (Result, error) {
 				d.feedBinaryRaw(s, buf[:n], d.now())
 			} else {
 				f.Feed(buf[:n])
-				d.drain(s, f, d.now())
+				d.drain(s, f, d.now(), d.record)
 			}
 		}
 		if errors.Is(err, io.EOF) {
@@ -130,12 +130,12 @@ func DecodeHAR(in io.Reader, w io.Writer, o Options) (Result, error) {
 			if d.binary && msg.Opcode == 2 {
 				bf := s.binaryFramer(msg.Type, d.maxRecord)
 				bf.Feed(data)
-				d.drainBinary(s, bf, t)
+				d.drain(s, bf, t, d.binaryRecord)
 				continue
 			}
 			f := s.framer(msg.Type, d.maxRecord)
 			f.Feed(data)
-			d.drain(s, f, t)
+			d.drain(s, f, t, d.record)
 		}
 		if last.IsZero() {
 			last = d.now()
@@ -255,8 +255,14 @@ func harTime(sec float64, now func() time.Time) time.Time {
 	return time.Unix(int64(whole), int64(math.Round(frac*1e6))*1e3).UTC()
 }
 
-// drain decodes every complete record the framer holds.
-func (d *decoder) drain(s *stream, f *protocol.Framer, t time.Time) {
+// framer is what drain takes records from: a protocol.Framer or a
+// protocol.BinaryFramer.
+type framer interface {
+	Next() (record []byte, ok bool, err error)
+}
+
+// drain decodes every complete record the framer holds with decode.
+func (d *decoder) drain(s *stream, f framer, t time.Time, decode func(*stream, []byte, time.Time)) {
 	for {
 		rec, ok, err := f.Next()
 		if err != nil {
@@ -266,7 +272,7 @@ func (d *decoder) drain(s *stream, f *protocol.Framer, t time.Time) {
 		if !ok {
 			return
 		}
-		d.record(s, rec, t)
+		decode(s, rec, t)
 	}
 }
 
