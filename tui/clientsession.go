@@ -167,9 +167,9 @@ type ClientSender struct {
 var errNoREST = errors.New("group check: needs a connection string (--connection-string)")
 
 // Send implements Sender.
-func (s *ClientSender) Send(ctx context.Context, out Outgoing) error {
+func (s *ClientSender) Send(ctx context.Context, out Outgoing) (manage.Outcome, error) {
 	if s.Via == nil {
-		return errors.New("send: no function app URL and no connection string")
+		return manage.Outcome{}, errors.New("send: no function app URL and no connection string")
 	}
 	var m manage.Message
 	if out.Chat {
@@ -179,8 +179,7 @@ func (s *ClientSender) Send(ctx context.Context, out Outgoing) error {
 		route(&msg, out)
 		m = manage.SignalR(msg)
 	}
-	_, err := s.Via.Send(ctx, out.Hub, m)
-	return err
+	return s.Via.Send(ctx, out.Hub, m)
 }
 
 // chatBody is the chat sample's body for a plain-text message.
@@ -207,16 +206,15 @@ func route(msg *protocol.SignalRMessage, out Outgoing) {
 }
 
 // Group implements Sender.
-func (s *ClientSender) Group(ctx context.Context, a GroupAction) error {
+func (s *ClientSender) Group(ctx context.Context, a GroupAction) (manage.Outcome, error) {
 	if s.Via == nil {
-		return errors.New("group: no function app URL and no connection string")
+		return manage.Outcome{}, errors.New("group: no function app URL and no connection string")
 	}
 	act := protocol.SignalRGroupAction{Action: protocol.GroupRemove, GroupName: a.Group, UserID: a.UserID, ConnectionID: a.ConnectionID}
 	if a.Add {
 		act.Action = protocol.GroupAdd
 	}
-	_, err := s.Via.Group(ctx, a.Hub, act)
-	return err
+	return s.Via.Group(ctx, a.Hub, act)
 }
 
 // GroupExists implements GroupChecker when Via does (the REST API).

@@ -46,7 +46,21 @@ type Config struct {
 	// bob in devs), so that the Groups section shows them and routes to
 	// them are recognised. Default: none.
 	Groups []GroupMember
+	// As is who the composer sends as at first: the chat body's sender,
+	// and the identity whose connection invocations go over. The composer
+	// changes it; the sidebar's selection never does. Default
+	// DefaultSender.
+	As string
+	// AccessKey is the service's access key, when known (the demo, a
+	// connection string, --access-key): the token inspector checks
+	// signatures with it. Default: none, and it says so.
+	AccessKey string
 }
+
+// DefaultSender is the name sigr sends chat messages as when no user is
+// given, in the TUI and in `sigr send --text`: the name the screen gives
+// an anonymous connection.
+const DefaultSender = "anon"
 
 // GroupMember is one member of one group: a user id, a connection id or a
 // connection's label.
@@ -70,6 +84,7 @@ const (
 	focusBody
 	focusTo
 	focusTarget
+	focusAs
 	focusCount
 )
 
@@ -83,6 +98,16 @@ const (
 	overlayHelp
 	overlayToken
 	overlayForm
+	overlaySent
+)
+
+// mainView is what the main area shows under the overlays: the stream of
+// every record received, or the chat.
+type mainView int
+
+const (
+	viewStream mainView = iota
+	viewChat
 )
 
 // Model is the one Bubble Tea model of the screen. It routes messages to
@@ -101,6 +126,7 @@ type Model struct {
 	now           time.Time
 	focus         focusArea
 	overlay       overlay
+	view          mainView
 
 	roster   *roster
 	routing  *routing
@@ -108,10 +134,13 @@ type Model struct {
 	stream   *stream
 	composer composer
 	calls    *invocations
+	chat     *chatLog
+	sent     *sentLog
 
 	filtering    bool
 	filter       textinput.Model
 	form         *form
+	detail       detailTarget
 	detailScroll int
 	flash        flash
 
@@ -144,10 +173,15 @@ func New(cfg Config) *Model {
 	if cfg.Location == nil {
 		cfg.Location = time.Local
 	}
+	if cfg.As == "" {
+		cfg.As = DefaultSender
+	}
 	com := &common{styles: DefaultStyles(!cfg.Light), loc: cfg.Location}
 	r := newRoster(com, cfg.Hub, cfg.Groups)
-	rt := newRouting(com, r)
+	r.key = cfg.AccessKey
+	rt := newRouting(com, r, cfg.ChatTarget)
 	calls := newInvocations()
+	sent := newSentLog(com)
 	m := &Model{
 		cfg:      cfg,
 		keys:     DefaultKeyMap(),
@@ -158,8 +192,10 @@ func New(cfg Config) *Model {
 		routing:  rt,
 		stats:    newStats(com),
 		stream:   newStream(com, r, rt, calls, cfg.History),
-		composer: newComposer(com, cfg.ChatTarget),
+		composer: newComposer(com, cfg.ChatTarget, cfg.As),
 		calls:    calls,
+		chat:     newChatLog(com, r, rt, sent),
+		sent:     sent,
 		filter:   newInput("filter: target:, conn:, user: or text", "/ "),
 		quitting: make(chan struct{}),
 	}

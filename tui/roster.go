@@ -15,6 +15,7 @@ import (
 // groups joined through sigr with their known members.
 type roster struct {
 	com        *common
+	key        string // the access key that tokens are checked with, if known
 	defaultHub string // shown while no connection is known
 	conns      []*conn
 	index      map[string]int // by label
@@ -38,6 +39,7 @@ type conn struct {
 	dismissed    string // the err that esc dismissed from the error panel
 	token        string
 	claims       map[string]any
+	sigErr       string // why the token's signature does not match the key
 	// resumes counts stateful-reconnect resumes (same connection, nothing
 	// lost); reconnects counts full reconnects, each a new connection id.
 	resumes    int
@@ -153,18 +155,23 @@ func (r *roster) applyState(ev *Event) {
 	} else if ev.Err != nil {
 		c.err = ev.Err.Error()
 	}
-	c.setToken(ev.AccessToken)
+	c.setToken(ev.AccessToken, r.key)
 }
 
-func (c *conn) setToken(tok string) {
+// setToken records c's access token, decoded and, with the access key,
+// checked.
+func (c *conn) setToken(tok, key string) {
 	if tok == "" || tok == c.token {
 		return
 	}
 	c.token = tok
 	c.claims = decodeClaims(tok)
-	c.tokenUser = ""
+	c.tokenUser, c.sigErr = "", ""
 	if c.claims != nil {
 		c.tokenUser = protocol.UserIDFromClaims(c.claims)
+		if key != "" {
+			c.sigErr = verifyToken(tok, key)
+		}
 	}
 }
 
@@ -196,6 +203,21 @@ func (r *roster) removeMember(hub, name, member string) *group {
 	g := r.addMember(hub, name, member)
 	g.members = removeString(g.members, member)
 	return g
+}
+
+// groupsOf is the groups c is in as far as this screen knows: those it
+// saw c, its user or its connection id join.
+func (r *roster) groupsOf(c *conn) []string {
+	var out []string
+	for _, name := range r.groupOrder {
+		for _, mb := range r.groups[name].members {
+			if mb == c.who() || mb == c.label || (c.connectionID != "" && mb == c.connectionID) {
+				out = append(out, name)
+				break
+			}
+		}
+	}
+	return out
 }
 
 // nameOf is how group members are named: the label of our connection

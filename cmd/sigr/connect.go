@@ -9,20 +9,23 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sigr-dev/sigr/client"
+	"github.com/sigr-dev/sigr/protocol"
 	"github.com/sigr-dev/sigr/tui"
 )
 
 // tuiFlags are the flags of the commands that open the terminal interface:
-// the identity flags plus the history size.
+// the identity flags plus the history size and the service's access key.
 type tuiFlags struct {
-	id      *identityFlags
-	conn    *connFlags
-	history int
+	id        *identityFlags
+	conn      *connFlags
+	history   int
+	accessKey string
 }
 
 func addTUIFlags(cmd *cobra.Command) *tuiFlags {
 	f := &tuiFlags{id: addIdentityFlags(cmd), conn: addConnFlags(cmd)}
 	cmd.Flags().IntVar(&f.history, "history", tui.DefaultHistory, "how many messages the stream keeps")
+	cmd.Flags().StringVar(&f.accessKey, "access-key", "", "the service's access key, to check token signatures in the token inspector (default: the connection string's)")
 	return f
 }
 
@@ -63,9 +66,16 @@ func runConnect(cmd *cobra.Command, args []string, f *tuiFlags) error {
 	// No hub is invented: a function app picks its default, and a plain
 	// hub, whose URL is the hub, needs none. Only a connection string
 	// needs one to mint a token for.
-	setup := tuiSetup{base: opts, history: f.history, hub: opts.Hub}
+	setup := tuiSetup{base: opts, history: f.history, hub: opts.Hub, as: opts.UserID, accessKey: f.accessKey}
 	if cs != "" {
 		setup.hub = f.id.restHub()
+		if setup.accessKey == "" {
+			c, err := protocol.ParseConnectionString(cs)
+			if err != nil {
+				return err
+			}
+			setup.accessKey = c.AccessKey
+		}
 	}
 	s, err := f.id.sender(baseURL, cs)
 	if err != nil {
@@ -87,6 +97,9 @@ type tuiSetup struct {
 	history int
 	notice  string
 	groups  []tui.GroupMember // memberships made before the screen starts
+	// as is who the composer sends as at first ("" is tui.DefaultSender);
+	// accessKey, when known, checks token signatures.
+	as, accessKey string
 }
 
 // runTUI opens the connections and runs the interface until q or ctrl+c,
@@ -105,6 +118,7 @@ func runTUI(ctx context.Context, s tuiSetup) error {
 	m := tui.New(tui.Config{
 		Context: ctx, Session: sess, Sender: s.sender, Feed: feed,
 		URL: s.url, Hub: s.hub, History: s.history, Notice: s.notice, Groups: s.groups,
+		As: s.as, AccessKey: s.accessKey,
 	})
 	var openErr error
 	for _, spec := range s.specs {

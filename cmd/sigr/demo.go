@@ -92,15 +92,21 @@ func runDemo(ctx context.Context, f demoFlags) error {
 	defer cancel()
 	wg.Go(func() { simulateChat(ctx, fa, dave, f.every) })
 
+	cs, err := protocol.ParseConnectionString(st.ConnectionString)
+	if err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
 	return runTUI(ctx, tuiSetup{
-		base:    client.Options{URL: st.FunctionsURL},
-		specs:   []tui.ConnSpec{{Hub: "chat", User: "alice"}, {Hub: "chat", User: "bob"}, {Name: "alice#2@chat", Hub: "chat", User: "alice"}},
-		sender:  &tui.ClientSender{Via: fa},
-		url:     st.FunctionsURL,
-		hub:     "chat",
-		history: f.history,
-		groups:  []tui.GroupMember{{Hub: "chat", Group: "devs", Member: "bob"}},
-		notice:  fmt.Sprintf("demo: try  sigr send %s --text hi  from another terminal; r shows routing, ? the keys", st.FunctionsURL),
+		as:        "alice",
+		accessKey: cs.AccessKey,
+		base:      client.Options{URL: st.FunctionsURL},
+		specs:     []tui.ConnSpec{{Hub: "chat", User: "alice"}, {Hub: "chat", User: "bob"}, {Name: "alice#2@chat", Hub: "chat", User: "alice"}},
+		sender:    &tui.ClientSender{Via: fa},
+		url:       st.FunctionsURL,
+		hub:       "chat",
+		history:   f.history,
+		groups:    []tui.GroupMember{{Hub: "chat", Group: "devs", Member: "bob"}},
+		notice:    fmt.Sprintf("demo: try  sigr send %s --text hi  from another terminal; r shows routing, ? the keys", st.FunctionsURL),
 	})
 }
 

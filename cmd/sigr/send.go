@@ -13,6 +13,7 @@ import (
 
 	"github.com/sigr-dev/sigr/manage"
 	"github.com/sigr-dev/sigr/protocol"
+	"github.com/sigr-dev/sigr/tui"
 )
 
 // sendTimeout bounds one send, HTTP round trip included.
@@ -35,7 +36,8 @@ func newSendCmd() *cobra.Command {
 		Long: `send posts a message to the function app's messages function, to everyone or
 to one user, group or connection. Each ARG is a JSON value; a bare word that
 is not JSON is taken as a string. --text posts the serverless chat sample's
-body instead ({sender, text, recipient|groupname}), with --user as sender.
+body instead ({sender, text, recipient|groupname}), with --user as sender
+("anon" without one, as in the TUI).
 
 With --connection-string (or $AzureSignalRConnectionString and no URL) it goes
 straight to the Azure SignalR Service REST API, as a function's output
@@ -93,6 +95,15 @@ func parseArgs(words []string) json.RawMessage {
 	return append(out, ']')
 }
 
+// chatSender is the sender of a chat body: the user, else the name the
+// TUI sends as without one, so that both say the same.
+func chatSender(user string) string {
+	if user == "" {
+		return tui.DefaultSender
+	}
+	return user
+}
+
 func runSend(ctx context.Context, stdout io.Writer, args []string, sf *sendFlags) error {
 	urlArgs, words := splitURLArg(sf.id, args)
 	baseURL, cs, err := sf.id.resolve(urlArgs)
@@ -131,7 +142,7 @@ func runSend(ctx context.Context, stdout io.Writer, args []string, sf *sendFlags
 		ConnectionID: sf.toConnection,
 	})
 	if sf.text != "" {
-		m = manage.Chat(protocol.ChatMessage{Sender: sf.id.user, Text: sf.text, Recipient: sf.toUser, GroupName: sf.toGroup})
+		m = manage.Chat(protocol.ChatMessage{Sender: chatSender(sf.id.user), Text: sf.text, Recipient: sf.toUser, GroupName: sf.toGroup})
 	}
 	out, err := s.Send(ctx, s.hub, m)
 	if err != nil {
