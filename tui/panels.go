@@ -26,8 +26,7 @@ func (m *Model) helpPanel(w int) string {
 	lines = append(lines, "")
 	notes := []string{
 		"filter: words match target, connection, user or payload; target:X conn:X user:X narrow it",
-		"composer: as is who you send as (the chat body's sender; invocations go over that identity's connection), changed only there; to is all, user:ID, group:NAME or conn:ID; plain text to newMessage goes out as the chat sample body; a JSON array is sent as the arguments",
-		"v shows the chat: one line per message, author first, ● for each of your connections that received it, your own sends with what became of them; s lists everything sent from here",
+		"composer: as is who you send as (set it there, the sidebar never changes it); to is all, user:ID, group:NAME or conn:ID; plain text to newMessage goes out as the chat sample body; a JSON array is sent as the arguments",
 		"routes marked ~ are inferred from which of your connections received the message",
 		"q quits outside inputs; esc leaves an input first",
 	}

@@ -38,7 +38,9 @@ func (r *roster) Render(w int, focused bool) []string {
 		}
 	}
 
-	lines = append(lines, "", heading(s, "GROUPS", w, false))
+	// Without the service's own view, the groups are only what this
+	// screen did: say so, so that nobody takes them for the service's.
+	lines = append(lines, "", fit(heading(s, "GROUPS", 6, false)+s.Faint.Render(" as joined here"), w))
 	if len(r.groupOrder) == 0 {
 		lines = append(lines, s.Faint.Render(fit(" g to join one", w)))
 	}

@@ -144,7 +144,7 @@ func TestResize(t *testing.T) {
 	m := newLiveModel(80, 24, Config{})
 	for _, sz := range [][2]int{{200, 60}, {80, 24}, {40, 10}, {20, 5}, {1, 1}, {59, 20}, {61, 20}, {120, 35}} {
 		m.Update(tea.WindowSizeMsg{Width: sz[0], Height: sz[1]})
-		for _, o := range []string{"", "r", "?", "t", "enter"} {
+		for _, o := range []string{"", "r", "?", "t", "enter", "v", "s"} {
 			if o != "" {
 				m.Update(press(o))
 			}
