@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"strings"
 	"time"
@@ -43,14 +42,20 @@ With --connection-string (or $AzureSignalRConnectionString and no URL) it goes
 straight to the Azure SignalR Service REST API, as a function's output
 binding would.
 
-It prints the HTTP status; on failure, the status and the response body.`,
+It prints on standard error the HTTP status and where the message went:
+sigr's emulator says to how many connections it was written and, for none,
+why ("delivered to 0 connections: no connection for user 'Bob'; user ids are
+case-sensitive; connected users: alice, bob"). Azure does not say; with
+--connection-string sigr then asks the REST API's existence checks whether
+anybody was there to get it. On failure it prints the status and the
+response body.`,
 		Example: `  sigr send http://127.0.0.1:7071/api --to-user alice --target newMessage '{"text":"hi"}'
   sigr send http://127.0.0.1:7071/api --user bob --to-group room1 --text "hello room"
   sigr send --connection-string "$CS" --hub chat --target notify hello 42`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx, cancel := context.WithTimeout(cmd.Context(), sendTimeout)
 			defer cancel()
-			return runSend(ctx, cmd.OutOrStdout(), args, sf)
+			return runSend(ctx, cmd.ErrOrStderr(), args, sf)
 		},
 	}
 	sf.id = addIdentityFlags(cmd)
@@ -104,7 +109,8 @@ func chatSender(user string) string {
 	return user
 }
 
-func runSend(ctx context.Context, stdout io.Writer, args []string, sf *sendFlags) error {
+// runSend sends and reports the outcome on w (standard error).
+func runSend(ctx context.Context, w io.Writer, args []string, sf *sendFlags) error {
 	urlArgs, words := splitURLArg(sf.id, args)
 	baseURL, cs, err := sf.id.resolve(urlArgs)
 	if err != nil {
@@ -148,10 +154,8 @@ func runSend(ctx context.Context, stdout io.Writer, args []string, sf *sendFlags
 	if err != nil {
 		return err
 	}
-	if s.rest {
-		fmt.Fprintf(stdout, "%s (service REST API, hub %s)\n", out, strings.ToLower(s.hub))
-		return nil
-	}
-	fmt.Fprintln(stdout, out)
+	s.report(ctx, w, out, func(ctx context.Context, rc *manage.RESTClient) (string, error) {
+		return rc.CheckSend(ctx, s.hub, m)
+	}, sendUnknown(m))
 	return nil
 }

@@ -167,7 +167,7 @@ func runWatch(ctx context.Context, stdout io.Writer, args []string, wf *watchFla
 	return nil
 }
 
-// lineWriter turns events into DESIGN.md event lines.
+// lineWriter turns events into event lines (docs/events.md).
 type lineWriter struct {
 	out   *bufio.Writer
 	buf   []byte
