@@ -21,16 +21,26 @@ type GroupChecker interface {
 	GroupExists(ctx context.Context, hub, group string) (bool, error)
 }
 
+// SendChecker is implemented by a Sender that can tell, when the server
+// does not say where a message went (Azure does not), whether anybody was
+// there to get it: the REST API's existence checks, available with a
+// connection string. The sent log shows the answer.
+type SendChecker interface {
+	CheckSend(ctx context.Context, out Outgoing) (string, error)
+}
+
 // sendTimeout bounds one HTTP send or group action started from the screen.
 const sendTimeout = 15 * time.Second
 
 // sentMsg reports the answer to a send: rec is its record in the sent
-// log.
+// log; check is what the existence checks said when the answer did not
+// say where it went.
 type sentMsg struct {
-	rec uint64
-	out Outgoing
-	res manage.Outcome
-	err error
+	rec   uint64
+	out   Outgoing
+	res   manage.Outcome
+	err   error
+	check string
 }
 
 type groupDoneMsg struct {
@@ -116,7 +126,17 @@ func (m *Model) send() tea.Cmd {
 		ctx, cancel := context.WithTimeout(ctx, sendTimeout)
 		defer cancel()
 		res, err := sender.Send(ctx, out)
-		return sentMsg{rec: id, out: out, res: res, err: err}
+		msg := sentMsg{rec: id, out: out, res: res, err: err}
+		if _, known := res.Delivered(); err == nil && !known {
+			if chk, ok := sender.(SendChecker); ok {
+				txt, cerr := chk.CheckSend(ctx, out)
+				if cerr != nil {
+					txt = "not reported by the service, and the existence check failed: " + cerr.Error()
+				}
+				msg.check = txt
+			}
+		}
+		return msg
 	}
 }
 
@@ -128,6 +148,7 @@ func (m *Model) onSent(msg sentMsg) {
 		return
 	}
 	r.applyOutcome(msg.res, msg.err)
+	r.applyCheck(msg.check)
 	if msg.err == nil {
 		m.composer.sent(msg.out)
 	}

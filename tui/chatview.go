@@ -113,7 +113,7 @@ func (c *chatLog) lines(m *chatMsg, w int, selected, focused bool) []string {
 	if rec != nil {
 		if why := rec.why(); why != "" {
 			for _, l := range strings.Split(wrapText(sanitize(why), w-indent-marksW), "\n") {
-				lines = append(lines, pad+s.FlashErr.Render(l))
+				lines = append(lines, pad+rec.whyStyle(s).Render(l))
 			}
 		}
 	}
@@ -152,7 +152,7 @@ func chatOutcome(r *sentRecord) string {
 		return "sending"
 	case r.err != "":
 		return "not sent"
-	case r.delivered == 0:
+	case r.delivered == 0 || r.nobody:
 		return "reached nobody"
 	case r.delivered > 0:
 		return "delivered to " + connections(r.delivered)

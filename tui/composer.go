@@ -233,10 +233,21 @@ func (c *composer) Render(w int, focus focusArea, k hubKind) string {
 		target.Placeholder = "name"
 		body.Placeholder = "arguments: a JSON array, or one text argument"
 	}
-	line := label("as ", focusAs) + c.as.View() + " " +
-		label("to ", focusTo) + to.View() + " " + label(targetLabel, focusTarget) + target.View() + " " + label("› ", focusBody)
+	line := label("as ", focusAs) + c.view(&c.as, focus == focusAs) + " " +
+		label("to ", focusTo) + c.view(&to, focus == focusTo) + " " + label(targetLabel, focusTarget) + c.view(&target, focus == focusTarget) + " " + label("› ", focusBody)
 	body.SetWidth(max(w-ansi.StringWidth(line)-2, 4))
-	return fit(line+body.View(), w)
+	return fit(line+c.view(&body, focus == focusBody), w)
+}
+
+// view draws an input. Without the keys, its text is drawn sanitised: it
+// may have come from elsewhere than the keyboard (a paste, --user), and
+// only the text being edited is shown as typed.
+func (c *composer) view(in *textinput.Model, focused bool) string {
+	if focused || in.Value() == "" {
+		return in.View()
+	}
+	w := in.Width()
+	return c.com.styles.Input.Blurred.Text.Render(fit(sanitize(in.Value()), w+1))
 }
 
 // parseDest reads a destination: all, user:ID, group:NAME or conn:ID.

@@ -367,7 +367,7 @@ func (m *Model) sentLines(r *sentRecord, w int) []string {
 	}
 	lines = append(lines, field("outcome", st.Render(glyph+" "+sanitize(r.outcome()))))
 	if why := r.why(); why != "" {
-		lines = append(lines, wrapped("why", sanitize(why), s.FlashErr.Render)...)
+		lines = append(lines, wrapped("why", sanitize(why), r.whyStyle(s).Render)...)
 	}
 	if r.kind == sentSend && !r.pending && r.err == "" && r.delivered < 0 {
 		lines = append(lines, wrapped("", "the server did not say where the message went (Azure SignalR Service never does; sigr's emulator does)", s.Hint.Render)...)

@@ -29,6 +29,8 @@ type KeyMap struct {
 	// ChatView toggles the main area between the stream and the chat.
 	ChatView key.Binding
 	SentLog  key.Binding
+	// Trace shows the service's own trace: sigr's emulator's view.
+	Trace key.Binding
 
 	Up       key.Binding
 	Down     key.Binding
@@ -64,6 +66,7 @@ func DefaultKeyMap() KeyMap {
 		Compose:  key.NewBinding(key.WithKeys("i"), key.WithHelp("i", "write")),
 		ChatView: key.NewBinding(key.WithKeys("v"), key.WithHelp("v", "chat/stream")),
 		SentLog:  key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "sent log")),
+		Trace:    key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "service trace")),
 
 		Up:       key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "up")),
 		Down:     key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "down")),
@@ -86,7 +89,7 @@ func (k KeyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom, k.NextFocus, k.PrevFocus},
 		{k.Compose, k.Submit, k.Filter, k.Details, k.Back, k.Pause, k.Clear, k.Copy},
-		{k.ChatView, k.Matrix, k.SentLog, k.Token, k.NewConn, k.Group, k.Help, k.Quit},
+		{k.ChatView, k.Matrix, k.SentLog, k.Trace, k.Token, k.NewConn, k.Group, k.Help, k.Quit},
 	}
 }
 

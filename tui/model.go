@@ -55,6 +55,10 @@ type Config struct {
 	// connection string, --access-key): the token inspector checks
 	// signatures with it. Default: none, and it says so.
 	AccessKey string
+	// Service follows the service's own view (sigr's emulator's live state
+	// and trace) for the sidebar and the trace pane; the caller stops it.
+	// Default nil: the sidebar shows what this screen did, and says so.
+	Service *ServiceView
 }
 
 // DefaultSender is the name sigr sends chat messages as when no user is
@@ -99,6 +103,7 @@ const (
 	overlayToken
 	overlayForm
 	overlaySent
+	overlayTrace
 )
 
 // mainView is what the main area shows under the overlays: the stream of
@@ -136,6 +141,7 @@ type Model struct {
 	calls    *invocations
 	chat     *chatLog
 	sent     *sentLog
+	trace    *traceLog
 
 	filtering    bool
 	filter       textinput.Model
@@ -196,6 +202,7 @@ func New(cfg Config) *Model {
 		calls:    calls,
 		chat:     newChatLog(com, r, rt, sent),
 		sent:     sent,
+		trace:    newTraceLog(com, r),
 		filter:   newInput("filter: target:, conn:, user: or text", "/ "),
 		quitting: make(chan struct{}),
 	}
@@ -250,6 +257,9 @@ func (m *Model) Init() tea.Cmd {
 	cmds := []tea.Cmd{tea.RequestBackgroundColor, m.tick()}
 	if m.cfg.Feed != nil {
 		cmds = append(cmds, m.cfg.Feed.Next())
+	}
+	if m.cfg.Service != nil {
+		cmds = append(cmds, m.cfg.Service.Next())
 	}
 	return tea.Batch(cmds...)
 }

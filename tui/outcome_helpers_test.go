@@ -30,9 +30,9 @@ func signedJWT(claims map[string]any, key string) string {
 // with its reason when n is 0.
 func answer(status, n int, reason string) manage.Outcome {
 	h := http.Header{}
-	h.Set(headerDelivered, fmt.Sprint(n))
+	h.Set(protocol.HeaderDelivered, fmt.Sprint(n))
 	if n == 0 {
-		h.Set(headerUndelivered, reason)
+		h.Set(protocol.HeaderUndelivered, reason)
 	}
 	return manage.Outcome{Status: status, Header: h}
 }

@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -226,17 +227,17 @@ func TestSentOutcome(t *testing.T) {
 		why       string
 		nobody    bool
 	}{
-		{sentSend, manage.Outcome{Status: 202, Header: h(headerDelivered, "2")}, nil, 2, "202 Accepted · delivered to 2 connections", "", false},
-		{sentSend, manage.Outcome{Status: 202, Header: h(headerDelivered, "1")}, nil, 1, "202 Accepted · delivered to 1 connection", "", false},
-		{sentSend, manage.Outcome{Status: 202, Header: h(headerDelivered, "0", headerUndelivered, "group 'ops' has no members")}, nil, 0,
+		{sentSend, manage.Outcome{Status: 202, Header: h(protocol.HeaderDelivered, "2")}, nil, 2, "202 Accepted · delivered to 2 connections", "", false},
+		{sentSend, manage.Outcome{Status: 202, Header: h(protocol.HeaderDelivered, "1")}, nil, 1, "202 Accepted · delivered to 1 connection", "", false},
+		{sentSend, manage.Outcome{Status: 202, Header: h(protocol.HeaderDelivered, "0", protocol.HeaderUndelivered, "group 'ops' has no members")}, nil, 0,
 			"202 Accepted · delivered to 0 connections", "group 'ops' has no members", true},
-		{sentSend, manage.Outcome{Status: 202, Header: h(headerDelivered, "0")}, nil, 0,
+		{sentSend, manage.Outcome{Status: 202, Header: h(protocol.HeaderDelivered, "0")}, nil, 0,
 			"202 Accepted · delivered to 0 connections", "the service wrote it to no connection and gave no reason", true},
 		{sentSend, manage.Outcome{Status: 202}, nil, -1, "202 Accepted · delivery not reported", "", false},
-		{sentSend, manage.Outcome{Status: 202, Header: h(headerDelivered, "lots")}, nil, -1, "202 Accepted · delivery not reported", "", false},
+		{sentSend, manage.Outcome{Status: 202, Header: h(protocol.HeaderDelivered, "lots")}, nil, -1, "202 Accepted · delivery not reported", "", false},
 		{sentSend, manage.Outcome{Status: 500}, errors.New("send: 500 boom"), -1, "500 Internal Server Error, failed", "send: 500 boom", false},
 		{sentSend, manage.Outcome{}, errors.New("connection refused"), -1, "failed", "connection refused", false},
-		{sentGroup, manage.Outcome{Status: 200, Header: h(headerApplied, "0", headerUnapplied, "no connection for user 'Carol'")}, nil, 0,
+		{sentGroup, manage.Outcome{Status: 200, Header: h(protocol.HeaderApplied, "0", protocol.HeaderUnapplied, "no connection for user 'Carol'")}, nil, 0,
 			"200 OK · applied to 0 connections", "no connection for user 'Carol'", false},
 		{sentGroup, manage.Outcome{Status: 200}, nil, -1, "200 OK", "", false},
 	} {
@@ -408,5 +409,39 @@ func TestChatObjectMatchesEncodingJSON(t *testing.T) {
 		if !ok || got != (chatContent{sender: want.Sender, text: want.Text, recipient: want.Recipient, group: want.GroupName, connectionID: want.ConnectionID}) {
 			t.Errorf("chatObject(%s) = %+v, %v; encoding/json reads %+v", arg, got, ok, want)
 		}
+	}
+}
+
+// checkingSender answers as Azure does, without delivery headers, and
+// answers the existence checks as a connection string's REST API would.
+type checkingSender struct{ fakeSender }
+
+func (c *checkingSender) CheckSend(_ context.Context, out Outgoing) (string, error) {
+	if out.Name == "Bob" {
+		return "user 'Bob' has no connection to hub 'chat' (existence check), so the message reached nobody; user ids are case-sensitive, and user 'bob' is connected", nil
+	}
+	return "user '" + out.Name + "' has a connection to hub 'chat' (existence check)", nil
+}
+
+// TestSendCheckedWithoutHeaders: when the service does not say where a
+// send went, the existence checks of a connection string say whether
+// anybody was there to get it; nobody makes it an undelivered row.
+func TestSendCheckedWithoutHeaders(t *testing.T) {
+	m := newLiveModel(120, 40, Config{Sender: &checkingSender{}})
+	sendNow(m, "alice", "user:Bob", "hi")
+	r := m.sent.records.newest(0)
+	if !r.reachedNobody() || r.outcome() != "202 Accepted · not reported; nobody there to get it" || !strings.Contains(r.why(), "user 'bob' is connected") {
+		t.Fatalf("record %+v: %q %q", r, r.outcome(), r.why())
+	}
+	if d := m.routing.recent.newest(0); !d.undelivered || !strings.Contains(d.reason, "existence check") {
+		t.Fatalf("matrix row %+v", d)
+	}
+	sendNow(m, "alice", "user:bob", "hi")
+	r = m.sent.records.newest(0)
+	if r.reachedNobody() || r.outcome() != "202 Accepted · delivery not reported" || !strings.Contains(r.why(), "has a connection") {
+		t.Fatalf("record %+v: %q %q", r, r.outcome(), r.why())
+	}
+	if glyph, _ := r.mark(m.com.styles); glyph != "?" {
+		t.Fatalf("mark %q for a send the service did not report", glyph)
 	}
 }

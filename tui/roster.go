@@ -22,6 +22,7 @@ type roster struct {
 	sel        int
 	groups     map[string]*group
 	groupOrder []string
+	live       liveState // the service's own view, when it serves one
 }
 
 // conn is what the screen knows about one connection.
@@ -205,9 +206,19 @@ func (r *roster) removeMember(hub, name, member string) *group {
 	return g
 }
 
-// groupsOf is the groups c is in as far as this screen knows: those it
-// saw c, its user or its connection id join.
-func (r *roster) groupsOf(c *conn) []string {
+// groupsOf is the groups c is in: the service's view when it is known,
+// else as far as this screen knows, those it saw c, its user or its
+// connection id join. live says which.
+func (r *roster) groupsOf(c *conn) (groups []string, live bool) {
+	if lc := r.liveConn(c); lc != nil {
+		return lc.Groups, true
+	}
+	return r.joinedGroups(c), false
+}
+
+// joinedGroups is the groups this screen saw c, its user or its
+// connection id join.
+func (r *roster) joinedGroups(c *conn) []string {
 	var out []string
 	for _, name := range r.groupOrder {
 		for _, mb := range r.groups[name].members {

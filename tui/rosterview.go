@@ -13,6 +13,9 @@ import (
 // Render returns the sidebar's Connections and Groups sections, w cells
 // wide; focused marks the selection as having the keys.
 func (r *roster) Render(w int, focused bool) []string {
+	if r.live.known {
+		return r.renderLive(w, focused)
+	}
 	s := r.com.styles
 	var lines []string
 	lines = append(lines, heading(s, "CONNECTIONS", w, focused))
@@ -23,7 +26,7 @@ func (r *roster) Render(w int, focused bool) []string {
 	// come first, under no hub's name.
 	for i, c := range r.conns {
 		if c.hub == "" {
-			lines = append(lines, r.connLine(c, w, i == r.sel, focused))
+			lines = append(lines, r.connLine(c, w, i == r.sel, focused, ""))
 		}
 	}
 	hubs := r.hubs()
@@ -33,7 +36,7 @@ func (r *roster) Render(w int, focused bool) []string {
 		}
 		for i, c := range r.conns {
 			if c.hub == hub {
-				lines = append(lines, r.connLine(c, w, i == r.sel, focused))
+				lines = append(lines, r.connLine(c, w, i == r.sel, focused, ""))
 			}
 		}
 	}
@@ -59,14 +62,20 @@ func (r *roster) Render(w int, focused bool) []string {
 	return lines
 }
 
-func (r *roster) connLine(c *conn, w int, selected, focused bool) string {
+// connLine is one of our connections, w cells wide: its state, label,
+// extra (its groups, from the service) and transport.
+func (r *roster) connLine(c *conn, w int, selected, focused bool, extra string) string {
 	s := r.com.styles
 	tr := transportShort(c.transport)
 	if c.state != client.Connected {
 		tr = c.state.String()
 	}
 	right := " " + tr
-	body := fit(" "+r.shortLabel(c), max(w-3-ansi.StringWidth(right), 1)) + right
+	label := " " + r.shortLabel(c)
+	if extra != "" {
+		label += " " + s.Muted.Render(extra)
+	}
+	body := fit(label, max(w-3-ansi.StringWidth(right), 1)) + right
 	switch {
 	case selected && focused:
 		return " " + s.dot(c.state) + s.Selected.Render(fit(body, w-2))

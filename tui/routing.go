@@ -206,10 +206,16 @@ func (r *routing) infer(d *delivery) string {
 			return "user:" + sanitize(user)
 		}
 	}
-	for _, name := range r.roster.groupOrder {
-		g := r.roster.groups[name]
-		if r.groupMatches(g, got) {
-			return "group:" + sanitize(g.name)
+	if r.roster.live.known {
+		if g := r.roster.liveGroupMatch(got); g != "" {
+			return "group:" + sanitize(g)
+		}
+	} else {
+		for _, name := range r.roster.groupOrder {
+			g := r.roster.groups[name]
+			if r.groupMatches(g, got) {
+				return "group:" + sanitize(g.name)
+			}
 		}
 	}
 	if len(got) == 1 {

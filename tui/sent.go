@@ -45,15 +45,29 @@ type sentRecord struct {
 	// when the server does not say, as Azure does not.
 	delivered int
 	reason    string // why none, when delivered is 0
-	err       string // the send or the invocation failed
-	result    string // an invocation's result, as compact JSON
-	invID     string // an invocation's id
+	// check is what the REST API's existence checks said when the
+	// server did not report deliveries; nobody marks that they found
+	// nobody there to get it.
+	check  string
+	nobody bool
+	err    string // the send or the invocation failed
+	result string // an invocation's result, as compact JSON
+	invID  string // an invocation's id
 }
 
 // reachedNobody reports whether the service said the message reached no
-// connection.
+// connection, or its existence checks found nobody to get it.
 func (r *sentRecord) reachedNobody() bool {
-	return r.kind == sentSend && !r.pending && r.err == "" && r.delivered == 0
+	return r.kind == sentSend && !r.pending && r.err == "" && (r.delivered == 0 || r.nobody)
+}
+
+// applyCheck records what the existence checks said of a send whose
+// answer did not say where it went.
+func (r *sentRecord) applyCheck(txt string) {
+	r.check = txt
+	// CheckSend says "so the message reached nobody" when nobody was
+	// there to get it.
+	r.nobody = strings.Contains(txt, "reached nobody")
 }
 
 // dest is where the record went, as the chat names destinations.
@@ -91,6 +105,8 @@ func (r *sentRecord) outcome() string {
 	switch {
 	case r.delivered < 0 && r.kind == sentGroup:
 		return s
+	case r.nobody:
+		return s + " · not reported; nobody there to get it"
 	case r.delivered < 0:
 		return s + " · delivery not reported"
 	case r.kind == sentGroup:
@@ -104,6 +120,9 @@ func (r *sentRecord) outcome() string {
 func (r *sentRecord) why() string {
 	if r.err != "" {
 		return r.err
+	}
+	if r.check != "" {
+		return r.check
 	}
 	if r.delivered == 0 {
 		if r.reason != "" {
@@ -133,52 +152,21 @@ func (r *sentRecord) applyOutcome(o manage.Outcome, err error) {
 	r.pending = false
 	r.status = o.Status
 	r.delivered, r.reason = -1, ""
-	if n, ok := outcomeCount(o, r.kind); ok {
+	n, known := o.Delivered()
+	why := o.Undelivered
+	if r.kind == sentGroup {
+		n, known = o.Applied()
+		why = o.Unapplied
+	}
+	if known {
 		r.delivered = n
 		if n == 0 {
-			r.reason = outcomeReason(o, r.kind)
+			r.reason = why()
 		}
 	}
 	if err != nil {
 		r.err = err.Error()
 	}
-}
-
-// The headers with which sigr's emulator (and its function app) say where
-// a send or a group action went. The real service sends none.
-const (
-	headerDelivered   = "X-Sigr-Delivered"
-	headerUndelivered = "X-Sigr-Undelivered"
-	headerApplied     = "X-Sigr-Applied"
-	headerUnapplied   = "X-Sigr-Unapplied"
-)
-
-// outcomeCount reads how many connections the answer says a send reached
-// (or a group action applied to); false when it does not say.
-func outcomeCount(o manage.Outcome, k sentKind) (int, bool) {
-	name := headerDelivered
-	if k == sentGroup {
-		name = headerApplied
-	}
-	v := strings.TrimSpace(o.Header.Get(name))
-	if v == "" {
-		return 0, false
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n < 0 {
-		return 0, false
-	}
-	return n, true
-}
-
-// outcomeReason reads why a send reached nobody (or a group action applied
-// to nobody).
-func outcomeReason(o manage.Outcome, k sentKind) string {
-	name := headerUndelivered
-	if k == sentGroup {
-		name = headerUnapplied
-	}
-	return strings.TrimSpace(o.Header.Get(name))
 }
 
 // destText is how the chat and the sent log name a destination: everyone,

@@ -15,12 +15,21 @@ func (r *sentRecord) mark(s *Styles) (string, lipgloss.Style) {
 	switch {
 	case r.pending:
 		return "…", s.Muted
-	case r.err != "" || r.delivered == 0:
+	case r.err != "" || r.delivered == 0 || r.nobody:
 		return "✗", s.FlashErr
 	case r.delivered < 0 && r.kind == sentSend:
 		return "?", s.Muted
 	}
 	return "✓", s.Dot.Connected
+}
+
+// whyStyle is the style of why(): an error's, unless it only tells who
+// was there to get the message.
+func (r *sentRecord) whyStyle(s *Styles) lipgloss.Style {
+	if r.err != "" || r.delivered == 0 || r.nobody {
+		return s.FlashErr
+	}
+	return s.Muted
 }
 
 // what is the first part of a sent log row: who sent what where.
@@ -55,7 +64,7 @@ func (r *sentRecord) lines(com *common, w int, selected bool) []string {
 	}
 	if why := r.why(); why != "" {
 		for _, l := range strings.Split(wrapText(sanitize(why), w-11), "\n") {
-			lines = append(lines, "           "+s.FlashErr.Render(l))
+			lines = append(lines, "           "+r.whyStyle(s).Render(l))
 		}
 	}
 	for i := range lines {

@@ -80,6 +80,8 @@ func (m *Model) hints() []key.Binding {
 		return []key.Binding{relabel(k.Submit, "enter", "next/submit"), relabel(k.NextFocus, "tab", "field"), relabel(k.Back, "esc", "cancel")}
 	case m.focus >= focusBody:
 		return []key.Binding{k.Submit, k.NextFocus, relabel(k.Back, "esc", "leave input"), relabel(k.Quit, "ctrl+c", "quit")}
+	case m.overlay == overlayTrace:
+		return []key.Binding{k.Back, k.Up, k.Down, k.Quit}
 	case m.overlay == overlayMatrix || m.overlay == overlaySent:
 		return []key.Binding{k.Back, k.Up, k.Down, k.Details, k.Quit}
 	case m.overlay == overlayToken:

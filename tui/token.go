@@ -167,7 +167,10 @@ func claimString(v any) string {
 
 // groupsOf is the groups c is in, and where that comes from.
 func (m *Model) groupsOf(c *conn) ([]string, string) {
-	return m.roster.groupsOf(c), "as joined from this screen"
+	if g, live := m.roster.groupsOf(c); live {
+		return g, "from the service"
+	}
+	return m.roster.joinedGroups(c), "as joined from this screen"
 }
 
 // copyClaims puts the selected connection's decoded claims on the

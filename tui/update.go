@@ -42,6 +42,11 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if m.cfg.Feed != nil {
 			cmd = m.cfg.Feed.Next()
 		}
+	case serviceMsg:
+		m.applyService(serviceBatch(msg))
+		if m.cfg.Service != nil {
+			cmd = m.cfg.Service.Next()
+		}
 	case feedClosedMsg:
 		// Every connection has stopped; the screen stays for reading.
 	case sentMsg:
@@ -95,6 +100,8 @@ func (m *Model) fixScroll() {
 		m.routing.fix(w, m.bodyRows())
 	case m.overlay == overlaySent:
 		m.sent.fix(w, m.bodyRows())
+	case m.overlay == overlayTrace:
+		m.trace.fix(w, m.bodyRows())
 	case m.view == viewChat:
 		m.chat.fix(w, rows)
 	}
@@ -273,6 +280,8 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		m.toggle(overlayMatrix)
 	case key.Matches(msg, k.SentLog):
 		m.toggle(overlaySent)
+	case key.Matches(msg, k.Trace):
+		m.toggle(overlayTrace)
 	case key.Matches(msg, k.ChatView):
 		m.overlay = overlayNone
 		m.view = map[mainView]mainView{viewStream: viewChat, viewChat: viewStream}[m.view]
@@ -332,6 +341,8 @@ func (m *Model) scroll(n int) {
 		m.routing.nav.move(n, m.routing.recent.first(), m.routing.recent.end())
 	case overlaySent:
 		m.sent.nav.move(n, m.sent.records.first(), m.sent.records.end())
+	case overlayTrace:
+		m.trace.nav.move(n, m.trace.events.first(), m.trace.events.end())
 	case overlayNone:
 		if m.view == viewChat {
 			m.chat.nav.move(n, m.chat.msgs.first(), m.chat.msgs.end())

@@ -95,6 +95,8 @@ func (m *Model) mainArea(w, h int) []string {
 		out = centered(m.tokenPanel(m.roster.selected(), min(w-2, 90)), w, h)
 	case overlaySent:
 		out = m.sent.Render(w, h)
+	case overlayTrace:
+		out = m.trace.Render(w, h)
 	case overlayForm:
 		if m.form != nil {
 			out = centered(m.form.Render(m.com.styles, min(w-2, 70)), w, h)

@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"time"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/spf13/cobra"
 
 	"github.com/sigr-dev/sigr/client"
+	"github.com/sigr-dev/sigr/internal/textsafe"
 	"github.com/sigr-dev/sigr/protocol"
 	"github.com/sigr-dev/sigr/tui"
 )
@@ -25,7 +27,7 @@ type tuiFlags struct {
 func addTUIFlags(cmd *cobra.Command) *tuiFlags {
 	f := &tuiFlags{id: addIdentityFlags(cmd), conn: addConnFlags(cmd)}
 	cmd.Flags().IntVar(&f.history, "history", tui.DefaultHistory, "how many messages the stream keeps")
-	cmd.Flags().StringVar(&f.accessKey, "access-key", "", "the service's access key, to check token signatures in the token inspector (default: the connection string's)")
+	cmd.Flags().StringVar(&f.accessKey, "access-key", "", "the service's access key: checks token signatures in the token inspector and reads the emulator's live state and trace (default: the connection string's; for a service on this machine the emulator's well-known key is tried too)")
 	return f
 }
 
@@ -83,7 +85,31 @@ func runConnect(cmd *cobra.Command, args []string, f *tuiFlags) error {
 	}
 	setup.sender, setup.url = &tui.ClientSender{Via: s.Sender}, s.url
 	setup.specs = []tui.ConnSpec{{Hub: setup.hub, User: opts.UserID}}
+	csFrom := "--connection-string"
+	if f.id.connectionString == "" {
+		csFrom = "$" + connectionStringEnv
+	}
+	setup.inspect = inspectSource{url: baseURL, connectionString: cs, csFrom: csFrom, accessKey: f.accessKey, hub: f.id.hub}
 	return runTUI(cmd.Context(), setup)
+}
+
+// findTimeout bounds the search for the service's view, so that a
+// service that does not answer leaves the sidebar to the screen's own
+// bookkeeping soon.
+const findTimeout = 10 * time.Second
+
+// finder finds the service's view for the TUI as `sigr trace` does: the
+// emulator's extensions, with the first key they accept.
+func finder(src inspectSource) tui.FindInspector {
+	return func(ctx context.Context) (tui.Inspector, string, error) {
+		ctx, cancel := context.WithTimeout(ctx, findTimeout)
+		defer cancel()
+		t, err := resolveInspect(ctx, src)
+		if err != nil {
+			return nil, "", err
+		}
+		return &tui.ClientInspector{Inspect: t.Inspect}, textsafe.RedactURL(t.Endpoint) + ", " + t.keyFrom, nil
+	}
 }
 
 // tuiSetup is what runTUI needs: how to connect, who to connect as first,
@@ -100,6 +126,8 @@ type tuiSetup struct {
 	// as is who the composer sends as at first ("" is tui.DefaultSender);
 	// accessKey, when known, checks token signatures.
 	as, accessKey string
+	// inspect is where the service's own view may be found.
+	inspect inspectSource
 }
 
 // runTUI opens the connections and runs the interface until q or ctrl+c,
@@ -115,10 +143,12 @@ func runTUI(ctx context.Context, s tuiSetup) error {
 	s.base.Logger = slog.New(slog.DiscardHandler)
 	sess := tui.NewClientSession(s.base)
 	feed := tui.NewFeed(sess.Conns(), 0, s.history)
+	view := tui.NewServiceView(ctx, finder(s.inspect), 0)
+	defer view.Stop()
 	m := tui.New(tui.Config{
 		Context: ctx, Session: sess, Sender: s.sender, Feed: feed,
 		URL: s.url, Hub: s.hub, History: s.history, Notice: s.notice, Groups: s.groups,
-		As: s.as, AccessKey: s.accessKey,
+		As: s.as, AccessKey: s.accessKey, Service: view,
 	})
 	var openErr error
 	for _, spec := range s.specs {

@@ -99,6 +99,7 @@ func runDemo(ctx context.Context, f demoFlags) error {
 	return runTUI(ctx, tuiSetup{
 		as:        "alice",
 		accessKey: cs.AccessKey,
+		inspect:   inspectSource{url: st.ServiceURL, connectionString: st.ConnectionString, csFrom: "the demo's key"},
 		base:      client.Options{URL: st.FunctionsURL},
 		specs:     []tui.ConnSpec{{Hub: "chat", User: "alice"}, {Hub: "chat", User: "bob"}, {Name: "alice#2@chat", Hub: "chat", User: "alice"}},
 		sender:    &tui.ClientSender{Via: fa},
