@@ -53,7 +53,8 @@ type Config struct {
 	As string
 	// AccessKey is the service's access key, when known (the demo, a
 	// connection string, --access-key): the token inspector checks
-	// signatures with it. Default: none, and it says so.
+	// signatures with it. Default: the key the Service's view was found
+	// with, if any; else none, and the inspector says so.
 	AccessKey string
 	// Service follows the service's own view (sigr's emulator's live state
 	// and trace) for the sidebar and the trace pane; the caller stops it.

@@ -176,6 +176,17 @@ func (c *conn) setToken(tok, key string) {
 	}
 }
 
+// verifyWith checks every token with key from now on, those already
+// received too.
+func (r *roster) verifyWith(key string) {
+	r.key = key
+	for _, c := range r.conns {
+		if c.claims != nil {
+			c.sigErr = verifyToken(c.token, key)
+		}
+	}
+}
+
 // dismissErrors hides the current errors from the error panel until they
 // change.
 func (r *roster) dismissErrors() {

@@ -47,9 +47,19 @@ func (c *ClientInspector) Trace(ctx context.Context, fn func(protocol.TraceEvent
 	return manage.Trace(ctx, c.Inspect, "", fn)
 }
 
-// FindInspector finds the service's view: it returns the Inspector and how
-// it was found (e.g. which key signs the requests), or why there is none.
-type FindInspector func(ctx context.Context) (ins Inspector, from string, err error)
+// FindInspector finds the service's view, or says why there is none.
+type FindInspector func(ctx context.Context) (ServiceFound, error)
+
+// ServiceFound is what a FindInspector found.
+type ServiceFound struct {
+	Inspector Inspector
+	// From says how it was found, e.g. the service and which key signs
+	// the requests.
+	From string
+	// AccessKey is the key the service accepted; the token inspector
+	// checks signatures with it when the screen knows no other.
+	AccessKey string
+}
 
 // DefaultStateEvery is how often a ServiceView reads the hubs' state when
 // nothing changed; a trace event that changes membership reads it at once.
@@ -88,6 +98,7 @@ type ServiceView struct {
 type serviceBatch struct {
 	found    bool   // the search for the Inspector ended
 	from     string // how it was found
+	key      string // the access key the service accepted
 	findErr  string // why there is none
 	states   []protocol.HubState
 	hasState bool
@@ -149,12 +160,12 @@ func (v *ServiceView) update(fn func(b *serviceBatch)) {
 }
 
 func (v *ServiceView) run(ctx context.Context) {
-	ins, from, err := v.find(ctx)
+	f, err := v.find(ctx)
 	if ctx.Err() != nil {
 		return
 	}
 	v.update(func(b *serviceBatch) {
-		b.found, b.from = true, from
+		b.found, b.from, b.key = true, f.From, f.AccessKey
 		if err != nil {
 			b.findErr = err.Error()
 		}
@@ -162,6 +173,7 @@ func (v *ServiceView) run(ctx context.Context) {
 	if err != nil {
 		return
 	}
+	ins := f.Inspector
 	v.wg.Go(func() { v.trace(ctx, ins) })
 	t := time.NewTicker(v.every)
 	defer t.Stop()

@@ -101,7 +101,9 @@ func nextBatch(t *testing.T, v *ServiceView, ok func(serviceBatch) bool) service
 func TestServiceView(t *testing.T) {
 	ins := &fakeInspector{events: make(chan protocol.TraceEvent, 16)}
 	ins.setUsers("alice")
-	v := NewServiceView(context.Background(), func(context.Context) (Inspector, string, error) { return ins, "test key", nil }, time.Hour)
+	v := NewServiceView(context.Background(), func(context.Context) (ServiceFound, error) {
+		return ServiceFound{Inspector: ins, From: "test key"}, nil
+	}, time.Hour)
 	b := nextBatch(t, v, func(b serviceBatch) bool { return b.hasState })
 	if !b.found && b.from != "" {
 		t.Fatalf("batch %+v", b)
@@ -135,8 +137,8 @@ func TestServiceView(t *testing.T) {
 // TestServiceViewNotFound: without a view, the batch says why, and the
 // screen keeps its own bookkeeping and says so.
 func TestServiceViewNotFound(t *testing.T) {
-	v := NewServiceView(context.Background(), func(context.Context) (Inspector, string, error) {
-		return nil, "", errors.New("no access key for http://127.0.0.1:8888")
+	v := NewServiceView(context.Background(), func(context.Context) (ServiceFound, error) {
+		return ServiceFound{}, errors.New("no access key for http://127.0.0.1:8888")
 	}, 0)
 	defer v.Stop()
 	b := nextBatch(t, v, func(b serviceBatch) bool { return b.found })
@@ -251,8 +253,9 @@ func TestFlowEmulatorSendToBob(t *testing.T) {
 	}
 	sess := NewClientSession(client.Options{URL: st.FunctionsURL, Logger: quiet})
 	f := NewFeed(sess.Conns(), 0, 0)
-	view := NewServiceView(ctx, func(context.Context) (Inspector, string, error) {
-		return &ClientInspector{Inspect: manage.Inspect{Endpoint: st.ServiceURL, AccessKey: cs.AccessKey}}, "test", nil
+	view := NewServiceView(ctx, func(context.Context) (ServiceFound, error) {
+		ins := &ClientInspector{Inspect: manage.Inspect{Endpoint: st.ServiceURL, AccessKey: cs.AccessKey}}
+		return ServiceFound{Inspector: ins, From: "test", AccessKey: cs.AccessKey}, nil
 	}, 100*time.Millisecond)
 	t.Cleanup(func() {
 		_ = sess.Close()
@@ -264,8 +267,9 @@ func TestFlowEmulatorSendToBob(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// No AccessKey: the one the service accepted checks the tokens.
 	m := New(Config{Context: ctx, Session: sess, Sender: &ClientSender{Via: fa}, Feed: f, Service: view, URL: st.FunctionsURL,
-		Hub: "chat", Location: time.UTC, As: "alice", AccessKey: cs.AccessKey})
+		Hub: "chat", Location: time.UTC, As: "alice"})
 	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(200, 40),
 		teatest.WithProgramOptions(tea.WithColorProfile(colorprofile.Ascii)))
 	fl := &flow{t: t, tm: tm}
@@ -291,5 +295,10 @@ func TestFlowEmulatorSendToBob(t *testing.T) {
 	}
 	if !got.roster.live.known || len(got.roster.live.states) != 1 || len(got.roster.live.states[0].Connections) != 2 {
 		t.Fatalf("live state %+v", got.roster.live)
+	}
+	for _, c := range got.roster.conns {
+		if c.claims == nil || c.sigErr != "" || got.roster.key != cs.AccessKey {
+			t.Fatalf("%s: token not checked with the service's key (%q)", c.label, c.sigErr)
+		}
 	}
 }

@@ -81,7 +81,7 @@ func (m *Model) tokenPanel(c *conn, w int) string {
 		}
 		return strings.Join(vs, "\n")
 	}
-	lines = append(lines, s.Muted.Render("connection ")+s.Stream.Conn.Render(sanitize(c.label))+s.Muted.Render(" (tab to the sidebar to pick another)"), "")
+	lines = append(lines, s.Muted.Render("connection ")+s.Stream.Conn.Render(sanitize(c.label))+s.Muted.Render(" (pick another in the sidebar)"), "")
 	id := s.Faint.Render("none yet")
 	if c.connectionID != "" {
 		id = sanitize(c.connectionID)
@@ -103,7 +103,7 @@ func (m *Model) tokenPanel(c *conn, w int) string {
 		return done()
 	}
 	switch {
-	case m.cfg.AccessKey == "":
+	case m.roster.key == "":
 		lines = append(lines, field("signature", s.Muted.Render("not checked: no access key (--access-key or --connection-string)")))
 	case c.sigErr == "":
 		lines = append(lines, field("signature", s.Dot.Connected.Render("✓ valid")+s.Muted.Render(" (signed with the access key)")))
@@ -122,7 +122,8 @@ func (m *Model) tokenPanel(c *conn, w int) string {
 	}
 	for _, tc := range []struct{ claim, name string }{{"iat", "issued"}, {"nbf", "not before"}, {"exp", "expires"}} {
 		v, ok := c.claims[tc.claim].(float64)
-		if !ok {
+		if !ok || (tc.claim == "nbf" && v == c.claims["iat"]) {
+			// A token valid from when it was issued says so once.
 			continue
 		}
 		t := time.Unix(int64(v), 0)

@@ -37,6 +37,9 @@ func (m *Model) applyService(b serviceBatch) {
 	lv := &m.roster.live
 	if b.found {
 		lv.from, lv.why = b.from, b.findErr
+		if m.roster.key == "" && b.key != "" {
+			m.roster.verifyWith(b.key)
+		}
 		if b.findErr != "" {
 			m.setFlash("the sidebar shows what this screen did: no live view from the service (e says why)", false)
 		}

@@ -101,14 +101,15 @@ const findTimeout = 10 * time.Second
 // finder finds the service's view for the TUI as `sigr trace` does: the
 // emulator's extensions, with the first key they accept.
 func finder(src inspectSource) tui.FindInspector {
-	return func(ctx context.Context) (tui.Inspector, string, error) {
+	return func(ctx context.Context) (tui.ServiceFound, error) {
 		ctx, cancel := context.WithTimeout(ctx, findTimeout)
 		defer cancel()
 		t, err := resolveInspect(ctx, src)
 		if err != nil {
-			return nil, "", err
+			return tui.ServiceFound{}, err
 		}
-		return &tui.ClientInspector{Inspect: t.Inspect}, textsafe.RedactURL(t.Endpoint) + ", " + t.keyFrom, nil
+		return tui.ServiceFound{Inspector: &tui.ClientInspector{Inspect: t.Inspect}, From: textsafe.RedactURL(t.Endpoint) + ", " + t.keyFrom,
+			AccessKey: t.AccessKey}, nil
 	}
 }
 

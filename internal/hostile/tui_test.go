@@ -67,8 +67,9 @@ func tuiRows() []row {
 				if err != nil {
 					t.Fatal(err)
 				}
-				view := tui.NewServiceView(ctxFor(t, 20*time.Second), func(context.Context) (tui.Inspector, string, error) {
-					return &tui.ClientInspector{Inspect: manage.Inspect{Endpoint: st.ServiceURL, AccessKey: cs.AccessKey, HTTPClient: httpc(t)}}, "key" + evil, nil
+				view := tui.NewServiceView(ctxFor(t, 20*time.Second), func(context.Context) (tui.ServiceFound, error) {
+					ins := &tui.ClientInspector{Inspect: manage.Inspect{Endpoint: st.ServiceURL, AccessKey: cs.AccessKey, HTTPClient: httpc(t)}}
+					return tui.ServiceFound{Inspector: ins, From: "key" + evil, AccessKey: cs.AccessKey}, nil
 				}, 50*time.Millisecond)
 				defer view.Stop()
 				m := tui.New(tui.Config{Feed: feed, Service: view, URL: st.FunctionsURL + evil, Hub: "chat", Now: time.Now, Location: time.UTC,
