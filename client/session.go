@@ -171,11 +171,6 @@ func (s *session) goSession(fn func()) bool {
 	return true
 }
 
-// write sends p, bounded by writeTimeout rather than ctx (see writeTimeout).
-//
-// On a stateful connection a trackable record (types 1 to 5) is first kept
-// until the server acknowledges it, waiting while the buffer is full. A
-// failed write of such a record is then not an error: the transport
 // tryWrite writes an untracked record unless the transport is being
 // replaced: a resume holds the transport lock while it replays, for up to
 // writeTimeout, and a best-effort Close message on Close must not wait
@@ -188,6 +183,11 @@ func (s *session) tryWrite(ctx context.Context, p []byte) bool {
 	return s.t.Write(ctx, p) == nil
 }
 
+// write sends p, bounded by writeTimeout rather than ctx (see writeTimeout).
+//
+// On a stateful connection a trackable record (types 1 to 5) is first kept
+// until the server acknowledges it, waiting while the buffer is full. A
+// failed write of such a record is then not an error: the transport
 // dropped, and the resume replays the record.
 func (s *session) write(ctx context.Context, p []byte) error {
 	if err := ctx.Err(); err != nil {

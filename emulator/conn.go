@@ -38,6 +38,11 @@ type conn struct {
 	// every later request must carry the same access token. Zero otherwise.
 	bearer [32]byte
 
+	// Set by the handshake: proto before register, connectedAt by
+	// register under s.mu. Read under s.mu.
+	proto       string
+	connectedAt time.Time
+
 	// Guarded by s.mu.
 	transport  string
 	registered bool

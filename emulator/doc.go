@@ -54,4 +54,11 @@
 // Every delivered invocation carries the hub-protocol header `route`
 // (`broadcast`, `user:<id>`, `group:<name>`, `connection:<id>`), which the
 // real service does not send.
+//
+// Three more extensions answer "why didn't it arrive?" (docs/emulator.md
+// has the reference): every REST send says to how many connections it was
+// written and, for none, why (X-Sigr-Delivered, X-Sigr-Undelivered; group
+// actions X-Sigr-Applied, X-Sigr-Unapplied); GET /_sigr/v1/hubs/{hub} is a
+// hub's live state; GET /_sigr/v1/trace streams the service's events as
+// Server-Sent Events. The last two take REST API tokens.
 package emulator

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -293,7 +294,9 @@ func (f *FunctionApp) messages(w http.ResponseWriter, r *http.Request) {
 	case m.GroupName != "":
 		route = "group:" + m.GroupName
 	}
-	if _, err := f.rest.Send(r.Context(), hub, manage.SignalR(m)); err != nil {
+	out, err := f.rest.Send(r.Context(), hub, manage.SignalR(m))
+	copyOutcome(w, out)
+	if err != nil {
 		status := f.restFailed(w, err)
 		f.logCall(r, status, start, "route", textsafe.Clip(route, 200))
 		return
@@ -327,13 +330,28 @@ func (f *FunctionApp) groups(w http.ResponseWriter, r *http.Request) {
 		f.fail(w, r, start, http.StatusBadRequest, "'groupName' is required: 1 to 1024 characters, not all white space")
 		return
 	}
-	if _, err := f.rest.Group(r.Context(), hub, a); err != nil {
+	out, err := f.rest.Group(r.Context(), hub, a)
+	copyOutcome(w, out)
+	if err != nil {
 		status := f.restFailed(w, err)
 		f.logCall(r, status, start, "action", a.Action)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"hub": hub, "action": a.Action})
 	f.logCall(r, http.StatusOK, start, "hub", hub, "action", a.Action)
+}
+
+// copyOutcome passes the service's outcome headers and status on to the
+// function's caller, who cannot see the service's answer.
+func copyOutcome(w http.ResponseWriter, out manage.Outcome) {
+	for _, k := range outcomeHeaders {
+		if v := out.Header.Get(k); v != "" {
+			w.Header().Set(k, v)
+		}
+	}
+	if out.Status != 0 {
+		w.Header().Set(protocol.HeaderServiceStatus, strconv.Itoa(out.Status))
+	}
 }
 
 // restFailed maps a failed REST call: the service's 4xx answers pass

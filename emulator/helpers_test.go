@@ -159,8 +159,8 @@ type wsClient struct {
 	hub   string
 }
 
-func (st *Stack) wsURL(hub, tok string) string {
-	return "ws" + strings.TrimPrefix(st.ServiceURL, "http") + "/client/?hub=" + url.QueryEscape(hub) + "&id=" + url.QueryEscape(tok)
+func (s *Stack) wsURL(hub, tok string) string {
+	return "ws" + strings.TrimPrefix(s.ServiceURL, "http") + "/client/?hub=" + url.QueryEscape(hub) + "&id=" + url.QueryEscape(tok)
 }
 
 // dialWS negotiates and opens a WebSocket without a handshake.

@@ -66,6 +66,7 @@ func (c *conn) handshake(rec []byte) bool {
 		c.hsTimer.Stop()
 	}
 	c.timerMu.Unlock()
+	c.proto = req.Protocol
 	if !c.s.register(c, protocol.AppendHandshakeResponse(nil, ""), req.Version) {
 		m := protocol.NewClose("Connection closed with an error. The service is shutting down.", true)
 		c.close(&m, false, "service closing")

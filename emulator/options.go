@@ -84,6 +84,11 @@ type ServiceOptions struct {
 	// service acknowledges it. Default 1 s, the official clients' value.
 	AckInterval time.Duration
 
+	// TraceBuffer is how many events a live-trace subscriber may fall
+	// behind by; past it its events are dropped and counted, never waited
+	// for. Default 1024.
+	TraceBuffer int
+
 	// HTTP bounds the listener's plain HTTP connections (see HTTPLimits).
 	HTTP HTTPLimits
 
@@ -148,6 +153,9 @@ func (o *ServiceOptions) setDefaults() {
 	}
 	if o.QueueSize <= 0 {
 		o.QueueSize = 1024
+	}
+	if o.TraceBuffer <= 0 {
+		o.TraceBuffer = 1024
 	}
 	if o.Now == nil {
 		o.Now = time.Now

@@ -2,6 +2,7 @@ package emulator
 
 import (
 	"github.com/sigr-dev/sigr/internal/textsafe"
+	"github.com/sigr-dev/sigr/protocol"
 	"sort"
 	"strings"
 	"time"
@@ -56,7 +57,7 @@ func (s *Service) hubLocked(name string, create bool) *hub {
 	return h
 }
 
-// dropIfEmpty forgets a hub with no connections and no memberships.
+// dropIfEmptyLocked forgets a hub with no connections and no memberships.
 func (s *Service) dropIfEmptyLocked(h *hub) {
 	if len(h.conns) == 0 && len(h.userGroups) == 0 {
 		delete(s.hubs, hubKey(h.name))
@@ -88,6 +89,7 @@ func (s *Service) register(c *conn, answer []byte, version int) bool {
 	h := s.hubLocked(c.hubName, true)
 	h.conns[c.id] = c
 	c.registered = true
+	c.connectedAt = s.opts.Now()
 	if c.user != "" {
 		set := h.users[c.user]
 		if set == nil {
@@ -104,6 +106,8 @@ func (s *Service) register(c *conn, answer []byte, version int) bool {
 	}
 	s.log.Info("client connected", "hub", c.hubName, "connectionId", c.id, "user", textsafe.Clip(c.user, 200), "transport", c.transport,
 		"statefulReconnect", c.sf.Load() != nil)
+	// Under the lock: the event comes before any delivery to the connection.
+	s.traceConn(protocol.TraceConnected, c, c.transport, "")
 	return true
 }
 
@@ -313,7 +317,8 @@ func (s *Service) removeConnFromAllGroups(hubName, connID string) bool {
 	return true
 }
 
-// Selectors of recipients.
+// target selects the recipients of a send: everyone in the hub, a user's
+// connections, a group's, or one connection.
 type target int
 
 const (
@@ -398,6 +403,7 @@ func (s *Service) sweep() {
 	var stale []staleConn
 	s.mu.Lock()
 	for m := s.expiries.popExpired(now); m != nil; m = s.expiries.popExpired(now) {
+		s.traceExpired(m)
 		s.removeUserFromGroupLocked(m.hub, m.user, m.group)
 		s.dropIfEmptyLocked(m.hub)
 	}

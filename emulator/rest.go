@@ -95,12 +95,15 @@ var restRoutes = []struct {
 }
 
 // restAPI returns the handler of /api/...: one log line per call, never
-// the query.
+// the query, and a trace event as the answer starts.
 func (s *Service) restAPI() http.Handler {
 	mux := s.restMux()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w}
+		if s.trace.on() {
+			rec.onStatus = func(status int) { s.traceREST(r, status, w.Header()) }
+		}
 		mux.ServeHTTP(rec, withoutTrailingSlash(r))
 		if rec.status == 0 {
 			rec.status = http.StatusOK
@@ -204,22 +207,27 @@ func (s *Service) hubCall(v1 bool, path string, scope target, serve restHandler)
 	})
 }
 
-// statusRecorder remembers the status for the log line.
+// statusRecorder remembers the status for the log line, and calls
+// onStatus, when set, just before the status goes out.
 type statusRecorder struct {
 	http.ResponseWriter
-	status int
+	status   int
+	onStatus func(status int)
 }
 
 func (r *statusRecorder) WriteHeader(code int) {
 	if r.status == 0 {
 		r.status = code
+		if r.onStatus != nil {
+			r.onStatus(code)
+		}
 	}
 	r.ResponseWriter.WriteHeader(code)
 }
 
 func (r *statusRecorder) Write(b []byte) (int, error) {
 	if r.status == 0 {
-		r.status = http.StatusOK
+		r.WriteHeader(http.StatusOK)
 	}
 	return r.ResponseWriter.Write(b)
 }
@@ -279,7 +287,15 @@ func (s *Service) restSend(w http.ResponseWriter, r *http.Request, c restCall) {
 		return
 	}
 	recips := s.recipients(c.hub, c.scope, c.id(), c.excluded)
-	s.deliver(recips, p.Target, args, sendRoute(c))
+	route := sendRoute(c)
+	n := s.deliver(recips, p.Target, args, route)
+	w.Header().Set(protocol.HeaderDelivered, strconv.Itoa(n))
+	reason := ""
+	if n == 0 {
+		reason = s.whyUndelivered(c.hub, c.scope, c.id(), c.excluded, len(recips))
+		w.Header().Set(protocol.HeaderUndelivered, reason)
+	}
+	s.traceDelivered(c.hub, p.Target, route, n, reason)
 	w.WriteHeader(http.StatusAccepted)
 }
 
@@ -343,11 +359,15 @@ func (s *Service) restAddUser(w http.ResponseWriter, r *http.Request, c restCall
 		ttl = time.Duration(n) * time.Second
 	}
 	s.addUserToGroup(c.hub, c.user, c.group, ttl)
+	n, why := s.userApplied(c.hub, c.user, c.group, ttl == 0)
+	setApplied(w, n, why)
 	w.WriteHeader(pick(c.v1, http.StatusAccepted, http.StatusOK))
 }
 
 func (s *Service) restRemoveUser(w http.ResponseWriter, _ *http.Request, c restCall) {
 	s.removeUserFromGroup(c.hub, c.user, c.group)
+	n, why := s.userApplied(c.hub, c.user, "", false)
+	setApplied(w, n, why)
 	w.WriteHeader(pick(c.v1, http.StatusAccepted, http.StatusNoContent))
 }
 
@@ -361,6 +381,8 @@ func (s *Service) restUserInGroup(w http.ResponseWriter, _ *http.Request, c rest
 
 func (s *Service) restRemoveUserFromAll(w http.ResponseWriter, _ *http.Request, c restCall) {
 	s.removeUserFromAllGroups(c.hub, c.user)
+	n, why := s.userApplied(c.hub, c.user, "", false)
+	setApplied(w, n, why)
 	w.WriteHeader(pick(c.v1, http.StatusOK, http.StatusNoContent))
 }
 
@@ -376,13 +398,19 @@ func (s *Service) restRemoveConn(w http.ResponseWriter, _ *http.Request, c restC
 // when the connection does not exist.
 func (s *Service) restConnGroup(w http.ResponseWriter, c restCall, add bool) {
 	if !s.connGroup(c.hub, c.conn, c.group, add) {
+		setApplied(w, 0, s.connUnapplied(c.hub, c.conn))
 		restError(w, http.StatusNotFound, codeConnNotExistedErr, "The connection does not exist.")
 		return
 	}
+	setApplied(w, 1, "")
 	w.WriteHeader(http.StatusOK)
 }
 
 func (s *Service) restRemoveConnFromAll(w http.ResponseWriter, _ *http.Request, c restCall) {
-	s.removeConnFromAllGroups(c.hub, c.conn)
+	if s.removeConnFromAllGroups(c.hub, c.conn) {
+		setApplied(w, 1, "")
+	} else {
+		setApplied(w, 0, s.connUnapplied(c.hub, c.conn))
+	}
 	w.WriteHeader(http.StatusOK)
 }

@@ -29,6 +29,8 @@ type Service struct {
 	expiries expiries // every user-group membership, soonest expiry first
 	closed   bool
 
+	trace *tracer // the live trace's subscribers
+
 	handlers sync.WaitGroup // transport handlers and writer goroutines
 	stop     chan struct{}
 	bg       sync.WaitGroup // sweeper
@@ -49,14 +51,23 @@ func NewService(opts ServiceOptions) *Service {
 		tokens:  map[string]*conn{},
 		watched: map[*conn]struct{}{},
 		stop:    make(chan struct{}),
+		trace:   newTracer(),
 	}
 	s.up = newUpstream(&s.opts)
+	onCall := s.up.onCall
+	s.up.onCall = func(c UpstreamCall) {
+		s.traceUpstream(c)
+		if onCall != nil {
+			onCall(c)
+		}
+	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/client/negotiate", s.handleNegotiate)
 	mux.HandleFunc("/client/negotiate/", s.handleNegotiate)
 	mux.HandleFunc("/client", s.handleClient)
 	mux.HandleFunc("/client/", s.handleClient)
 	mux.Handle("/api/", s.restAPI())
+	mux.Handle("/_sigr/", s.sigrAPI())
 	s.h = serviceCORS(mux)
 	s.bg.Add(1)
 	go s.sweeper()
@@ -74,9 +85,10 @@ func (s *Service) Start(ln net.Listener) {
 }
 
 // isHubStream tells the requests that open or carry a hub connection for
-// as long as it lives: a WebSocket, an SSE stream, a long poll.
+// as long as it lives (a WebSocket, an SSE stream, a long poll) and the
+// live trace's stream.
 func isHubStream(r *http.Request) bool {
-	return r.Method == http.MethodGet && (r.URL.Path == "/client" || r.URL.Path == "/client/")
+	return r.Method == http.MethodGet && (r.URL.Path == "/client" || r.URL.Path == "/client/" || r.URL.Path == protocol.PathTrace)
 }
 
 // UpstreamTemplates returns the upstream templates in force, in the order
@@ -117,6 +129,9 @@ func (s *Service) Close() error {
 		// Before the servers stop: a function that answers a disconnected
 		// event may still call the REST API.
 		s.up.close(s.opts.ShutdownTimeout)
+		// After the clients and the upstream calls their disconnects make,
+		// so the trace shows them.
+		s.trace.close()
 		s.servers.shutdown(s.opts.ShutdownTimeout)
 		close(s.stop)
 		s.bg.Wait()
@@ -167,27 +182,31 @@ func (s *Service) finish(c *conn) {
 		reason = c.closeReason
 	}
 	if connected {
+		s.traceConn(protocol.TraceDisconnected, c, transport, reason)
 		s.log.Info("client disconnected", "hub", c.hubName, "connectionId", c.id, "user", textsafe.Clip(c.user, 200),
 			"transport", transport, "reason", reason, "duration", time.Since(c.created).Round(time.Millisecond).String())
 		s.up.disconnected(c, reason)
 	}
 }
 
-// deliver encodes one invocation once and queues it to every recipient.
-// The `route` header tells the receiver why the message reached it.
-func (s *Service) deliver(recips []*conn, target string, args []byte, route string) {
+// deliver encodes one invocation once and queues it to every recipient,
+// and returns to how many it was queued. The `route` header tells the
+// receiver why the message reached it.
+func (s *Service) deliver(recips []*conn, target string, args []byte, route string) int {
 	if len(recips) == 0 {
-		return
+		return 0
 	}
 	m := protocol.NewInvocation(target, args)
 	m.Headers = protocol.EncodeHeaders(map[string]string{"route": route})
 	m.Fields |= protocol.FieldHeaders
 	frame := protocol.AppendMessage(nil, &m)
+	n := 0
 	for _, c := range recips {
-		if c.handshaken.Load() {
-			c.enqueue(frame)
+		if c.handshaken.Load() && c.enqueue(frame) {
+			n++
 		}
 	}
+	return n
 }
 
 // serviceCORS answers like the official emulator: every origin is echoed

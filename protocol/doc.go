@@ -26,5 +26,5 @@
 // AppendMessage, AppendHandshakeRequest and the event-line writers append
 // to a caller's buffer and write strings as System.Text.Json does, so a
 // busy loop writes without allocating and the output is always valid JSON.
-// The event-line schema is documented in the README, under `sigr watch`.
+// The event-line schema is documented in docs/events.md.
 package protocol

@@ -1,16 +1,18 @@
 package protocol
 
 import (
+	"bytes"
 	"encoding/base64"
 	"strconv"
 	"time"
 	"unicode/utf8"
 )
 
-// This file writes event lines (their schema is in the README, under
-// `sigr watch`): one compact JSON object per line with `time` and `event`,
-// shared by `sigr watch`, `sigr decode` and transcripts. They are appended to a caller's buffer so a busy
-// receive loop writes lines without allocating.
+// This file writes event lines, whose schema docs/events.md documents: one
+// JSON object per line with `time` and `event`, shared by `sigr watch`,
+// `sigr decode` and the TUI's copy of a message. They are appended to a
+// caller's buffer so that a busy receive loop writes lines without
+// allocating.
 
 // EventContext is what an event line says besides the message itself.
 type EventContext struct {
@@ -51,22 +53,33 @@ func appendStringField(dst []byte, name, v string) []byte {
 
 // appendRawField writes a raw JSON value. Raw values hold what arrived;
 // invalid UTF-8 can only sit inside their strings, so replacing it keeps
-// the line valid JSON.
+// the line valid JSON. A peer that pretty-prints its values puts line
+// breaks in them; a JSON string holds none raw, so they can only stand
+// between tokens, and become spaces to keep the event on one line.
 func appendRawField(dst []byte, name string, v []byte) []byte {
 	dst = append(dst, ',', '"')
 	dst = append(dst, name...)
 	dst = append(dst, '"', ':')
+	start := len(dst)
 	if utf8.Valid(v) {
-		return append(dst, v...)
-	}
-	for len(v) > 0 {
-		r, size := utf8.DecodeRune(v)
-		if r == utf8.RuneError && size == 1 {
-			dst = append(dst, "\uFFFD"...)
-		} else {
-			dst = append(dst, v[:size]...)
+		dst = append(dst, v...)
+	} else {
+		for len(v) > 0 {
+			r, size := utf8.DecodeRune(v)
+			if r == utf8.RuneError && size == 1 {
+				dst = append(dst, "\uFFFD"...)
+			} else {
+				dst = append(dst, v[:size]...)
+			}
+			v = v[size:]
 		}
-		v = v[size:]
+	}
+	if bytes.IndexByte(dst[start:], '\n') >= 0 || bytes.IndexByte(dst[start:], '\r') >= 0 {
+		for i, c := range dst[start:] {
+			if c == '\n' || c == '\r' {
+				dst[start+i] = ' '
+			}
+		}
 	}
 	return dst
 }

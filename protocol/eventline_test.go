@@ -216,3 +216,58 @@ func TestHandshakeAndStateEvents(t *testing.T) {
 	}
 	decodeLine(t, []byte(got))
 }
+
+// TestEventLinesStayOneLine: a peer that pretty-prints its values still
+// gets one line per message: line breaks between tokens become spaces,
+// the values keep their meaning, and the record keeps its bytes.
+func TestEventLinesStayOneLine(t *testing.T) {
+	recs := []string{
+		"{\"type\":1,\"target\":\"t\",\"arguments\":[1,\n  {\"a\":\r\n\"x y\"}],\"headers\":{\n\"route\":\"broadcast\"\n}}",
+		"{\"type\":2,\"invocationId\":\"1\",\"item\":{\r\n\"n\":[\n1,2]\n}}",
+		"{\"type\":3,\"invocationId\":\"1\",\"result\":[\n\"\xff\",\n2]}",
+	}
+	for _, rec := range recs {
+		m, err := ParseMessage([]byte(rec), Lenient)
+		if err != nil {
+			t.Fatalf("%q: %v", rec, err)
+		}
+		line := AppendMessageEvent(nil, eventTime, &m, EventContext{Raw: []byte(rec)})
+		if bytes.IndexByte(line, '\n') != len(line)-1 || bytes.IndexByte(line, '\r') >= 0 {
+			t.Fatalf("%q: the event spans lines: %q", rec, line)
+		}
+		if !json.Valid(line) {
+			t.Fatalf("%q: not valid JSON: %q", rec, line)
+		}
+		var got map[string]json.RawMessage
+		if err := json.Unmarshal(line, &got); err != nil {
+			t.Fatal(err)
+		}
+		for name, v := range map[string]json.RawMessage{"arguments": m.Arguments, "item": m.Item, "result": m.Result, "headers": m.Headers} {
+			if v == nil {
+				continue
+			}
+			if !bytes.ContainsAny(got[name], " ") {
+				t.Errorf("%q: %s = %s: the line breaks were not turned into spaces", rec, name, got[name])
+			}
+			var a, b any
+			// The record's invalid UTF-8 becomes U+FFFD on the line, as
+			// encoding/json decodes it too.
+			if json.Unmarshal(v, &a) != nil || json.Unmarshal(got[name], &b) != nil || !jsonEqual(a, b) {
+				t.Errorf("%q: %s = %s, want the value of %s", rec, name, got[name], v)
+			}
+		}
+		if r, ok := got["raw"]; ok {
+			if str(t, r) != rec {
+				t.Errorf("%q: raw = %s", rec, r)
+			}
+		} else if b, err := base64.StdEncoding.DecodeString(str(t, got["rawBase64"])); err != nil || string(b) != rec {
+			t.Errorf("%q: rawBase64 does not hold the record", rec)
+		}
+	}
+}
+
+func jsonEqual(a, b any) bool {
+	x, _ := json.Marshal(a)
+	y, _ := json.Marshal(b)
+	return bytes.Equal(x, y)
+}

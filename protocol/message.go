@@ -38,8 +38,8 @@ var typeNames = [...]string{
 }
 
 // String returns the type's name in an event line ("invocation",
-// "streamItem", ...; see the README's `sigr watch`), or "unknown" for a
-// type this protocol version does not define.
+// "streamItem", ...; see docs/events.md), or "unknown" for a type this
+// protocol version does not define.
 func (t MessageType) String() string {
 	if t.Known() {
 		return typeNames[t]

@@ -7,8 +7,8 @@ import (
 	"testing"
 )
 
-// Negotiate bodies from TransportProtocols.md, the service, the Functions
-// binding and the issue trackers.
+// Negotiate bodies from ASP.NET Core's TransportProtocols.md, the service,
+// the Functions binding and the issue trackers.
 const (
 	negotiateV1 = `{"connectionToken":"05265228-1e2c-46c5-82a1-6a5bcc3f0143","connectionId":"807809a5-31bf-470d-9e23-afaee35d8a0d","negotiateVersion":1,"availableTransports":[{"transport":"WebSockets","transferFormats":["Text","Binary"]},{"transport":"ServerSentEvents","transferFormats":["Text"]},{"transport":"LongPolling","transferFormats":["Text","Binary"]}]}`
 	negotiateV0 = `{"connectionId":"807809a5-31bf-470d-9e23-afaee35d8a0d","availableTransports":[{"transport":"WebSockets","transferFormats":["Text","Binary"]},{"transport":"ServerSentEvents","transferFormats":["Text"]}]}`

@@ -92,7 +92,7 @@ func textAttrs(st uv.Style) string {
 	if st.Attrs&uv.AttrItalic != 0 {
 		b.WriteString(` font-style="italic"`)
 	}
-	switch under, strike := st.Underline != uv.UnderlineStyleNone, st.Attrs&uv.AttrStrikethrough != 0; {
+	switch under, strike := st.Underline != uv.UnderlineNone, st.Attrs&uv.AttrStrikethrough != 0; {
 	case under && strike:
 		b.WriteString(` text-decoration="underline line-through"`)
 	case under:

@@ -105,7 +105,7 @@ func TestSendArgsFromStdin(t *testing.T) {
 	big := strings.Repeat("x", 1_000_000)
 	stdin, _ := json.Marshal([]any{big, 42})
 	r := runCLI(t, false, string(stdin), "send", st.FunctionsURL, "--to-user", "alice", "--target", "big", "--args-file", "-")
-	if r.code != 0 || r.stdout != "200 OK\n" || r.stderr != "" {
+	if r.code != 0 || r.stdout != "" || r.stderr != "200 OK: delivered to 1 connection\n" {
 		t.Fatalf("send: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
 	}
 	got := nextInvocation(ctx, t, c)
@@ -186,7 +186,7 @@ func TestSendHTMLPage(t *testing.T) {
 		{"send", login.URL + "/bare/api", "--target", "x", "hi"},
 	} {
 		r := runCLI(t, false, "", args...)
-		if r.code != 1 || r.stdout != "" || !strings.Contains(r.stderr, "answered 200 OK with an HTML page") ||
+		if r.code != 1 || r.stdout != "" || strings.Count(r.stderr, "\n") != 1 || !strings.Contains(r.stderr, "answered 200 OK with an HTML page") ||
 			!strings.Contains(r.stderr, protocol.HTMLPageHint) || !strings.Contains(r.stderr, "pass credentials with --header") {
 			t.Errorf("sigr %q: exit %d, stdout %q, stderr %q", args, r.code, r.stdout, r.stderr)
 		}

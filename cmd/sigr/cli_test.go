@@ -182,6 +182,7 @@ func TestMissingSchemeEverywhere(t *testing.T) {
 		{"invoke", "127.0.0.1:17071/api", "--target", "echo", "hi"},
 		{"group", "add", "127.0.0.1:17071/api", "--group", "g", "--to-user", "alice"},
 		{"bench", "127.0.0.1:17071/api", "--duration", "1s"},
+		{"trace", "127.0.0.1:17071/api"},
 	} {
 		r := runCLI(t, true, "", args...)
 		if r.code != exitUsage || !strings.Contains(r.stderr, want) || strings.Contains(r.stderr, "first path segment") {

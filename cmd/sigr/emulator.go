@@ -223,11 +223,21 @@ func applyUpstream(cmd *cobra.Command, f emulatorFlags, opts *emulator.StackOpti
 	return nil
 }
 
+// traceCommand is the sigr trace command line for the stack: the key is
+// the well-known one unless the emulator runs with its own.
+func traceCommand(st *emulator.Stack, opts emulator.StackOptions) string {
+	if opts.AccessKey == "" || opts.AccessKey == emulator.DefaultAccessKey {
+		return "sigr trace " + st.ServiceURL
+	}
+	return "sigr trace --connection-string '" + st.ConnectionString + "'"
+}
+
 func printBanner(w io.Writer, st *emulator.Stack, opts emulator.StackOptions) {
 	if st.FunctionApp == nil {
 		fmt.Fprintf(w, "sigr emulator: Azure SignalR Service (serverless) at %s, service only (no function app)\n", st.ServiceURL)
 		fmt.Fprintf(w, "  connection string: %s\n", st.ConnectionString)
 		fmt.Fprintln(w, "  func start:        put it in local.settings.json as Values.AzureSignalRConnectionString")
+		fmt.Fprintf(w, "  trace:             %s\n", traceCommand(st, opts))
 		printUpstream(w, st, opts)
 		fmt.Fprintln(w, "Ctrl-C stops it.")
 		return
@@ -244,6 +254,7 @@ func printBanner(w io.Writer, st *emulator.Stack, opts emulator.StackOptions) {
 	}
 	fmt.Fprintf(w, "  try:               curl -i -X POST '%s/messages' -H 'Content-Type: application/json' -d '{\"target\":\"newMessage\",\"arguments\":[\"hello\"]}'\n", st.FunctionsURL)
 	fmt.Fprintf(w, "  watch:             sigr watch %s --user alice\n", st.FunctionsURL)
+	fmt.Fprintf(w, "  trace:             %s\n", traceCommand(st, opts))
 	printUpstream(w, st, opts)
 	fmt.Fprintln(w, "Ctrl-C stops it.")
 }

@@ -47,7 +47,7 @@ func TestEmulatorUpstreamFlags(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"service only (no function app)", "Values.AzureSignalRConnectionString",
+	for _, want := range []string{"service only (no function app)", "Values.AzureSignalRConnectionString", "trace:             sigr trace http://127.0.0.1:",
 		"upstream:          none: client invocations are dropped", "add --upstream http://127.0.0.1:7071/runtime/webhooks/signalr"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("service-only banner lacks %q:\n%s", want, out)

@@ -5,10 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/sigr-dev/sigr/manage"
 	"github.com/sigr-dev/sigr/protocol"
 )
 
@@ -25,7 +25,9 @@ func newGroupCmd() *cobra.Command {
 		Short: "Add a user or connection to a group, or remove it",
 		Long: `group changes group membership through the function app's groups function
 (a SignalRGroupAction body), or with --connection-string through the service
-REST API.`,
+REST API. It prints on standard error the status and, from sigr's emulator,
+how many connections the action applied to now (a user's membership also
+applies to the connections it opens later), with the reason when none.`,
 	}
 	for _, action := range []string{"add", "remove"} {
 		cmd.AddCommand(newGroupActionCmd(action))
@@ -45,7 +47,7 @@ func newGroupActionCmd(action string) *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx, cancel := context.WithTimeout(cmd.Context(), sendTimeout)
 			defer cancel()
-			return runGroup(ctx, cmd.OutOrStdout(), action, args, gf)
+			return runGroup(ctx, cmd.ErrOrStderr(), action, args, gf)
 		},
 	}
 	gf.id = addIdentityFlags(cmd)
@@ -56,7 +58,9 @@ func newGroupActionCmd(action string) *cobra.Command {
 	return cmd
 }
 
-func runGroup(ctx context.Context, stdout io.Writer, action string, args []string, gf *groupFlags) error {
+// runGroup changes a membership and reports the outcome on w (standard
+// error).
+func runGroup(ctx context.Context, w io.Writer, action string, args []string, gf *groupFlags) error {
 	if gf.group == "" {
 		return errors.New("--group is required")
 	}
@@ -74,19 +78,37 @@ func runGroup(ctx context.Context, stdout io.Writer, action string, args []strin
 	if err != nil {
 		return err
 	}
-	out, err := s.Group(ctx, s.hub, protocol.SignalRGroupAction{
+	a := protocol.SignalRGroupAction{
 		Action:       action,
 		GroupName:    gf.group,
 		UserID:       gf.toUser,
 		ConnectionID: gf.toConnection,
-	})
+	}
+	out, err := s.Group(ctx, s.hub, a)
 	if err != nil {
-		return err
+		return withUnapplied(err, out)
 	}
-	if s.rest {
-		fmt.Fprintf(stdout, "2xx: accepted by the service REST API (hub %s)\n", strings.ToLower(s.hub))
-		return nil
-	}
-	fmt.Fprintln(stdout, out)
+	s.report(ctx, w, out, func(ctx context.Context, rc *manage.RESTClient) (string, error) {
+		return rc.CheckGroup(ctx, s.hub, a)
+	}, groupUnknown(a))
 	return nil
 }
+
+// withUnapplied puts the emulator's reason in place of the error of a
+// refused group action, which says less: "404 Not Found: applied to 0
+// connections: no connection 'carol'; 'carol' is a user id, not a
+// connection id". errors.As still finds the error.
+func withUnapplied(err error, out manage.Outcome) error {
+	if out.Unapplied() == "" {
+		return err
+	}
+	return refused{err: err, text: out.String() + ": " + out.Explain()}
+}
+
+type refused struct {
+	err  error
+	text string
+}
+
+func (r refused) Error() string { return r.text }
+func (r refused) Unwrap() error { return r.err }

@@ -137,6 +137,9 @@ type sender struct {
 	hub  string // the hub each call names: "" leaves it to the function app
 	rest bool   // the service REST API, not the function app
 	url  string // where the calls go, fit to show
+	// rc is the REST client when rest is set: its existence checks explain
+	// a send that Azure, which reports no deliveries, may have dropped.
+	rc *manage.RESTClient
 }
 
 // sender returns the sender for baseURL or cs (see resolve), with my
@@ -147,7 +150,7 @@ func (f *identityFlags) sender(baseURL, cs string) (sender, error) {
 		if err != nil {
 			return sender{}, err
 		}
-		return sender{Sender: rc, hub: f.restHub(), rest: true, url: rc.Endpoint()}, nil
+		return sender{Sender: rc, hub: f.restHub(), rest: true, url: rc.Endpoint(), rc: rc}, nil
 	}
 	h, err := f.header()
 	if err != nil {

@@ -52,8 +52,8 @@ and on Azure SignalR Service in serverless mode when the hub has an upstream
 
 Each ARG is a JSON value; a bare word that is not JSON is taken as a string,
 while a word that starts like JSON ({, [ or ") but does not parse is an
-error. --args-file reads one JSON array of arguments from a file, or from standard
-input with -.
+error. --args-file reads one JSON array of arguments from a file, or from
+standard input with -.
 
 By default it sends an Invocation and prints its completion line: exit 0
 with a result or from a void method, exit 1 with the hub's error. --stream

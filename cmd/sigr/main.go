@@ -1,5 +1,3 @@
-// Command sigr is a terminal client and live monitor for SignalR, built first
-// for Azure Functions with Azure SignalR Service in serverless mode.
 package main
 
 import (
@@ -53,6 +51,7 @@ Start with:  sigr demo`,
 		newSendCmd(),
 		newInvokeCmd(),
 		newGroupCmd(),
+		newTraceCmd(),
 		newTokenCmd(),
 		newDecodeCmd(time.Now),
 		newEmulatorCmd(),

@@ -14,7 +14,7 @@ func TestNewRootCmd(t *testing.T) {
 	for _, c := range root.Commands() {
 		names = append(names, c.Name())
 	}
-	for _, want := range []string{"bench", "connect", "decode", "demo", "emulator", "group", "invoke", "send", "token", "watch"} {
+	for _, want := range []string{"bench", "connect", "decode", "demo", "emulator", "group", "invoke", "send", "token", "trace", "watch"} {
 		if !slices.Contains(names, want) {
 			t.Errorf("no %s command in %v", want, names)
 		}

@@ -3,9 +3,7 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -38,14 +36,20 @@ to one user, group or connection. Each ARG is a JSON value; a bare word that
 is not JSON is taken as a string, while a word that starts like JSON ({, [
 or ") but does not parse is an error. --args-file reads one JSON array of
 arguments from a file, or from standard input with -: no size limit of the
-command line. --text posts the serverless chat sample's
-body instead ({sender, text, recipient|groupname}), with --user as sender.
+command line. --text posts the serverless chat sample's body instead
+({sender, text, recipient|groupname}), with --user as sender.
 
 With --connection-string (or $AzureSignalRConnectionString and no URL) it goes
 straight to the Azure SignalR Service REST API, as a function's output
 binding would.
 
-It prints the HTTP status; on failure, the status and the response body.`,
+It prints on standard error the HTTP status and where the message went:
+sigr's emulator says to how many connections it was written and, for none,
+why ("delivered to 0 connections: no connection for user 'Bob'; user ids are
+case-sensitive; connected users: alice, bob"). Azure does not say; with
+--connection-string sigr then asks the REST API's existence checks whether
+anybody was there to get it. On failure it prints the status and the
+response body.`,
 		Example: `  sigr send http://127.0.0.1:7071/api --to-user alice --target newMessage '{"text":"hi"}'
   sigr send http://127.0.0.1:7071/api --user bob --to-group room1 --text "hello room"
   sigr send --connection-string "$CS" --hub chat --target notify hello 42
@@ -54,7 +58,7 @@ It prints the HTTP status; on failure, the status and the response body.`,
 			ctx, cancel := context.WithTimeout(cmd.Context(), sendTimeout)
 			defer cancel()
 			sf.stdin = cmd.InOrStdin()
-			return runSend(ctx, cmd.OutOrStdout(), args, sf)
+			return runSend(ctx, cmd.ErrOrStderr(), args, sf)
 		},
 	}
 	sf.id = addIdentityFlags(cmd)
@@ -68,7 +72,8 @@ It prints the HTTP status; on failure, the status and the response body.`,
 	return cmd
 }
 
-func runSend(ctx context.Context, stdout io.Writer, args []string, sf *sendFlags) error {
+// runSend sends and reports the outcome on w (standard error).
+func runSend(ctx context.Context, w io.Writer, args []string, sf *sendFlags) error {
 	urlArgs, words := splitURLArg(sf.id, args)
 	baseURL, cs, err := sf.id.resolve(urlArgs)
 	if err != nil {
@@ -118,10 +123,8 @@ func runSend(ctx context.Context, stdout io.Writer, args []string, sf *sendFlags
 	if err != nil {
 		return err
 	}
-	if s.rest {
-		fmt.Fprintf(stdout, "%s (service REST API, hub %s)\n", out, strings.ToLower(s.hub))
-		return nil
-	}
-	fmt.Fprintln(stdout, out)
+	s.report(ctx, w, out, func(ctx context.Context, rc *manage.RESTClient) (string, error) {
+		return rc.CheckSend(ctx, s.hub, m)
+	}, sendUnknown(m))
 	return nil
 }

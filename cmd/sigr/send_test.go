@@ -46,7 +46,7 @@ func TestSendAndGroupThroughRESTAndFunctionApp(t *testing.T) {
 
 	var out bytes.Buffer
 	err := runSend(ctx, &out, []string{"hello"}, &sendFlags{id: &identityFlags{connectionString: st.ConnectionString}, target: "x", toUser: "nobody"})
-	if err != nil || out.String() != "202 Accepted (service REST API, hub chat)\n" {
+	if err != nil || out.String() != "202 Accepted (service REST API, hub chat): delivered to 0 connections: no connection for user 'nobody'; hub 'chat' has no connections\n" {
 		t.Fatalf("REST send: %q, %v", out.String(), err)
 	}
 
@@ -57,7 +57,8 @@ func TestSendAndGroupThroughRESTAndFunctionApp(t *testing.T) {
 	if err := runGroup(ctx, &out, "remove", nil, &groupFlags{id: &identityFlags{connectionString: st.ConnectionString}, group: "room", toUser: "alice"}); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.HasPrefix(out.String(), "200 OK\n2xx:") && !strings.HasPrefix(out.String(), "202 Accepted\n2xx:") {
+	if want := "200 OK: applied to 0 connections: no connection for user 'alice'; hub 'chat' has no connections; the membership in 'room' applies when the user connects\n" +
+		"204 No Content (service REST API, hub chat): applied to 0 connections: no connection for user 'alice'; hub 'chat' has no connections\n"; out.String() != want {
 		t.Errorf("group printed %q", out.String())
 	}
 	err = runGroup(ctx, &out, "add", []string{st.FunctionsURL}, &groupFlags{id: &identityFlags{}, group: "room"})

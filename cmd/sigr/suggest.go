@@ -36,6 +36,9 @@ func checkArgs(c *cobra.Command) {
 		// commands is an unknown command, not a reason to show help.
 		c.Args = subcommandArgs
 		c.RunE = func(cmd *cobra.Command, _ []string) error { return cmd.Help() }
+		// Runnable now, only to check its words: its usage still shows
+		// only "sigr group [command]".
+		c.SetUsageTemplate(strings.Replace(c.UsageTemplate(), "Usage:{{if .Runnable}}", "Usage:{{if and .Runnable (not .HasAvailableSubCommands)}}", 1))
 	}
 	if c.Args != nil {
 		c.Args = usageArgs(c.Args)

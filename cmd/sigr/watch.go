@@ -190,7 +190,7 @@ type eventWriter interface {
 	write(ev client.Event)
 }
 
-// lineWriter turns events into event lines (see the README's sigr watch).
+// lineWriter turns events into event lines (docs/events.md).
 type lineWriter struct {
 	out   *bufio.Writer
 	buf   []byte

@@ -78,7 +78,7 @@ func TestWatchAndSendAgainstEmulator(t *testing.T) {
 	if err := runSend(ctx, &sendOut, []string{st.FunctionsURL}, &sendFlags{id: &identityFlags{user: "bob"}, text: "hello alice", toUser: "alice"}); err != nil {
 		t.Fatal(err)
 	}
-	if got := sendOut.String(); got != "200 OK\n200 OK\n" {
+	if got := sendOut.String(); got != "200 OK: delivered to 1 connection\n200 OK: delivered to 1 connection\n" {
 		t.Errorf("send printed %q", got)
 	}
 	select {

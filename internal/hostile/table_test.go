@@ -22,7 +22,7 @@ type row struct {
 // table is the whole campaign, in the order of the Security section.
 func table() []row {
 	var all []row
-	for _, part := range [][]row{wireRows(), tokenRows(), restRows(), negotiateRows(), clientRows(), tuiRows(), loadRows(), listenerRows(), upstreamRows()} {
+	for _, part := range [][]row{wireRows(), tokenRows(), restRows(), negotiateRows(), clientRows(), tuiRows(), loadRows(), listenerRows(), upstreamRows(), extensionRows()} {
 		all = append(all, part...)
 	}
 	return all

@@ -1,18 +1,3 @@
-// Package capture turns captured SignalR JSON hub protocol traffic into
-// event lines, in the schema of sigr's watch: the raw bytes of frames with
-// their 0x1E separators, as a browser's WebSocket inspector copies them,
-// or a HAR file exported from its Network panel (each WebSocket's
-// messages, in order, with their capture times and directions).
-//
-// A capture holds no labels, so each record is classified by what it
-// shows and where it stands: a record without "type" that has "protocol"
-// is a handshake request; one that is the first record, or follows a
-// handshake request, is a handshake response; everything else is a hub
-// message. A malformed record becomes an error line carrying the parser's
-// own text and the record, and decoding goes on.
-//
-// The package reads and writes only through the io.Reader and io.Writer
-// it is given.
 package capture
 
 import (
