@@ -61,6 +61,9 @@ func runConnect(cmd *cobra.Command, args []string, f *tuiFlags) error {
 	if err != nil {
 		return err
 	}
+	if err := requireTerminal(cmd.OutOrStdout(), cmd.CommandPath()+" URL", "to print each event as a line, run sigr watch with the same URL and flags"); err != nil {
+		return err
+	}
 	opts, err := f.id.clientOptions(baseURL, cs, f.conn)
 	if err != nil {
 		return err

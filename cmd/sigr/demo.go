@@ -43,7 +43,12 @@ q or ctrl+c stops everything.`,
 		Example: `  sigr demo
   sigr demo --functions-addr 127.0.0.1:7071 --service-addr 127.0.0.1:8888`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return runDemo(cmd.Context(), f) },
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := requireTerminal(cmd.OutOrStdout(), "sigr demo", "to run its pieces without one, start sigr emulator, then sigr watch and sigr send on http://127.0.0.1:7071/api"); err != nil {
+				return err
+			}
+			return runDemo(cmd.Context(), f)
+		},
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&f.functionsAddr, "functions-addr", "127.0.0.1:0", "host:port of the function app (port 0: a free one)")
