@@ -48,7 +48,18 @@
 // A send is recorded in the sent log, and a chat message echoed in the
 // chat, before it leaves; the Sender's answer (manage.Outcome) then says
 // its status and, from sigr's emulator, to how many connections it went
-// and why none (X-Sigr-Delivered, X-Sigr-Undelivered). A send that reached
-// nobody also becomes a row of the routing matrix, so that every send's
-// fate is on screen.
+// and why none (X-Sigr-Delivered, X-Sigr-Undelivered). Without those
+// headers, a SendChecker (the REST API's existence checks) says whether
+// anybody was there to get it. A send that reached nobody also becomes a
+// row of the routing matrix, so that every send's fate is on screen.
+//
+// # The service's view
+//
+// A ServiceView follows what sigr's emulator itself sees, through an
+// Inspector, on goroutines of its own: every hub's state (connections,
+// users, groups) each second and after each change the trace reports, and
+// the trace itself. The screen takes its batches as it takes the Feed's.
+// With it, the sidebar, the token inspector and route inference read the
+// service's membership instead of this screen's own bookkeeping, and the
+// trace pane shows the service's events.
 package tui

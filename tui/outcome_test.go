@@ -368,14 +368,7 @@ func TestTokenInspector(t *testing.T) {
 func TestFlowSendToBob(t *testing.T) {
 	f := startFlow(t)
 	f.sender.answer = emulatorAnswers
-	f.keys("i", "tab")
-	f.tm.Type("user:Bob")
-	f.keys("enter") // back to the message
-	f.tm.Type("are you there?")
-	f.keys("enter")
-	f.waitText("reached nobody")
-	f.keys("esc", "r")
-	f.waitText("✗ user:Bob")
+	f.sendToBob()
 	f.keys("s")
 	f.waitText("delivered to 0 connections")
 	m := f.quit()
@@ -444,4 +437,19 @@ func TestSendCheckedWithoutHeaders(t *testing.T) {
 	if glyph, _ := r.mark(m.com.styles); glyph != "?" {
 		t.Fatalf("mark %q for a send the service did not report", glyph)
 	}
+}
+
+// sendToBob writes "are you there?" to user Bob (wrong case) in the
+// composer and sends it, waits for the flash saying it reached nobody,
+// and opens the routing matrix on its row.
+func (f *flow) sendToBob() {
+	f.t.Helper()
+	f.keys("i", "tab")
+	f.tm.Type("user:Bob")
+	f.keys("enter") // back to the message
+	f.tm.Type("are you there?")
+	f.keys("enter")
+	f.waitText("reached nobody")
+	f.keys("esc", "r")
+	f.waitText("✗ user:Bob")
 }

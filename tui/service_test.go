@@ -275,14 +275,7 @@ func TestFlowEmulatorSendToBob(t *testing.T) {
 	fl := &flow{t: t, tm: tm}
 	fl.waitText("bob WS")
 
-	fl.keys("i", "tab")
-	fl.tm.Type("user:Bob")
-	fl.keys("enter")
-	fl.tm.Type("are you there?")
-	fl.keys("enter")
-	fl.waitText("reached nobody")
-	fl.keys("esc", "r")
-	fl.waitText("✗ user:Bob")
+	fl.sendToBob()
 	fl.keys("e")
 	fl.waitText("user:Bob 0 connections")
 	got := fl.quit()
