@@ -181,3 +181,26 @@ func TestMessagePackStatefulReconnect(t *testing.T) {
 		t.Fatalf("echo after resume = %s, %v", res, err)
 	}
 }
+
+// TestMessagePackReadLimit: a MessagePack record over Options.ReadLimit
+// ends the connection with an error that names the limit.
+func TestMessagePackReadLimit(t *testing.T) {
+	st := startStack(t)
+	c := dial(t, client.Options{URL: st.FunctionsURL, UserID: "big", Protocol: protocol.ProtocolMessagePack,
+		ReadLimit: 4096, Transports: []string{protocol.TransportLongPolling}})
+	ev := await(t, c, "connected", isState(client.Connected))
+	waitRegistered(t, st, "chat", ev.ConnectionID)
+	rc, err := manage.NewRESTClient(st.ConnectionString, manage.RESTOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := rc.SendToUser(context.Background(), "chat", "big", "n", json.RawMessage(`["`+strings.Repeat("x", 3000)+`","`+strings.Repeat("y", 3000)+`"]`)); err != nil {
+		t.Fatal(err)
+	}
+	ev = await(t, c, "the connection to end", func(ev client.Event) bool {
+		return ev.Kind == client.EventState && ev.State != client.Connected && ev.Err != nil
+	})
+	if !errors.Is(ev.Err, client.ErrReadLimit) {
+		t.Fatalf("error %v, want one wrapping ErrReadLimit", ev.Err)
+	}
+}

@@ -110,11 +110,15 @@ type Options struct {
 	// StatefulReconnect asks the server for stateful reconnect (negotiate
 	// useStatefulReconnect=true, then handshake version 2), as the official
 	// clients' withStatefulReconnect does. When the server agrees and the
-	// transport is WebSockets, a dropped socket is first resumed once, at
-	// the same URL with the same connection: both sides replay what the
-	// other has not acknowledged and drop duplicates, so nothing is lost
-	// and the connection id stays. Only if that fails does the Reconnect
-	// policy run a full reconnect. Default false.
+	// transport is WebSockets, a dropped socket is first resumed, at the
+	// same URL with the same connection: both sides replay what the other
+	// has not acknowledged and drop duplicates, so nothing is lost and the
+	// connection id stays. Resumes that bring nothing new (a link that
+	// drops each new socket before the server's replay gets through) wait
+	// longer each time; after five in a row, when the server refuses the
+	// resume, or when a message exceeds ReadLimit (the server would replay
+	// it again), the Reconnect policy runs a full reconnect, and its
+	// Reconnecting event says why. Default false.
 	StatefulReconnect bool
 	// StatefulBufferSize bounds, in bytes, the sent messages kept until the
 	// server acknowledges them; a send waits while it is full. Default

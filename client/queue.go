@@ -17,6 +17,9 @@ type queued struct {
 	// state, when set, is a state change to emit in order with the
 	// records (a stateful-reconnect resume) instead of a record.
 	state *Event
+	// settled, when set, is closed by the dispatcher once it has handled
+	// every record queued before it (see session.settle).
+	settled chan struct{}
 }
 
 // recQueue hands records from the reader to the dispatcher in batches:

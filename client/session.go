@@ -37,6 +37,7 @@ type session struct {
 	target  dialTarget
 	sctx    context.Context // cancelled when the session ends; bounds a resume
 	scancel context.CancelFunc
+	resumes resumeTracker
 	hub     string    // the hub= of the endpoint URL, when it names one
 	epoch   time.Time // monotonic base for lastRecv and lastSend
 
@@ -93,8 +94,6 @@ func (s *session) ownCopy(rec []byte) []byte {
 
 // release lets the reader deliver messages.
 func (s *session) release() { s.readyOnce.Do(func() { close(s.ready) }) }
-
-func (s *session) since(t time.Time) int64 { return int64(t.Sub(s.epoch)) }
 
 // elapsed is the session's age on the Conn's clock, in ns: what lastRecv
 // and lastSend hold.
@@ -183,13 +182,14 @@ func (s *session) write(ctx context.Context, p []byte) error {
 	}
 	tracked := s.buf != nil && s.c.wp.trackable(p)
 	if tracked {
-		if err := s.buf.add(ctx, s.stopped, p); err != nil {
+		if err := s.lockAndKeep(ctx, p); err != nil {
 			return err
 		}
+	} else {
+		s.tmu.RLock()
 	}
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), writeTimeout)
 	defer cancel()
-	s.tmu.RLock()
 	err := s.t.Write(wctx, p)
 	s.tmu.RUnlock()
 	if err != nil {
@@ -231,7 +231,7 @@ func (c *Conn) connect(ctx context.Context) (*session, error) {
 	if n.resp.UseStatefulReconnect && n.transport == protocol.TransportWebSockets {
 		// The official clients use stateful reconnect on WebSockets only.
 		s.buf = newMsgBuffer(c.opts.StatefulBufferSize)
-		s.buf.wire = c.wp
+		s.buf.setWire(c.wp)
 		hs = c.wp.handshake(2)
 	}
 	if !s.goSession(s.readLoop) {
@@ -301,11 +301,12 @@ func (s *session) readLoop() {
 	for {
 		p, err := t.Read()
 		if err != nil {
-			if nt := s.resume(err); nt != nil {
+			nt, rerr := s.resume(err)
+			if nt != nil {
 				t = nt
 				continue
 			}
-			endErr = err
+			endErr = rerr
 			return
 		}
 		// One monotonic clock read per payload: the wall time is the
@@ -341,6 +342,8 @@ func (s *session) dispatch() {
 		for i := range batch {
 			if ev := batch[i].state; ev != nil {
 				s.c.setState(*ev)
+			} else if batch[i].settled != nil {
+				close(batch[i].settled)
 			} else if !s.record(batch[i].rec, batch[i].t) {
 				return
 			}
@@ -430,7 +433,11 @@ func (s *session) feed(p []byte, now time.Time) error {
 	}
 	if ferr != nil {
 		if s.c.wp.binary {
-			return fmt.Errorf("a record exceeded the read limit of %d bytes: %w", s.maxRecord(), ferr)
+			var tl *protocol.RecordTooLargeError
+			if errors.As(ferr, &tl) {
+				return readLimitError(fmt.Sprintf("a MessagePack record of %d bytes exceeded the read limit of %d bytes", tl.Length, tl.Limit), nil)
+			}
+			return fmt.Errorf("the server's MessagePack framing broke: %w", ferr)
 		}
 		return fmt.Errorf("a record exceeded the read limit of %d bytes without its 0x1E separator", s.maxRecord())
 	}
@@ -515,79 +522,4 @@ func (s *session) record(own []byte, now time.Time) bool {
 		return false
 	}
 	return true
-}
-
-// resume tries, once, to carry a stateful connection over to a new
-// transport after the old one failed with cause: it dials the same URL
-// again (no negotiate, no handshake), sends Sequence and replays what the
-// server has not acknowledged, and from then on drops what the server
-// replays twice. It returns the new transport, or nil when the session
-// is not stateful, is ending, or the resume failed; the caller then ends
-// the session and the Reconnect policy runs a full reconnect.
-func (s *session) resume(cause error) transport {
-	if s.buf == nil || s.isEnded() {
-		return nil
-	}
-	c := s.c
-	old := s.transport()
-	old.Close()
-	// A record cut in half by the drop is replayed whole by the server.
-	s.framer.Reset()
-	// Records of the old transport still queued for the dispatcher are
-	// dropped with everything else before the server's Sequence, and come
-	// again in its replay: none of them was acknowledged.
-	s.buf.disconnected()
-	began := time.Now()
-	c.log.Info("transport dropped, resuming the connection", "transport", s.tname, "err", cause)
-	ctx, cancel := context.WithTimeout(s.sctx, c.opts.HandshakeTimeout)
-	defer cancel()
-	nt, err := dialers[s.tname](ctx, c, s.target)
-	if err != nil {
-		c.log.Info("resume failed, reconnecting", "err", err)
-		return nil
-	}
-	s.tmu.Lock()
-	if s.isEnded() {
-		s.tmu.Unlock()
-		nt.Close()
-		return nil
-	}
-	s.t = nt
-	wctx, wcancel := context.WithTimeout(s.sctx, writeTimeout)
-	err = nt.Write(wctx, s.buf.replay())
-	wcancel()
-	s.tmu.Unlock()
-	if err != nil {
-		c.log.Info("resume failed while replaying, reconnecting", "err", err)
-		return nil
-	}
-	now := time.Now()
-	s.lastRecv.Store(s.since(now))
-	s.lastSend.Store(s.since(now))
-	n, size := s.buf.pending()
-	c.log.Info("connection resumed", "after", now.Sub(began).Round(time.Millisecond), "replayed", n, "replayedBytes", size)
-	ev := &Event{Kind: EventState, Time: now, State: Connected, Transport: nt.Name(), ConnectionID: s.connID, Hub: s.hub, AccessToken: s.target.token, Resumed: true}
-	if !s.q.push(queued{t: now, state: ev}, s.stopped) {
-		return nil
-	}
-	return nt
-}
-
-// acker acknowledges, every AckInterval, what arrived since the last Ack,
-// so the server can drop it from its replay buffer.
-func (s *session) acker() {
-	t := time.NewTicker(s.c.opts.AckInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-t.C:
-			if ack, ok := s.buf.ackDue(); ok {
-				if err := s.write(s.c.ctx, ack); err != nil {
-					s.c.log.Debug("ack not sent", "err", err)
-				}
-			}
-		case <-s.stopped:
-			return
-		}
-	}
 }

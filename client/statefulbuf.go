@@ -1,7 +1,6 @@
 package client
 
 import (
-	"context"
 	"errors"
 	"sync"
 
@@ -13,33 +12,27 @@ import (
 const DefaultStatefulBufferSize = 100_000
 
 // msgBuffer is the client side of stateful reconnect (HubProtocol.md,
-// "Stateful Reconnect"; the official MessageBuffer): it numbers the
-// trackable messages sigr sends (types 1 to 5) and keeps them until the
-// server acknowledges them, so that a resumed transport can replay them;
-// it numbers what the server sends, so that the server's replay after a
-// resume is not delivered twice; and it says when an Ack is due.
+// "Stateful Reconnect"; the official MessageBuffer): the protocol's
+// sender numbers the trackable messages sigr sends (types 1 to 5) and
+// keeps them until the server acknowledges them, so that a resumed
+// transport can replay them; the protocol's receiver numbers what the
+// server sends, so that the server's replay after a resume is not
+// delivered twice. What is sigr's own: a send waits while the buffer is
+// full, and an Ack is due when something arrived since the last one that
+// was written.
 //
-// Ids start at 1, count each direction separately and survive resumes.
 // It outlives the transports of one connection; a full reconnect starts a
 // new one.
 type msgBuffer struct {
 	limit int
 	wire  *wireProtocol // writes Sequence and Ack; nil is JSON
 
-	mu sync.Mutex
-	// Outgoing.
-	sent  int64
-	buf   []sentRec
-	bytes int
-	room  chan struct{} // closed (and replaced) when an Ack frees room
-	// Incoming.
-	recv      protocol.SequenceReceiver
-	ackedRecv int64 // the latest id sigr acknowledged
-}
-
-type sentRec struct {
-	id  int64
-	rec []byte
+	mu   sync.Mutex
+	out  protocol.SequenceSender
+	room chan struct{} // closed (and replaced) when an Ack frees room
+	recv protocol.SequenceReceiver
+	// ackedRecv is the latest id an Ack that was written acknowledged.
+	ackedRecv int64
 }
 
 func newMsgBuffer(limit int) *msgBuffer {
@@ -53,30 +46,18 @@ func newMsgBuffer(limit int) *msgBuffer {
 // connection ends.
 var errBufferClosed = errors.New("the connection closed while the send waited for the server to acknowledge earlier messages")
 
-// add numbers a trackable record and keeps it until it is acknowledged.
-// When the buffer already holds limit bytes it waits for an Ack first
-// (backpressure, as the official clients do), until ctx or done ends. rec
-// must not be modified afterwards.
-func (b *msgBuffer) add(ctx context.Context, done <-chan struct{}, rec []byte) error {
-	for {
-		b.mu.Lock()
-		if b.bytes < b.limit {
-			b.sent++
-			b.buf = append(b.buf, sentRec{id: b.sent, rec: rec})
-			b.bytes += len(rec)
-			b.mu.Unlock()
-			return nil
-		}
-		room := b.room
-		b.mu.Unlock()
-		select {
-		case <-room:
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-done:
-			return errBufferClosed
-		}
+// add numbers a trackable record and keeps it until it is acknowledged,
+// unless the buffer already holds limit bytes (backpressure, as the
+// official clients do): then it keeps nothing and returns a channel that
+// is closed when an Ack frees room. rec must not be modified afterwards.
+func (b *msgBuffer) add(rec []byte) (room <-chan struct{}, ok bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if _, used := b.out.Pending(); used >= b.limit {
+		return b.room, false
 	}
+	b.out.Add(rec)
+	return nil, true
 }
 
 // ack drops what the server acknowledged (every id up to n) and wakes the
@@ -84,16 +65,9 @@ func (b *msgBuffer) add(ctx context.Context, done <-chan struct{}, rec []byte) e
 func (b *msgBuffer) ack(n int64) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	i := 0
-	for i < len(b.buf) && b.buf[i].id <= n {
-		b.bytes -= len(b.buf[i].rec)
-		i++
-	}
-	if i == 0 {
+	if b.out.Ack(n) == 0 {
 		return
 	}
-	clear(b.buf[:i])
-	b.buf = b.buf[i:]
 	close(b.room)
 	b.room = make(chan struct{})
 }
@@ -106,22 +80,34 @@ func (b *msgBuffer) disconnected() {
 	b.mu.Unlock()
 }
 
-// replay returns what starts a resumed transport: the Sequence record (the
-// id of the oldest unacknowledged message, or the next new id), then every
-// unacknowledged record in order, concatenated into one payload.
-func (b *msgBuffer) replay() []byte {
+// resumeHead returns what starts a resumed transport (Sequence, then an
+// Ack of what was delivered; see protocol.AppendResume), the id the
+// replay starts from, and the id the Ack acknowledges (0 when none).
+func (b *msgBuffer) resumeHead() (head []byte, from, ack int64) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	next := b.sent + 1
-	if len(b.buf) > 0 {
-		next = b.buf[0].id
+	from, ack = b.out.Next(), b.recv.Latest()
+	if b.wire != nil && b.wire.binary {
+		return protocol.AppendResumeMessagePack(nil, from, ack), from, ack
 	}
-	seq := protocol.NewSequence(next)
-	out := b.encode(&seq)
-	for _, r := range b.buf {
-		out = append(out, r.rec...)
-	}
-	return out
+	return protocol.AppendResume(nil, from, ack), from, ack
+}
+
+// replay appends the next chunk of the replay from id from, at most
+// budget bytes, and returns it with the id to continue from (see
+// protocol.SequenceSender.Replay).
+func (b *msgBuffer) replay(dst [][]byte, from int64, budget int) ([][]byte, int64) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.out.Replay(dst, from, budget)
+}
+
+// progress returns the latest id delivered and the oldest id sent but not
+// acknowledged: a transport that moved neither brought nothing new.
+func (b *msgBuffer) progress() (delivered, unacked int64) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.recv.Latest(), b.out.Next()
 }
 
 // incoming decides whether a message from the server is delivered, as the
@@ -146,32 +132,43 @@ func (b *msgBuffer) incoming(m *protocol.Message) (deliver bool, errText string)
 	return deliver, errText
 }
 
-// ackDue returns the Ack record to send, when something arrived since the
-// last Ack.
-func (b *msgBuffer) ackDue() ([]byte, bool) {
+// ackDue returns the Ack record to send and the id it acknowledges, when
+// something arrived since the last Ack that was written. Until acked
+// records the write, the same Ack stays due: one whose write failed is
+// sent again.
+func (b *msgBuffer) ackDue() ([]byte, int64, bool) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	latest := b.recv.Latest()
 	if latest <= b.ackedRecv {
-		return nil, false
+		return nil, 0, false
 	}
-	b.ackedRecv = latest
 	m := protocol.NewAck(latest)
-	return b.encode(&m), true
+	if b.wire != nil {
+		return b.wire.encodeOwn(&m), latest, true
+	}
+	return protocol.AppendMessage(nil, &m), latest, true
+}
+
+// acked records that an Ack of id n was written.
+func (b *msgBuffer) acked(n int64) {
+	b.mu.Lock()
+	b.ackedRecv = max(b.ackedRecv, n)
+	b.mu.Unlock()
 }
 
 // pending returns how many sent messages and bytes wait for an Ack.
 func (b *msgBuffer) pending() (int, int) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return len(b.buf), b.bytes
+	return b.out.Pending()
 }
 
-// encode writes one of the buffer's own messages in the connection's
-// protocol.
-func (b *msgBuffer) encode(m *protocol.Message) []byte {
-	if b.wire == nil {
-		return protocol.AppendMessage(nil, m)
+// setWire makes the buffer write Sequence, Ack and the replay's
+// placeholder in w's protocol.
+func (b *msgBuffer) setWire(w *wireProtocol) {
+	b.wire = w
+	if w.binary {
+		b.out.Placeholder = protocol.MessagePackReplayPlaceholder
 	}
-	return b.wire.encodeOwn(m)
 }

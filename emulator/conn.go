@@ -345,7 +345,7 @@ func (c *conn) writeLoop(w sink, gone <-chan struct{}, a *attachment, replay boo
 	}
 	if replay {
 		if sf := c.sf.Load(); sf != nil {
-			if err := write(sf.replay()); err != nil {
+			if err := sf.replay(write, stopped, c.done); err != nil {
 				return fail(err)
 			}
 		}

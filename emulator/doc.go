@@ -49,7 +49,11 @@
 // the messages it sends, keeps the unacknowledged ones, acknowledges the
 // client's every AckInterval, and keeps a connection whose socket dropped
 // for StatefulReconnectGrace so that a new socket on the same id= resumes
-// it.
+// it. A resumed socket starts with Sequence, then replays in writes of at
+// most 16 KiB. After the first write it waits (at most 2 s) for the
+// client's Sequence, and what an Ack from the client covers goes as a
+// 35-byte placeholder that keeps the ids in place: on a link that drops
+// every few tens of kilobytes each resume still delivers something new.
 //
 // Each connection speaks the hub protocol its handshake names: JSON, or
 // MessagePack (binary WebSocket messages and long-polling bodies; not on

@@ -25,6 +25,9 @@ func (c *conn) receive(p []byte) bool {
 			return false
 		}
 		if !ok {
+			if sf := c.sf.Load(); sf != nil {
+				sf.payloadDone()
+			}
 			return true
 		}
 		c.touch()

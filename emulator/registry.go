@@ -81,7 +81,7 @@ func (s *Service) register(c *conn, answer []byte, version int) bool {
 	// after it.
 	if version >= 2 && c.statefulOffered && c.transport == transportWS {
 		sf := newStateful(s.opts.StatefulReconnectBufferSize, s.opts.AckInterval)
-		sf.conn = c
+		sf.setConn(c)
 		c.sf.Store(sf)
 	}
 	if !c.out.push(answer) { // the queue is empty before the handshake

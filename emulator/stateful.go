@@ -18,28 +18,25 @@ import (
 type stateful struct {
 	limit       int           // bytes of unacknowledged messages before the writer waits
 	ackInterval time.Duration // delay before acknowledging what arrived
-	conn        *conn         // whose protocol Sequence and Ack are written in; nil is JSON
+	conn        *conn         // whose protocol Sequence, Ack and placeholders are written in; nil is JSON
 
-	mu sync.Mutex
-	// Outgoing.
-	sent     int64       // trackable messages numbered so far
-	buf      []sentFrame // unacknowledged, oldest first
-	bufBytes int
-	// Incoming.
+	mu       sync.Mutex
+	out      protocol.SequenceSender
 	recv     protocol.SequenceReceiver
 	ackTimer *time.Timer
 	stopped  bool
+	// seqPending is set when the client's Sequence after a resume was
+	// processed and sequenced not yet signalled: the signal waits for the
+	// end of the payload, so that an Ack right behind the Sequence counts.
+	seqPending bool
+	sequenced  chan struct{}
+	seqWait    time.Duration // resumeSequenceWait; tests change it
 
-	// acked wakes a writer that waits for room in buf; ackDue asks the
+	// acked wakes a writer that waits for room in out; ackDue asks the
 	// writer to send an Ack. Both hold at most one signal, so a signal
 	// given while no writer runs (the socket dropped) waits for the next.
 	acked  chan struct{}
 	ackDue chan struct{}
-}
-
-type sentFrame struct {
-	id int64
-	b  []byte
 }
 
 func newStateful(limit int, ackInterval time.Duration) *stateful {
@@ -49,15 +46,16 @@ func newStateful(limit int, ackInterval time.Duration) *stateful {
 		recv:        protocol.NewSequenceReceiver(),
 		acked:       make(chan struct{}, 1),
 		ackDue:      make(chan struct{}, 1),
+		sequenced:   make(chan struct{}, 1),
+		seqWait:     resumeSequenceWait,
 	}
 }
 
 // full reports whether the unacknowledged messages fill the buffer; the
 // writer then stops taking from the queue until an Ack frees room.
 func (sf *stateful) full() bool {
-	sf.mu.Lock()
-	defer sf.mu.Unlock()
-	return sf.bufBytes >= sf.limit
+	_, used := sf.pending()
+	return used >= sf.limit
 }
 
 // number gives each trackable frame of batch its id and buffers it until
@@ -67,30 +65,20 @@ func (sf *stateful) number(batch [][]byte) {
 	sf.mu.Lock()
 	defer sf.mu.Unlock()
 	for _, f := range batch {
-		if !sf.trackable(f) {
-			continue
+		if sf.trackable(f) {
+			sf.out.Add(f)
 		}
-		sf.sent++
-		sf.buf = append(sf.buf, sentFrame{id: sf.sent, b: f})
-		sf.bufBytes += len(f)
 	}
 }
 
-// ack drops what the client acknowledged (every id up to n) and wakes a
-// writer that waits for room.
+// ack drops what the client acknowledged (every id up to n), from the
+// buffer and from what a replay in progress has left to write, and wakes
+// a writer that waits for room.
 func (sf *stateful) ack(n int64) {
 	sf.mu.Lock()
-	i := 0
-	for i < len(sf.buf) && sf.buf[i].id <= n {
-		sf.bufBytes -= len(sf.buf[i].b)
-		i++
-	}
-	if i > 0 {
-		clear(sf.buf[:i])
-		sf.buf = sf.buf[i:]
-	}
+	dropped := sf.out.Ack(n)
 	sf.mu.Unlock()
-	if i > 0 {
+	if dropped > 0 {
 		select {
 		case sf.acked <- struct{}{}:
 		default:
@@ -98,23 +86,76 @@ func (sf *stateful) ack(n int64) {
 	}
 }
 
-// replay returns the Sequence record that starts a resumed socket, then
-// every unacknowledged message in order. The Sequence carries the id of
-// the first message replayed, or the next new one when none is pending.
-func (sf *stateful) replay() [][]byte {
+// resumeSequenceWait bounds how long a replay that does not fit one write
+// waits for the client's Sequence before it goes on regardless.
+const resumeSequenceWait = 2 * time.Second
+
+// replay writes what starts a resumed socket: Sequence (the id of the
+// first message replayed, or the next new one when none is pending), then
+// every unacknowledged message in order, in writes of at most
+// protocol.ReplayChunkSize bytes. (The service's own Acks keep to the Ack
+// timer: the .NET MessageBuffer walks its buffer during a resend without
+// the lock an Ack takes, so an Ack right behind the Sequence could cut a
+// .NET client's resend short.)
+//
+// The first write goes at once. Before the second it waits for the
+// client's Sequence, which every client sends first on a resume (at most
+// resumeSequenceWait, or until stop or done): a backlog written in one
+// burst can fill what a failing link carries and end the socket before
+// the client's Sequence and Ack get through, and the next resume then
+// replays the same records again. From then on, whatever an Ack from the
+// client covers goes as protocol.ReplayPlaceholder, which keeps the ids
+// in place. It never waits for an Ack: the official clients send none on
+// a resume. Nothing new is numbered while it runs: the socket's writer
+// runs it before taking from the queue.
+func (sf *stateful) replay(write func([][]byte) error, stop, done <-chan struct{}) error {
 	sf.mu.Lock()
-	defer sf.mu.Unlock()
-	next := sf.sent + 1
-	if len(sf.buf) > 0 {
-		next = sf.buf[0].id
+	from := sf.out.Next()
+	head := sf.resumeHead(from)
+	sf.mu.Unlock()
+	batch := [][]byte{head}
+	for waited := false; ; {
+		var next int64
+		sf.mu.Lock()
+		batch, next = sf.out.Replay(batch, from, protocol.ReplayChunkSize-len(head))
+		sf.mu.Unlock()
+		if len(batch) == 0 {
+			return nil
+		}
+		if head == nil && !waited {
+			waited = true
+			if sf.awaitSequence(stop, done) {
+				clear(batch)
+				batch = batch[:0]
+				continue // an Ack may have come with it
+			}
+		}
+		if err := write(batch); err != nil {
+			return err
+		}
+		clear(batch)
+		batch, head, from = batch[:0], nil, next
 	}
-	seq := protocol.NewSequence(next)
-	out := make([][]byte, 0, len(sf.buf)+1)
-	out = append(out, sf.encode(&seq))
-	for _, f := range sf.buf {
-		out = append(out, f.b)
+}
+
+// awaitSequence waits until the client's Sequence on the resumed socket
+// was processed, resumeSequenceWait passed, or stop or done closed. It
+// reports whether it waited at all.
+func (sf *stateful) awaitSequence(stop, done <-chan struct{}) bool {
+	select {
+	case <-sf.sequenced:
+		return false
+	default:
 	}
-	return out
+	t := time.NewTimer(sf.seqWait)
+	defer t.Stop()
+	select {
+	case <-sf.sequenced:
+	case <-t.C:
+	case <-stop:
+	case <-done:
+	}
+	return true
 }
 
 // resumed prepares the incoming side for a new socket: everything the
@@ -122,7 +163,27 @@ func (sf *stateful) replay() [][]byte {
 func (sf *stateful) resumed() {
 	sf.mu.Lock()
 	sf.recv.Resume()
+	sf.seqPending = false
 	sf.mu.Unlock()
+	select {
+	case <-sf.sequenced:
+	default:
+	}
+}
+
+// payloadDone signals a replay waiting for the client's Sequence, once
+// the payload that carried it has been processed to its end.
+func (sf *stateful) payloadDone() {
+	sf.mu.Lock()
+	pending := sf.seqPending
+	sf.seqPending = false
+	sf.mu.Unlock()
+	if pending {
+		select {
+		case sf.sequenced <- struct{}{}:
+		default:
+		}
+	}
 }
 
 // incoming decides whether the service processes a message from the
@@ -134,6 +195,9 @@ func (sf *stateful) resumed() {
 func (sf *stateful) incoming(m *protocol.Message) (process bool, errText string) {
 	sf.mu.Lock()
 	process, replayedLatest, errText := sf.recv.Receive(m)
+	if process && m.Type == protocol.TypeSequence {
+		sf.seqPending = true
+	}
 	if replayedLatest || process && m.Type.Trackable() {
 		// A new message, or the latest one replayed because the client
 		// missed its Ack: an Ack is due.
@@ -193,7 +257,7 @@ func (sf *stateful) stop() {
 func (sf *stateful) pending() (int, int) {
 	sf.mu.Lock()
 	defer sf.mu.Unlock()
-	return len(sf.buf), sf.bufBytes
+	return sf.out.Pending()
 }
 
 // trackable reports whether a frame of the connection gets a sequence id.
@@ -210,4 +274,22 @@ func (sf *stateful) encode(m *protocol.Message) []byte {
 		return protocol.AppendMessage(nil, m)
 	}
 	return sf.conn.encode(m)
+}
+
+// resumeHead is the Sequence that starts a resumed socket's replay, in the
+// connection's protocol.
+func (sf *stateful) resumeHead(from int64) []byte {
+	if sf.conn != nil && sf.conn.msgpack.Load() {
+		return protocol.AppendResumeMessagePack(nil, from, 0)
+	}
+	return protocol.AppendResume(nil, from, 0)
+}
+
+// setConn makes the buffer speak c's protocol: Sequence, Ack and the
+// replay's placeholders.
+func (sf *stateful) setConn(c *conn) {
+	sf.conn = c
+	if c.msgpack.Load() {
+		sf.out.Placeholder = protocol.MessagePackReplayPlaceholder
+	}
 }

@@ -353,3 +353,181 @@ func TestStatefulBackpressure(t *testing.T) {
 	}
 	healthy.expectInvocation("still", "broadcast")
 }
+
+// TestStatefulReplayInChunks: a resume's replay is written in messages of
+// at most protocol.ReplayChunkSize bytes; after the first it waits for the
+// client's Sequence, and the Ack that came with it turns what it covers,
+// of the rest, into placeholders. The writes are a stub, so the client's
+// Sequence and Ack land exactly between the first and second chunk.
+func TestStatefulReplayInChunks(t *testing.T) {
+	sf := newStateful(1<<30, time.Hour)
+	defer sf.stop()
+	inv := func(i int) []byte {
+		m := protocol.NewInvocation("n", []byte(fmt.Sprintf("[%d,%q]", i, strings.Repeat("x", 900))))
+		return protocol.AppendMessage(nil, &m)
+	}
+	var backlog [][]byte
+	for i := 1; i <= 100; i++ {
+		backlog = append(backlog, inv(i))
+	}
+	sf.number(append(backlog, pingRecord)) // the Ping is not numbered
+	sf.resumed()
+	sf.seqWait = time.Hour // the replay must go on when the Sequence comes, not on a timer
+	var writes [][][]byte
+	err := sf.replay(func(b [][]byte) error {
+		writes = append(writes, append([][]byte(nil), b...))
+		if len(writes) == 1 {
+			// The client's Sequence and its Ack of what it had (up to 60)
+			// arrive, in one payload, after the first write.
+			for _, m := range []protocol.Message{protocol.NewSequence(1), protocol.NewAck(60)} {
+				if _, e := sf.incoming(&m); e != "" {
+					t.Fatal(e)
+				}
+			}
+			sf.payloadDone()
+		}
+		return nil
+	}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(writes[0][0]) != `{"type":9,"sequenceId":1}`+"\x1e" {
+		t.Fatalf("first record %q, want Sequence 1", writes[0][0])
+	}
+	var got []int
+	for i, w := range writes {
+		size := 0
+		for _, r := range w {
+			size += len(r)
+			if string(r) == protocol.ReplayPlaceholder {
+				got = append(got, 0)
+				continue
+			}
+			m, err := protocol.ParseMessage(bytes.TrimSuffix(r, []byte{protocol.RecordSeparator}), protocol.Strict)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m.Type == protocol.TypeInvocation {
+				var n int
+				fmt.Sscanf(string(m.Arguments), "[%d", &n)
+				got = append(got, n)
+			}
+		}
+		if size > protocol.ReplayChunkSize {
+			t.Fatalf("write %d is %d bytes, over the %d-byte budget", i, size, protocol.ReplayChunkSize)
+		}
+	}
+	perChunk := len(writes[0]) - 1
+	if perChunk < 2 || perChunk >= 100 {
+		t.Fatalf("the first write holds %d records: want a chunk, not one or all", perChunk)
+	}
+	want := []int{}
+	for i := 1; i <= 100; i++ {
+		switch {
+		case i <= perChunk || i > 60:
+			want = append(want, i)
+		default:
+			want = append(want, 0) // acknowledged meanwhile: a placeholder keeps its id
+		}
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("replayed %v\nwant %v (1..%d, placeholders up to the Ack of 60, then 61..100)", got, want, perChunk)
+	}
+}
+
+// TestStatefulResumeWireChunks resumes a stateful connection with about
+// 200 KB unacknowledged through real sockets, the client sending its
+// Sequence and an Ack of the first 100 messages at once, as sigr's client
+// does: every WebSocket message of the replay fits the chunk budget,
+// every id stays in place (what the Ack covers comes as placeholders, or
+// not at all when the Ack arrived before the replay began), and the rest
+// arrives in order, without the acknowledged half being sent again.
+func TestStatefulResumeWireChunks(t *testing.T) {
+	st := startStack(t, func(o *StackOptions) { o.Service.StatefulReconnectBufferSize = 1 << 20 })
+	n, _ := negotiateStateful(t, st, "chat", "frank", true)
+	a, _ := openRaw(t, st, "chat", "frank", n.ConnectionToken)
+	a.send(hs(2))
+	a.next()
+	// The first socket gets them all and acknowledges none.
+	rc := restClient(t, st)
+	pad := strings.Repeat("y", 1000)
+	for i := 1; i <= 200; i++ {
+		if err := rc.SendToConnection(ctxT(t), "chat", n.ConnectionID, "n", json.RawMessage(fmt.Sprintf("[%d,%q]", i, pad))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := 1; i <= 200; i++ {
+		if m := a.next(); m.Type != protocol.TypeInvocation {
+			t.Fatalf("got type %d, want an invocation", m.Type)
+		}
+	}
+	_ = a.ws.CloseNow()
+	waitFor(t, func() bool {
+		st.Service.mu.Lock()
+		defer st.Service.mu.Unlock()
+		return st.Service.tokens[n.ConnectionToken].detached
+	})
+	ws, _, err := websocket.Dial(ctxT(t), st.wsURL("chat", n.ConnectionToken), &websocket.DialOptions{
+		HTTPHeader: http.Header{"Authorization": {"Bearer " + clientToken(t, st, "chat", "frank")}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.CloseNow()
+	ws.SetReadLimit(-1)
+	if err := ws.Write(ctxT(t), websocket.MessageText, protocol.AppendResume(nil, 1, 100)); err != nil {
+		t.Fatal(err)
+	}
+	pos, total, records := int64(0), 0, 0
+	for pos <= 200 {
+		_, data, err := ws.Read(ctxT(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		total += len(data)
+		if len(data) > protocol.ReplayChunkSize {
+			t.Fatalf("a replay message of %d bytes, over the %d-byte budget", len(data), protocol.ReplayChunkSize)
+		}
+		var f protocol.Framer
+		f.Feed(data)
+		for {
+			r, ok, err := f.Next()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !ok {
+				break
+			}
+			m, err := protocol.ParseMessage(r, protocol.Strict)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if records++; records == 1 {
+				if m.Type != protocol.TypeSequence || m.SequenceID < 1 || m.SequenceID > 101 {
+					t.Fatalf("first record %+v, want Sequence 1 to 101", m)
+				}
+				pos = m.SequenceID
+				continue
+			}
+			if !m.Type.Trackable() {
+				continue
+			}
+			if string(r)+"\x1e" == protocol.ReplayPlaceholder {
+				if pos > 100 {
+					t.Fatalf("a placeholder for %d, which was not acknowledged", pos)
+				}
+				pos++
+				continue
+			}
+			var got int64
+			fmt.Sscanf(string(m.Arguments), "[%d", &got)
+			if got != pos {
+				t.Fatalf("message %d in position %d", got, pos)
+			}
+			pos++
+		}
+	}
+	if total > 150_000 {
+		t.Fatalf("the replay took %d bytes: the acknowledged half was sent again", total)
+	}
+}

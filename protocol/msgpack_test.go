@@ -330,3 +330,28 @@ func TestMessagePackEventLinesMatchJSON(t *testing.T) {
 		}
 	}
 }
+
+// TestMessagePackReplayPlaceholder: the MessagePack placeholder is the
+// JSON one's Completion, and a receiver drops it as a trackable message.
+func TestMessagePackReplayPlaceholder(t *testing.T) {
+	recs, err := protocol.SplitBinaryRecords(protocol.MessagePackReplayPlaceholder)
+	if err != nil || len(recs) != 1 {
+		t.Fatalf("%x: %v", protocol.MessagePackReplayPlaceholder, err)
+	}
+	m, err := protocol.ParseMessagePack(recs[0], protocol.Strict)
+	j, _ := protocol.ParseMessage([]byte(strings.TrimSuffix(protocol.ReplayPlaceholder, "\x1e")), protocol.Strict)
+	if err != nil || eventFields(&m) != eventFields(&j) || !protocol.IsTrackableMessagePack(protocol.MessagePackReplayPlaceholder, true) {
+		t.Fatalf("%s, want %s: %v", eventFields(&m), eventFields(&j), err)
+	}
+	head := protocol.AppendResumeMessagePack(nil, 5, 3)
+	recs, err = protocol.SplitBinaryRecords(head)
+	if err != nil || len(recs) != 2 {
+		t.Fatalf("resume head %x: %v", head, err)
+	}
+	for i, want := range []string{`"event":"sequence","sequenceId":5`, `"event":"ack","sequenceId":3`} {
+		m, err := protocol.ParseMessagePack(recs[i], protocol.Strict)
+		if err != nil || eventFields(&m) != want {
+			t.Fatalf("record %d: %s %v", i, eventFields(&m), err)
+		}
+	}
+}

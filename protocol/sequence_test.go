@@ -39,6 +39,25 @@ func TestSequenceReceiver(t *testing.T) {
 	if _, _, e := r.Receive(&ahead); e != ErrSequenceAhead {
 		t.Fatalf("a Sequence ahead gave %q", e)
 	}
+	// A replay from 2 is cut after one duplicate; the peer then dropped
+	// what the receiver acknowledged (up to 4) and resumes at 5: ahead of
+	// the position (3), not of what arrived, so it is accepted.
+	r.Resume()
+	seq = NewSequence(2)
+	r.Receive(&seq)
+	r.Receive(&inv)
+	r.Resume()
+	seq = NewSequence(5)
+	if _, _, e := r.Receive(&seq); e != "" {
+		t.Fatalf("a Sequence right after the latest received: %q", e)
+	}
+	if p, _, _ := r.Receive(&inv); !p || r.Latest() != 5 {
+		t.Fatalf("message 5: processed %v, latest %d", p, r.Latest())
+	}
+	seq = NewSequence(7)
+	if _, _, e := r.Receive(&seq); e != ErrSequenceAhead {
+		t.Fatalf("a Sequence that skips 6 gave %q", e)
+	}
 }
 
 func TestIsTrackable(t *testing.T) {

@@ -163,24 +163,35 @@ type ClientSender struct {
 	Via manage.Sender
 }
 
-// errNoREST says the existence check needs a connection string.
-var errNoREST = errors.New("group check: needs a connection string (--connection-string)")
+// errNoREST says the existence checks need a connection string.
+var errNoREST = errors.New("existence check: needs a connection string (--connection-string)")
 
 // Send implements Sender.
-func (s *ClientSender) Send(ctx context.Context, out Outgoing) error {
+func (s *ClientSender) Send(ctx context.Context, out Outgoing) (manage.Outcome, error) {
 	if s.Via == nil {
-		return errors.New("send: no function app URL and no connection string")
+		return manage.Outcome{}, errors.New("send: no function app URL and no connection string")
 	}
-	var m manage.Message
+	return s.Via.Send(ctx, out.Hub, message(out))
+}
+
+// message is what Via sends for out.
+func message(out Outgoing) manage.Message {
 	if out.Chat {
-		m = manage.Chat(chatBody(out))
-	} else {
-		msg := protocol.SignalRMessage{Target: out.Target, Arguments: out.Args}
-		route(&msg, out)
-		m = manage.SignalR(msg)
+		return manage.Chat(chatBody(out))
 	}
-	_, err := s.Via.Send(ctx, out.Hub, m)
-	return err
+	msg := protocol.SignalRMessage{Target: out.Target, Arguments: out.Args}
+	route(&msg, out)
+	return manage.SignalR(msg)
+}
+
+// CheckSend implements SendChecker when Via is the REST API: its existence
+// checks say whether anybody could have received out.
+func (s *ClientSender) CheckSend(ctx context.Context, out Outgoing) (string, error) {
+	rc, ok := s.Via.(*manage.RESTClient)
+	if !ok {
+		return "", errNoREST
+	}
+	return rc.CheckSend(ctx, out.Hub, message(out))
 }
 
 // chatBody is the chat sample's body for a plain-text message.
@@ -207,16 +218,15 @@ func route(msg *protocol.SignalRMessage, out Outgoing) {
 }
 
 // Group implements Sender.
-func (s *ClientSender) Group(ctx context.Context, a GroupAction) error {
+func (s *ClientSender) Group(ctx context.Context, a GroupAction) (manage.Outcome, error) {
 	if s.Via == nil {
-		return errors.New("group: no function app URL and no connection string")
+		return manage.Outcome{}, errors.New("group: no function app URL and no connection string")
 	}
 	act := protocol.SignalRGroupAction{Action: protocol.GroupRemove, GroupName: a.Group, UserID: a.UserID, ConnectionID: a.ConnectionID}
 	if a.Add {
 		act.Action = protocol.GroupAdd
 	}
-	_, err := s.Via.Group(ctx, a.Hub, act)
-	return err
+	return s.Via.Group(ctx, a.Hub, act)
 }
 
 // GroupExists implements GroupChecker when Via does (the REST API).

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -13,6 +14,7 @@ import (
 	"github.com/charmbracelet/x/exp/teatest/v2"
 
 	"github.com/sigr-dev/sigr/client"
+	"github.com/sigr-dev/sigr/manage"
 )
 
 // fakeSession is a Session whose connections carry the events the test
@@ -66,24 +68,30 @@ func (s *fakeSession) Close() error {
 	return nil
 }
 
+// fakeSender records what it is asked to send and answers as answer
+// says, 202 Accepted with no delivery headers when it is nil.
 type fakeSender struct {
 	mu     sync.Mutex
 	sent   []Outgoing
 	groups []GroupAction
+	answer func(out Outgoing) (manage.Outcome, error)
 }
 
-func (f *fakeSender) Send(_ context.Context, out Outgoing) error {
+func (f *fakeSender) Send(_ context.Context, out Outgoing) (manage.Outcome, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.sent = append(f.sent, out)
-	return nil
+	if f.answer != nil {
+		return f.answer(out)
+	}
+	return manage.Outcome{Status: http.StatusAccepted}, nil
 }
 
-func (f *fakeSender) Group(_ context.Context, a GroupAction) error {
+func (f *fakeSender) Group(_ context.Context, a GroupAction) (manage.Outcome, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.groups = append(f.groups, a)
-	return nil
+	return manage.Outcome{Status: http.StatusOK}, nil
 }
 
 func (f *fakeSender) snapshot() ([]Outgoing, []GroupAction) {
@@ -103,7 +111,7 @@ type flow struct {
 func startFlow(t *testing.T) *flow {
 	sess, sender := newFakeSession(), &fakeSender{}
 	f := NewFeed(sess.Conns(), 0, 0)
-	m := New(Config{Session: sess, Sender: sender, Feed: f, URL: "http://fake/api", Location: time.UTC})
+	m := New(Config{Session: sess, Sender: sender, Feed: f, URL: "http://fake/api", Location: time.UTC, As: "alice"})
 	for _, ev := range liveEvents() {
 		ev.Time = time.Now()
 		sess.push(ev)
@@ -157,7 +165,7 @@ func TestFlowSend(t *testing.T) {
 	f.keys("tab", "tab") // stream, sidebar, then the message input
 	f.tm.Type("hi there")
 	f.keys("enter")
-	f.waitText("sent newMessage to all")
+	f.waitText("sent newMessage to everyone")
 	f.keys("esc")
 	sent, _ := f.sender.snapshot()
 	if len(sent) != 1 || !sent[0].Chat || sent[0].Text != "hi there" || sent[0].Sender != "alice" {

@@ -26,6 +26,11 @@ type KeyMap struct {
 	Token     key.Binding
 	Matrix    key.Binding
 	Compose   key.Binding
+	// ChatView toggles the main area between the stream and the chat.
+	ChatView key.Binding
+	SentLog  key.Binding
+	// Trace shows the service's own trace: sigr's emulator's view.
+	Trace key.Binding
 
 	Up       key.Binding
 	Down     key.Binding
@@ -58,7 +63,10 @@ func DefaultKeyMap() KeyMap {
 		Matrix:    key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "routing")),
 		// Compose jumps straight to the message input, so chatting does not
 		// mean tabbing past the sidebar first.
-		Compose: key.NewBinding(key.WithKeys("i"), key.WithHelp("i", "write")),
+		Compose:  key.NewBinding(key.WithKeys("i"), key.WithHelp("i", "write")),
+		ChatView: key.NewBinding(key.WithKeys("v"), key.WithHelp("v", "chat/stream")),
+		SentLog:  key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "sent log")),
+		Trace:    key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "service trace")),
 
 		Up:       key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "up")),
 		Down:     key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "down")),
@@ -73,7 +81,7 @@ func DefaultKeyMap() KeyMap {
 
 // ShortHelp is the one line of hints at the bottom.
 func (k KeyMap) ShortHelp() []key.Binding {
-	return []key.Binding{k.Help, k.Compose, k.NextFocus, k.Filter, k.Details, k.Pause, k.Matrix, k.NewConn, k.Quit}
+	return []key.Binding{k.Help, k.Compose, k.ChatView, k.NextFocus, k.Filter, k.Details, k.Matrix, k.SentLog, k.NewConn, k.Quit}
 }
 
 // FullHelp is the `?` page, in columns.
@@ -81,7 +89,7 @@ func (k KeyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom, k.NextFocus, k.PrevFocus},
 		{k.Compose, k.Submit, k.Filter, k.Details, k.Back, k.Pause, k.Clear, k.Copy},
-		{k.Matrix, k.Token, k.NewConn, k.Group, k.Help, k.Quit},
+		{k.ChatView, k.Matrix, k.SentLog, k.Trace, k.Token, k.NewConn, k.Group, k.Help, k.Quit},
 	}
 }
 

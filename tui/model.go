@@ -46,7 +46,26 @@ type Config struct {
 	// bob in devs), so that the Groups section shows them and routes to
 	// them are recognised. Default: none.
 	Groups []GroupMember
+	// As is who the composer sends as at first: the chat body's sender,
+	// and the identity whose connection invocations go over. The composer
+	// changes it; the sidebar's selection never does. Default
+	// DefaultSender.
+	As string
+	// AccessKey is the service's access key, when known (the demo, a
+	// connection string, --access-key): the token inspector checks
+	// signatures with it. Default: the key the Service's view was found
+	// with, if any; else none, and the inspector says so.
+	AccessKey string
+	// Service follows the service's own view (sigr's emulator's live state
+	// and trace) for the sidebar and the trace pane; the caller stops it.
+	// Default nil: the sidebar shows what this screen did, and says so.
+	Service *ServiceView
 }
+
+// DefaultSender is the name sigr sends chat messages as when no user is
+// given, in the TUI and in `sigr send --text`: the name the screen gives
+// an anonymous connection.
+const DefaultSender = "anon"
 
 // GroupMember is one member of one group: a user id, a connection id or a
 // connection's label.
@@ -70,6 +89,7 @@ const (
 	focusBody
 	focusTo
 	focusTarget
+	focusAs
 	focusCount
 )
 
@@ -83,6 +103,17 @@ const (
 	overlayHelp
 	overlayToken
 	overlayForm
+	overlaySent
+	overlayTrace
+)
+
+// mainView is what the main area shows under the overlays: the stream of
+// every record received, or the chat.
+type mainView int
+
+const (
+	viewStream mainView = iota
+	viewChat
 )
 
 // Model is the one Bubble Tea model of the screen. It routes messages to
@@ -101,6 +132,7 @@ type Model struct {
 	now           time.Time
 	focus         focusArea
 	overlay       overlay
+	view          mainView
 
 	roster   *roster
 	routing  *routing
@@ -108,10 +140,14 @@ type Model struct {
 	stream   *stream
 	composer composer
 	calls    *invocations
+	chat     *chatLog
+	sent     *sentLog
+	trace    *traceLog
 
 	filtering    bool
 	filter       textinput.Model
 	form         *form
+	detail       detailTarget
 	detailScroll int
 	flash        flash
 
@@ -144,10 +180,15 @@ func New(cfg Config) *Model {
 	if cfg.Location == nil {
 		cfg.Location = time.Local
 	}
+	if cfg.As == "" {
+		cfg.As = DefaultSender
+	}
 	com := &common{styles: DefaultStyles(!cfg.Light), loc: cfg.Location}
 	r := newRoster(com, cfg.Hub, cfg.Groups)
-	rt := newRouting(com, r)
+	r.key = cfg.AccessKey
+	rt := newRouting(com, r, cfg.ChatTarget)
 	calls := newInvocations()
+	sent := newSentLog(com)
 	m := &Model{
 		cfg:      cfg,
 		keys:     DefaultKeyMap(),
@@ -158,8 +199,11 @@ func New(cfg Config) *Model {
 		routing:  rt,
 		stats:    newStats(com),
 		stream:   newStream(com, r, rt, calls, cfg.History),
-		composer: newComposer(com, cfg.ChatTarget),
+		composer: newComposer(com, cfg.ChatTarget, cfg.As),
 		calls:    calls,
+		chat:     newChatLog(com, r, rt, sent),
+		sent:     sent,
+		trace:    newTraceLog(com, r),
 		filter:   newInput("filter: target:, conn:, user: or text", "/ "),
 		quitting: make(chan struct{}),
 	}
@@ -214,6 +258,9 @@ func (m *Model) Init() tea.Cmd {
 	cmds := []tea.Cmd{tea.RequestBackgroundColor, m.tick()}
 	if m.cfg.Feed != nil {
 		cmds = append(cmds, m.cfg.Feed.Next())
+	}
+	if m.cfg.Service != nil {
+		cmds = append(cmds, m.cfg.Service.Next())
 	}
 	return tea.Batch(cmds...)
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 
 	"github.com/sigr-dev/sigr/client"
+	"github.com/sigr-dev/sigr/manage"
 )
 
 // Session owns the hub connections the screen shows. It announces each
@@ -40,12 +41,14 @@ type Event struct {
 }
 
 // Sender posts messages and group actions over HTTP, through the function
-// app or the service REST API.
+// app or the service REST API. The Outcome is the server's answer: its
+// status and headers, in which sigr's emulator says to how many
+// connections a message went and, for none, why.
 type Sender interface {
 	// Send delivers one message.
-	Send(ctx context.Context, out Outgoing) error
+	Send(ctx context.Context, out Outgoing) (manage.Outcome, error)
 	// Group adds a user or a connection to a group, or removes it.
-	Group(ctx context.Context, act GroupAction) error
+	Group(ctx context.Context, act GroupAction) (manage.Outcome, error)
 }
 
 // ConnSpec is the identity of one connection: the hub, who we are, and any

@@ -49,14 +49,6 @@ func (m *Model) statusLine(w int) string {
 	return line + strings.Repeat(" ", gap) + right
 }
 
-// asLabel is who the composer sends as.
-func (m *Model) asLabel() string {
-	if c := m.roster.selected(); c != nil {
-		return c.who()
-	}
-	return "anon"
-}
-
 // bottomLine is the filter input while filtering, else a flash message,
 // else one line of key hints for what has the focus.
 func (m *Model) bottomLine(w int) string {
@@ -88,6 +80,12 @@ func (m *Model) hints() []key.Binding {
 		return []key.Binding{relabel(k.Submit, "enter", "next/submit"), relabel(k.NextFocus, "tab", "field"), relabel(k.Back, "esc", "cancel")}
 	case m.focus >= focusBody:
 		return []key.Binding{k.Submit, k.NextFocus, relabel(k.Back, "esc", "leave input"), relabel(k.Quit, "ctrl+c", "quit")}
+	case m.overlay == overlayTrace:
+		return []key.Binding{k.Back, k.Up, k.Down, k.Quit}
+	case m.overlay == overlayMatrix || m.overlay == overlaySent:
+		return []key.Binding{k.Back, k.Up, k.Down, k.Details, k.Quit}
+	case m.overlay == overlayToken:
+		return []key.Binding{k.Back, relabel(k.Copy, "y", "copy claims"), k.Quit}
 	case m.overlay != overlayNone:
 		return []key.Binding{k.Back, k.Up, k.Down, k.Copy, k.Quit}
 	}

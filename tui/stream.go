@@ -29,14 +29,15 @@ func newStream(com *common, r *roster, rt *routing, calls *invocations, history 
 }
 
 // push adds e to the history, and to the matches when it matches the
-// filter.
-func (s *stream) push(e entry) {
+// filter; it returns e's seq.
+func (s *stream) push(e entry) uint64 {
 	seq := s.history.push(e)
 	if s.query.active() {
 		if kept := s.history.at(seq); s.query.match(kept, s.roster.of(kept), s.targetOf(kept)) {
 			s.matches = append(s.matches, seq)
 		}
 	}
+	return seq
 }
 
 // targetOf is the target a row shows and the filter matches: the

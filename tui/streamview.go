@@ -124,6 +124,10 @@ func (s *stream) row(e *entry, c cols, w int, selected, focused bool) string {
 		}
 	default:
 		args = payloadText(&e.msg, argW*4+16)
+		if c, ok := s.chatOf(e); ok {
+			// A chat message reads as one: its author and text first.
+			args = c + "  " + args
+		}
 	}
 
 	cells := []string{t, fit(s.roster.shortLabel(s.roster.of(e)), c.conn), fit(sanitize(target), c.target), fit(route, c.route), fit(args, argW)}
@@ -136,6 +140,22 @@ func (s *stream) row(e *entry, c cols, w int, selected, focused bool) string {
 	}
 	return sty.Stream.Time.Render(cells[0]) + " " + sty.Stream.Conn.Render(cells[1]) + " " + tgtStyle.Render(cells[2]) + " " +
 		routeStyle.Render(cells[3]) + " " + sty.Stream.Args.Render(cells[4])
+}
+
+// chatOf is `sender: text` when e is a chat message that names its
+// author, from its delivery when that is still kept, else from e itself.
+// Without an author the JSON reads as well on its own.
+func (s *stream) chatOf(e *entry) (string, bool) {
+	b, ok := chatContent{}, false
+	if d := s.routing.byID(e.delivery); d != nil {
+		b, ok = chatContent{sender: d.sender, text: d.text}, d.chat != noDelivery
+	} else if e.delivery != noDelivery {
+		b, ok = chatOf(&e.msg, s.routing.chatTarget)
+	}
+	if !ok || b.sender == "" {
+		return "", false
+	}
+	return chatText(b), true
 }
 
 // answerPart names which part of iv's answer e is: an item of its stream,

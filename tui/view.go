@@ -70,7 +70,7 @@ func (m *Model) render() string {
 	} else {
 		lines = append(lines, m.mainArea(m.width, bodyH)...)
 	}
-	lines = append(lines, m.composer.Render(m.width, m.focus, m.asLabel(), m.roster.kind()), m.bottomLine(m.width))
+	lines = append(lines, m.composer.Render(m.width, m.focus, m.roster.kind()), m.bottomLine(m.width))
 	for i := range lines {
 		lines[i] = fit(lines[i], m.width)
 	}
@@ -92,13 +92,21 @@ func (m *Model) mainArea(w, h int) []string {
 	case overlayHelp:
 		out = centered(m.helpPanel(min(w-2, 92)), w, h)
 	case overlayToken:
-		out = centered(tokenPanel(m.com, m.roster.selected(), m.now, min(w-2, 90)), w, h)
+		out = centered(m.tokenPanel(m.roster.selected(), min(w-2, 90)), w, h)
+	case overlaySent:
+		out = m.sent.Render(w, h)
+	case overlayTrace:
+		out = m.trace.Render(w, h)
 	case overlayForm:
 		if m.form != nil {
 			out = centered(m.form.Render(m.com.styles, min(w-2, 70)), w, h)
 		}
 	default:
-		out = m.streamArea(w, h)
+		if m.view == viewChat {
+			out = m.chatArea(w, h)
+		} else {
+			out = m.streamArea(w, h)
+		}
 	}
 	return padLines(out, w, h)
 }
@@ -110,6 +118,15 @@ func (m *Model) streamArea(w, h int) []string {
 	lines = append(lines, m.stream.Header(w, m.stats))
 	lines = append(lines, m.roster.RenderErrors(w, m.now)...)
 	return append(lines, m.stream.Render(w, max(h-len(lines), 0), m.focus == focusStream)...)
+}
+
+// chatArea is the chat's header, the error panel when a connection
+// failed, then the chat.
+func (m *Model) chatArea(w, h int) []string {
+	lines := make([]string, 0, h)
+	lines = append(lines, m.chat.Header(w))
+	lines = append(lines, m.roster.RenderErrors(w, m.now)...)
+	return append(lines, m.chat.Render(w, max(h-len(lines), 0), m.focus == focusStream)...)
 }
 
 // centered places a rendered panel in the middle of a w×h area.

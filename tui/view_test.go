@@ -90,6 +90,9 @@ var devs = []GroupMember{{Hub: "chat", Group: "devs", Member: "bob"}}
 // liveEvents.
 func newLiveModel(w, h int, cfg Config) *Model {
 	cfg.Groups = append(cfg.Groups, devs...)
+	if cfg.As == "" {
+		cfg.As = "alice" // as the demo sends
+	}
 	m := newTestModel(w, h, cfg)
 	feed(m, liveEvents())
 	return m
@@ -141,7 +144,7 @@ func TestResize(t *testing.T) {
 	m := newLiveModel(80, 24, Config{})
 	for _, sz := range [][2]int{{200, 60}, {80, 24}, {40, 10}, {20, 5}, {1, 1}, {59, 20}, {61, 20}, {120, 35}} {
 		m.Update(tea.WindowSizeMsg{Width: sz[0], Height: sz[1]})
-		for _, o := range []string{"", "r", "?", "t", "enter"} {
+		for _, o := range []string{"", "r", "?", "t", "enter", "v", "s"} {
 			if o != "" {
 				m.Update(press(o))
 			}
@@ -213,5 +216,46 @@ func TestStatusMarksResumeAndReconnect(t *testing.T) {
 	}
 	if narrow := ansi.Strip(m.statusLine(80)); !strings.Contains(narrow, "↺1") && !strings.Contains(narrow, "⟳1") {
 		t.Fatalf("narrow status line lost the marks: %q", narrow)
+	}
+}
+
+// TestViewOutcomes goldens the screens that answer "why did nobody get
+// it?" at 80×24 and 200×60: the chat with own sends and their outcomes,
+// the routing matrix with four connections and the undelivered rows, a
+// send's details, the sent log and the token inspector with a verified
+// signature.
+func TestViewOutcomes(t *testing.T) {
+	states := []struct {
+		name  string
+		setup func(m *Model)
+	}{
+		{"chat", func(m *Model) { m.Update(press("v")) }},
+		{"matrix", func(m *Model) { m.Update(press("r")) }},
+		{"matrix-undelivered-detail", func(m *Model) {
+			m.Update(press("r"))
+			for range 2 {
+				m.Update(press("up"))
+			}
+			m.Update(press("enter"))
+		}},
+		{"sent", func(m *Model) { m.Update(press("s")) }},
+		{"token", func(m *Model) {
+			m.Update(press("tab"))
+			for range 3 {
+				m.Update(press("down"))
+			}
+			m.Update(press("t"))
+		}},
+	}
+	for _, st := range states {
+		for _, sz := range []struct{ w, h int }{{80, 24}, {200, 60}} {
+			t.Run(fmt.Sprintf("%s/%dx%d", st.name, sz.w, sz.h), func(t *testing.T) {
+				m := newOutcomeModel(sz.w, sz.h)
+				st.setup(m)
+				out := m.View().Content
+				checkFrame(t, out, sz.w, sz.h)
+				golden.RequireEqual(t, out)
+			})
+		}
 	}
 }

@@ -23,7 +23,13 @@ func addConnFlags(cmd *cobra.Command) *connFlags {
 	f := &connFlags{}
 	fs := cmd.Flags()
 	fs.StringVar(&f.transport, "transport", "", "force one transport: websockets, sse or longpolling (default: the server's order, falling back when one fails to start)")
+	_ = cmd.RegisterFlagCompletionFunc("transport", cobra.FixedCompletions([]cobra.Completion{
+		cobra.CompletionWithDesc("websockets", "WebSockets"),
+		cobra.CompletionWithDesc("sse", "Server-Sent Events"),
+		cobra.CompletionWithDesc("longpolling", "long polling"),
+	}, cobra.ShellCompDirectiveNoFileComp))
 	fs.StringVar(&f.protocol, "protocol", protocol.ProtocolJSON, protocolFlagUsage+" (messagepack travels over WebSockets and long polling only)")
+	registerProtocolCompletion(cmd)
 	fs.BoolVar(&f.stateful, "stateful-reconnect", false, "ask for stateful reconnect: a dropped WebSocket resumes the same connection, replaying unacknowledged messages, before any full reconnect")
 	return f
 }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/spf13/cobra"
+
 	"github.com/sigr-dev/sigr/protocol"
 )
 
@@ -20,4 +22,12 @@ func parseProtocolFlag(v string) (string, error) {
 		return protocol.ProtocolMessagePack, nil
 	}
 	return "", fmt.Errorf("--protocol %q: use json or messagepack", shortArg(v))
+}
+
+// registerProtocolCompletion completes --protocol values in the shell.
+func registerProtocolCompletion(cmd *cobra.Command) {
+	_ = cmd.RegisterFlagCompletionFunc("protocol", cobra.FixedCompletions([]cobra.Completion{
+		cobra.CompletionWithDesc(protocol.ProtocolJSON, "the JSON hub protocol"),
+		cobra.CompletionWithDesc(protocol.ProtocolMessagePack, "the MessagePack hub protocol"),
+	}, cobra.ShellCompDirectiveNoFileComp))
 }

@@ -2,9 +2,11 @@ package cutproxy
 
 import (
 	"io"
+	"math/rand/v2"
 	"net"
 	"sync"
 	"testing"
+	"time"
 )
 
 // Proxy forwards loopback TCP connections to a target.
@@ -12,10 +14,13 @@ type Proxy struct {
 	ln net.Listener
 	wg sync.WaitGroup
 
-	mu     sync.Mutex
-	target string
-	conns  map[net.Conn]struct{}
-	cuts   int
+	mu       sync.Mutex
+	target   string
+	conns    map[net.Conn]struct{}
+	cuts     int
+	lifetime time.Duration
+	timers   map[*time.Timer]struct{}
+	closed   bool
 }
 
 // New listens on 127.0.0.1:0; the test's cleanup closes the listener,
@@ -27,11 +32,19 @@ func New(t testing.TB) *Proxy {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &Proxy{ln: ln, conns: map[net.Conn]struct{}{}}
+	p := &Proxy{ln: ln, conns: map[net.Conn]struct{}{}, timers: map[*time.Timer]struct{}{}}
 	p.wg.Add(1)
 	go p.accept()
 	t.Cleanup(func() {
 		ln.Close()
+		p.mu.Lock()
+		p.closed = true
+		for tm := range p.timers {
+			if tm.Stop() {
+				p.wg.Done()
+			}
+		}
+		p.mu.Unlock()
 		p.Cut()
 		p.wg.Wait()
 	})
@@ -48,6 +61,15 @@ func (p *Proxy) SetTarget(hostport string) {
 	p.mu.Unlock()
 }
 
+// SetLifetime makes every connection accepted from now on reset at a
+// random moment between d/2 and d after it opened, wherever its transfer
+// is; 0 turns that off.
+func (p *Proxy) SetLifetime(d time.Duration) {
+	p.mu.Lock()
+	p.lifetime = d
+	p.mu.Unlock()
+}
+
 // Cut resets every open connection (SO_LINGER 0: an RST, not a FIN) and
 // returns how many it cut.
 func (p *Proxy) Cut() int {
@@ -55,15 +77,20 @@ func (p *Proxy) Cut() int {
 	defer p.mu.Unlock()
 	n := 0
 	for c := range p.conns {
-		if tc, ok := c.(*net.TCPConn); ok {
-			_ = tc.SetLinger(0)
-		}
-		c.Close()
+		reset(c)
 		delete(p.conns, c)
 		n++
 	}
 	p.cuts++
 	return n
+}
+
+// reset closes c with an RST rather than a FIN (SO_LINGER 0).
+func reset(c net.Conn) {
+	if tc, ok := c.(*net.TCPConn); ok {
+		_ = tc.SetLinger(0)
+	}
+	c.Close()
 }
 
 // Cuts returns how many times Cut ran.
@@ -90,6 +117,19 @@ func (p *Proxy) accept() {
 		}
 		p.mu.Lock()
 		p.conns[in], p.conns[out] = struct{}{}, struct{}{}
+		if d := p.lifetime; d > 0 && !p.closed {
+			p.wg.Add(1)
+			var tm *time.Timer
+			tm = time.AfterFunc(d/2+rand.N(d/2+1), func() {
+				defer p.wg.Done()
+				p.mu.Lock()
+				delete(p.timers, tm)
+				p.mu.Unlock()
+				reset(in)
+				reset(out)
+			})
+			p.timers[tm] = struct{}{}
+		}
 		p.mu.Unlock()
 		p.wg.Add(2)
 		go p.pipe(out, in)

@@ -48,7 +48,7 @@ func extensionRows() []row {
 				evil := "\x1b]0;pwned\x07\u202e\r\nX-Injected: 1" + strings.Repeat("A", 1000-34)
 				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 				defer cancel()
-				got := make(chan protocol.TraceEvent, 16)
+				got := make(chan protocol.TraceEvent, 1024)
 				tctx, stop := context.WithCancel(ctx)
 				done := make(chan error, 1)
 				go func() {
@@ -57,6 +57,18 @@ func extensionRows() []row {
 				}()
 				defer func() { stop(); <-done }()
 				send := []byte(`{"target":"x","arguments":[1]}`)
+				// The trace sees only what happens after it subscribed: send
+				// a marker until one of its events arrives.
+				for ready := false; !ready; {
+					restCall(t, st, http.MethodPost, "/api/hubs/chat/users/marker/:send", send, "application/json")
+					select {
+					case <-got:
+						ready = true
+					case <-time.After(50 * time.Millisecond):
+					case <-ctx.Done():
+						t.Fatal("the trace never started")
+					}
+				}
 				for _, path := range []string{"/users/", "/groups/", "/connections/"} {
 					status, h, body := restCall(t, st, http.MethodPost, "/api/hubs/chat"+path+url.PathEscape(evil)+"/:send", send, "application/json")
 					why := h.Get(protocol.HeaderUndelivered)

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sigr-dev/sigr/internal/cutproxy"
 	"github.com/sigr-dev/sigr/internal/syncbuf"
 
 	"github.com/sigr-dev/sigr/client"
@@ -223,85 +224,156 @@ func TestEmulatorRestart(t *testing.T) {
 	t.Logf("emulator restart (down 300 ms): %s", o)
 }
 
+// defaultStateful sets the client's options to their defaults, stateful
+// reconnect on: acknowledgements every second, a 100 000-byte buffer, a
+// 30 s server timeout and the default reconnect policy.
+func defaultStateful(o *client.Options) {
+	*o = client.Options{URL: o.URL, UserID: o.UserID, StatefulReconnect: true}
+}
+
 // resetsEvery500 sends 10 000 numbered messages while the proxy cuts the
 // client's connection after every ~40 KB it carries to the client (about
 // 500 of these messages: toxiproxy's limit_data toxic, which also cuts
-// records in half). It returns the outcome once everything sent after the
-// last cut has arrived.
-func resetsEvery500(t *testing.T, stateful bool) outcome {
+// records in half). With tuned set, the client acknowledges every 100 ms
+// and the service may keep 1 MiB unacknowledged; without it, stateful
+// reconnect runs with the defaults on both sides (defaultStateful; 100 000
+// bytes in the service). It returns the outcome once everything sent after
+// the last cut has arrived.
+func resetsEvery500(t *testing.T, stateful, tuned bool) outcome {
 	t.Helper()
 	h := newHarness(t, func(o *emulator.StackOptions) {
-		// Acknowledgements come every 100 ms; the service may keep 1 MiB
-		// unacknowledged, so it is never the bottleneck.
-		o.Service.StatefulReconnectBufferSize = 1 << 20
+		if tuned {
+			o.Service.StatefulReconnectBufferSize = 1 << 20
+		}
 	}, func(o *client.Options) {
-		o.StatefulReconnect = stateful
-		o.AckInterval = 100 * time.Millisecond
+		switch {
+		case stateful && !tuned:
+			defaultStateful(o)
+		case stateful:
+			o.StatefulReconnect = true
+			o.AckInterval = 100 * time.Millisecond
+			// The cuts are under test, not the server timeout: a loaded
+			// machine can stall the process past the harness's 1 s.
+			o.ServerTimeout = 10 * time.Second
+		}
 	})
-	const total = 10000
 	h.addToxic(`{"name":"cut","type":"limit_data","stream":"downstream","attributes":{"bytes":40000}}`)
+	if stateful {
+		return sendAll(t, h)
+	}
+	logDone := sendTotal(t, h)
 	ctx := ctx20(t)
+	// Without stateful reconnect what was sent during each reconnect is
+	// gone; wait for the client to be connected, then for a marker that
+	// proves it receives again.
+	h.removeToxic("cut")
+	deadline := time.Now().Add(10 * time.Second)
+	for h.conn.State() != client.Connected {
+		if time.Now().After(deadline) {
+			t.Fatal("the client did not reconnect")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	h.waitUser()
+	if err := h.send(ctx, total+1, total+10); err != nil {
+		t.Fatal(err)
+	}
+	if !h.waitFor(total+1, total+10, 10*time.Second) {
+		t.Fatalf("the client receives nothing after the resets: %s", h.outcome(total, 0))
+	}
+	h.mu.Lock()
+	for i := total + 1; i <= total+10; i++ {
+		delete(h.seen, i)
+	}
+	h.received -= 10
+	h.mu.Unlock()
+	logDone()
+	return h.outcome(total, 0)
+}
+
+// total is how many numbered messages the cut tests send.
+const total = 10000
+
+// sendTotal sends the numbers 1 to total to the user and returns a
+// function that logs how long that took, and how long until it is called.
+// Sending alone takes 1 to 2 s, and up to 14 s was seen under -race on a
+// loaded 2-core machine: it gets 45 s.
+func sendTotal(t *testing.T, h *harness) (logDone func()) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 45*time.Second)
+	defer cancel()
 	start := time.Now()
 	if err := h.send(ctx, 1, total); err != nil {
 		t.Fatal(err)
 	}
-	sendTook := time.Since(start)
-	if stateful {
-		if !h.waitFor(1, total, 15*time.Second) {
-			t.Fatalf("stateful: not everything arrived: %s", h.outcome(total, 0))
-		}
-	} else {
-		// Without stateful reconnect what was sent during each reconnect
-		// is gone; wait for the client to be connected, then for a marker
-		// that proves it receives again.
-		h.removeToxic("cut")
-		deadline := time.Now().Add(10 * time.Second)
-		for h.conn.State() != client.Connected {
-			if time.Now().After(deadline) {
-				t.Fatal("the client did not reconnect")
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
-		h.waitUser()
-		if err := h.send(ctx, total+1, total+10); err != nil {
-			t.Fatal(err)
-		}
-		if !h.waitFor(total+1, total+10, 10*time.Second) {
-			t.Fatalf("the client receives nothing after the resets: %s", h.outcome(total, 0))
-		}
-		h.mu.Lock()
-		for i := total + 1; i <= total+10; i++ {
-			delete(h.seen, i)
-		}
-		h.received -= 10
-		h.mu.Unlock()
+	took := time.Since(start)
+	return func() {
+		t.Logf("sent %d in %s; done after %s", total, took.Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
+	}
+}
+
+// sendAll sends 10 000 numbered messages to a stateful client under
+// whatever fault h has, waits for all of them, and checks that they
+// arrived in order, once each, over resumes of the one connection and
+// no full reconnect.
+func sendAll(t *testing.T, h *harness) outcome {
+	t.Helper()
+	logDone := sendTotal(t, h)
+	if !h.waitFor(1, total, 15*time.Second) {
+		t.Fatalf("stateful: not everything arrived: %s", h.outcome(total, 0))
 	}
 	o := h.outcome(total, 0)
-	t.Logf("sent %d in %s; done after %s", total, sendTook.Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
+	logDone()
+	if o.lost != 0 || o.duplicated != 0 || o.outOfOrder != 0 || o.received != o.sent {
+		t.Fatalf("stateful reconnect under cuts: %s; want all, in order, once", o)
+	}
+	if o.resumes < 5 {
+		t.Fatalf("%s: want a resume at each of the many cuts", o)
+	}
+	if o.reconnects != 0 {
+		t.Fatalf("%s: a resume failed and the client reconnected", o)
+	}
 	return o
 }
 
 // TestStatefulResets: with stateful reconnect every cut is resumed on
 // the same connection: all 10 000 messages arrive, in order, none twice.
 func TestStatefulResets(t *testing.T) {
-	o := resetsEvery500(t, true)
-	if o.lost != 0 || o.duplicated != 0 || o.outOfOrder != 0 || o.received != o.sent {
-		t.Fatalf("stateful reconnect under resets: %s; want all, in order, once", o)
-	}
-	if o.resumes < 5 {
-		t.Fatalf("%s: want a resume about every 500 messages", o)
-	}
-	if o.reconnects != 0 {
-		t.Fatalf("%s: a resume failed and the client reconnected", o)
-	}
+	o := resetsEvery500(t, true, true)
 	t.Logf("stateful, reset every ~500 messages: %s", o)
+}
+
+// TestStatefulResetsDefaults: the same cuts with the defaults on both
+// sides (the client acknowledges every second, the service keeps 100 000
+// bytes): each connection is cut long before the client's next Ack, so
+// only the Ack it sends on each resume lets the service's replay move on.
+func TestStatefulResetsDefaults(t *testing.T) {
+	o := resetsEvery500(t, true, false)
+	t.Logf("stateful with defaults, reset every ~500 messages: %s", o)
+}
+
+// TestStatefulShortConnections: every connection is reset 100 to 200 ms
+// after it opens, wherever its transfer is, on a 512 KB/s link, so that
+// none carries more than about 100 KB: no more than the service's default
+// 100 000-byte replay buffer, which a replay written in one piece would
+// need. With the default stateful options every resume still delivers
+// something new, and all 10 000 messages arrive once, in order, on the one
+// connection.
+func TestStatefulShortConnections(t *testing.T) {
+	cut := cutproxy.New(t)
+	h := newHarnessVia(t, cut, nil, defaultStateful)
+	h.addToxic(`{"name":"bw","type":"bandwidth","stream":"downstream","attributes":{"rate":512}}`)
+	cut.SetLifetime(200 * time.Millisecond)
+	cut.Cut()
+	o := sendAll(t, h)
+	t.Logf("stateful with defaults, every connection cut within 200 ms at 512 KB/s: %s", o)
 }
 
 // TestResetsWithoutStateful: the same cuts without stateful reconnect.
 // Each is a full reconnect with a new connection, and what was sent in
 // between is lost: the test counts it and checks the client recovers.
 func TestResetsWithoutStateful(t *testing.T) {
-	o := resetsEvery500(t, false)
+	o := resetsEvery500(t, false, true)
 	if o.reconnects == 0 {
 		t.Fatalf("%s: the cuts never made the client reconnect", o)
 	}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/sigr-dev/sigr/client"
 	"github.com/sigr-dev/sigr/emulator"
+	"github.com/sigr-dev/sigr/internal/cutproxy"
 	"github.com/sigr-dev/sigr/manage"
 	"github.com/sigr-dev/sigr/protocol"
 )
@@ -47,6 +48,7 @@ const faultUser = "fault-user"
 type harness struct {
 	t     *testing.T
 	proxy *toxiproxy.Proxy
+	cut   *cutproxy.Proxy // between the client and proxy, when set
 	st    *emulator.Stack
 	tune  func(*emulator.StackOptions)
 	rc    *manage.RESTClient
@@ -91,13 +93,24 @@ func clientOptions(url string) client.Options {
 // configured by opts (which gets the function app URL).
 func newHarness(t *testing.T, tune func(*emulator.StackOptions), opts func(*client.Options)) *harness {
 	t.Helper()
-	h := &harness{t: t, tune: tune, seen: map[int]int{}, stateCh: make(chan client.Event, 256), recvDone: make(chan struct{}), cond: make(chan struct{}, 1)}
+	return newHarnessVia(t, nil, tune, opts)
+}
+
+// newHarnessVia is newHarness with cut, when not nil, between the client
+// and the toxiproxy proxy: cutting it drops the client's own TCP
+// connection, with whatever the toxics still hold for it.
+func newHarnessVia(t *testing.T, cut *cutproxy.Proxy, tune func(*emulator.StackOptions), opts func(*client.Options)) *harness {
+	t.Helper()
+	h := &harness{t: t, cut: cut, tune: tune, seen: map[int]int{}, stateCh: make(chan client.Event, 256), recvDone: make(chan struct{}), cond: make(chan struct{}, 1)}
 	srv := toxiproxy.NewServer(toxiproxy.NewMetricsContainer(nil), zerolog.Nop())
 	h.proxy = toxiproxy.NewProxy(srv, "service", "127.0.0.1:0", "127.0.0.1:1")
 	if err := h.proxy.Start(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(h.proxy.Stop)
+	if cut != nil {
+		cut.SetTarget(h.proxy.Listen)
+	}
 	h.serviceAddr, h.functionsAddr = "127.0.0.1:0", "127.0.0.1:0"
 	h.startEmulator()
 	// Point the proxy at the service, keeping its address (negotiate
@@ -135,7 +148,7 @@ func (h *harness) startEmulator() {
 	opts := emulator.StackOptions{
 		ServiceAddr:    h.serviceAddr,
 		FunctionsAddr:  h.functionsAddr,
-		ClientEndpoint: "http://" + h.proxy.Listen,
+		ClientEndpoint: "http://" + h.clientAddr(),
 		Logger:         slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Service: emulator.ServiceOptions{
 			PingInterval:    200 * time.Millisecond,
@@ -166,6 +179,14 @@ func (h *harness) startEmulator() {
 	if err != nil {
 		h.t.Fatal(err)
 	}
+}
+
+// clientAddr is where clients reach the service: the first proxy.
+func (h *harness) clientAddr() string {
+	if h.cut != nil {
+		return h.cut.Addr()
+	}
+	return h.proxy.Listen
 }
 
 // receive counts every numbered message and records state changes.
