@@ -121,11 +121,13 @@ func (c *Conn) Hub() string {
 // connected.
 func (c *Conn) Transport() string {
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.sess == nil {
+	s := c.sess
+	c.mu.Unlock()
+	if s == nil {
 		return ""
 	}
-	return c.sess.transport().Name()
+	// A resume dials the same transport again, so the name never changes.
+	return s.tname
 }
 
 // track registers a goroutine (or Start) with the Conn so that Close can
@@ -195,11 +197,7 @@ func (c *Conn) terminate(err error, wait bool) {
 	c.state = Disconnected
 	c.sess = nil
 	c.mu.Unlock()
-	failErr := err
-	if failErr == nil {
-		failErr = errors.New("Invocation canceled due to the underlying connection being closed.")
-	}
-	c.inv.failAll(failErr)
+	c.inv.failAll(closedErr(err))
 	ev := Event{Kind: EventState, Time: time.Now(), State: Disconnected, Err: err}
 	if wait {
 		c.emit(ev)
@@ -249,7 +247,7 @@ func (c *Conn) Start(ctx context.Context) error {
 				s.wait()
 				return ErrClosed
 			}
-			c.setState(Event{State: Connected, Transport: s.transport().Name(), ConnectionID: s.connID, Hub: s.hub, AccessToken: s.target.token})
+			c.setState(Event{State: Connected, Transport: s.tname, ConnectionID: s.connID, Hub: s.hub, AccessToken: s.target.token})
 			s.release()
 			c.goTracked(func() { c.supervise(s) })
 			return nil
@@ -352,11 +350,14 @@ func (c *Conn) supervise(s *session) {
 			next = ns
 		}
 		s = next
-		c.setState(Event{State: Connected, Transport: s.transport().Name(), ConnectionID: s.connID, Hub: s.hub, AccessToken: s.target.token})
+		c.setState(Event{State: Connected, Transport: s.tname, ConnectionID: s.connID, Hub: s.hub, AccessToken: s.target.token})
 		s.release()
 	}
 }
 
+// closedErr is what pending invocations fail with when the connection
+// ends with err: err itself, or the official clients' text for an end
+// without an error.
 func closedErr(err error) error {
 	if err == nil {
 		return errors.New("Invocation canceled due to the underlying connection being closed.")

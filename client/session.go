@@ -26,8 +26,10 @@ type session struct {
 	// tmu held for writing, together with the replay that must be the
 	// first thing written on the new transport; every write holds tmu for
 	// reading.
-	tmu    sync.RWMutex
-	t      transport
+	tmu sync.RWMutex
+	t   transport
+	// cur is t for those that must not wait for tmu (see transport).
+	cur    atomic.Pointer[transport]
 	connID string
 
 	// Stateful reconnect: buf is nil unless negotiate and the handshake
@@ -43,6 +45,9 @@ type session struct {
 
 	lastRecv atomic.Int64 // ns since epoch
 	lastSend atomic.Int64
+	// quietUntil holds the keep-alive's pings and the acker's Acks back
+	// after a suspension (see wokeLate); ns since epoch.
+	quietUntil atomic.Int64
 
 	hsDone chan error // the handshake outcome, buffered
 	hsRaw  []byte     // the handshake response, set before hsDone gets nil
@@ -62,6 +67,10 @@ type session struct {
 	ended     bool
 	endErr    error
 	reconnect bool
+
+	// replies are answers to client-result invocations that wait for room
+	// in the stateful buffer (see reply); only the dispatcher uses them.
+	replies [][]byte
 
 	framer framer   // keeps a record split across payloads
 	recs   [][]byte // scratch for the records of one payload
@@ -99,11 +108,17 @@ func (s *session) release() { s.readyOnce.Do(func() { close(s.ready) }) }
 // and lastSend hold.
 func (s *session) elapsed() int64 { return int64(s.c.clk.since(s.epoch)) }
 
-// transport returns the transport in use.
-func (s *session) transport() transport {
-	s.tmu.RLock()
-	defer s.tmu.RUnlock()
-	return s.t
+// transport returns the transport in use without taking tmu: a resume
+// holds tmu for writing while it replays, a write in progress delays
+// that, and a waiting writer holds up every new reader, so Close, end and
+// the Conn's accessors would wait up to writeTimeout behind them.
+func (s *session) transport() transport { return *s.cur.Load() }
+
+// setTransport makes t the transport in use. The caller holds tmu for
+// writing, or is connect, before any other goroutine runs.
+func (s *session) setTransport(t transport) {
+	s.t = t
+	s.cur.Store(&t)
 }
 
 // end records why the session ends (first caller wins) and closes the
@@ -177,12 +192,19 @@ func (s *session) tryWrite(ctx context.Context, p []byte) bool {
 // failed write of such a record is then not an error: the transport
 // dropped, and the resume replays the record.
 func (s *session) write(ctx context.Context, p []byte) error {
+	return s.writeRecord(ctx, p, true)
+}
+
+// writeRecord is write; with wait false, a trackable record that finds
+// the stateful buffer full is not sent, and it returns errBufferFull
+// rather than wait for an Ack.
+func (s *session) writeRecord(ctx context.Context, p []byte, wait bool) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	tracked := s.buf != nil && s.c.wp.trackable(p)
 	if tracked {
-		if err := s.lockAndKeep(ctx, p); err != nil {
+		if err := s.lockAndKeep(ctx, p, wait); err != nil {
 			return err
 		}
 	} else {
@@ -211,7 +233,6 @@ func (c *Conn) connect(ctx context.Context) (*session, error) {
 	}
 	s := &session{
 		c:       c,
-		t:       t,
 		tname:   n.transport,
 		target:  n.target,
 		connID:  n.resp.ConnectionID,
@@ -222,6 +243,7 @@ func (c *Conn) connect(ctx context.Context) (*session, error) {
 		done:    make(chan struct{}),
 		stopped: make(chan struct{}),
 	}
+	s.setTransport(t)
 	s.framer = newFramer(c.wp, s.maxRecord())
 	s.q.init()
 	s.sctx, s.scancel = context.WithCancel(c.ctx)
@@ -482,6 +504,9 @@ func (s *session) record(own []byte, now time.Time) bool {
 		if !deliver {
 			return true // before the Sequence of a resume, or a replayed duplicate
 		}
+		if m.Type == protocol.TypeAck {
+			s.flushReplies() // the Ack may have made room for them
+		}
 	}
 	switch m.Type {
 	case protocol.TypePing:
@@ -503,13 +528,7 @@ func (s *session) record(own []byte, now time.Time) bool {
 	switch m.Type {
 	case protocol.TypeInvocation:
 		if m.InvocationID != "" {
-			// Nothing in a monitor answers server-to-client invocations; the
-			// official clients reply with this error so the caller is not
-			// left waiting.
-			reply := protocol.NewCompletion(m.InvocationID, nil, "Client didn't provide a result.")
-			if err := s.write(c.ctx, c.wp.encodeOwn(&reply)); err != nil {
-				c.log.Warn("could not answer a client-result invocation", "target", m.Target, "err", err)
-			}
+			s.reply(&m)
 		}
 	case protocol.TypeClose:
 		var err error
