@@ -24,6 +24,7 @@ type ClientSession struct {
 	mu        sync.Mutex
 	clients   []*client.Conn
 	byLabel   map[string]*client.Conn
+	specs     map[string]ConnSpec // by label, to open a closed one again
 	closed    bool
 	wg        sync.WaitGroup // the Start goroutines
 }
@@ -31,8 +32,26 @@ type ClientSession struct {
 // NewClientSession returns a session whose connections use base, with Hub,
 // UserID and extra headers taken from each ConnSpec. Nothing connects until
 // Open.
+//
+// A monitor keeps trying: base.Reconnect defaults to MonitorReconnect
+// (never give up) instead of the client's default, and the first connect
+// is always retried with it (client.Options.RetryFirstConnect), so that a
+// service that is down when the screen starts is watched for until it
+// comes up.
 func NewClientSession(base client.Options) *ClientSession {
-	return &ClientSession{base: base, conns: make(chan Source, 16), done: make(chan struct{}), byLabel: map[string]*client.Conn{}}
+	if base.Reconnect == nil {
+		base.Reconnect = MonitorReconnect()
+	}
+	base.RetryFirstConnect = true
+	return &ClientSession{base: base, conns: make(chan Source, 16), done: make(chan struct{}),
+		byLabel: map[string]*client.Conn{}, specs: map[string]ConnSpec{}}
+}
+
+// MonitorReconnect is the screen's reconnect policy: the official delays
+// (0, 2, 10, 30 s) with 20% jitter, then every 30 s or so for as long as
+// it runs.
+func MonitorReconnect() client.ReconnectPolicy {
+	return client.Backoff{Delays: client.OfficialDelays, Jitter: 0.2, Forever: true}
 }
 
 // Conns implements Session.
@@ -76,11 +95,53 @@ func (s *ClientSession) Open(ctx context.Context, spec ConnSpec) error {
 	}
 	s.clients = append(s.clients, c)
 	s.byLabel[spec.Name] = c
+	s.specs[spec.Name] = spec
 	s.wg.Go(func() {
 		// Failures arrive as events; Start's error adds nothing.
 		_ = c.Start(context.WithoutCancel(ctx))
 	})
 	return nil
+}
+
+// CloseConn implements Reconnector: it closes the connection labelled
+// label and waits for it; Reopen opens it again.
+func (s *ClientSession) CloseConn(ctx context.Context, label string) error {
+	s.mu.Lock()
+	c := s.byLabel[label]
+	if c == nil {
+		s.mu.Unlock()
+		return errors.New("close: no open connection " + label)
+	}
+	delete(s.byLabel, label)
+	for i, x := range s.clients {
+		if x == c {
+			s.clients = append(s.clients[:i], s.clients[i+1:]...)
+			break
+		}
+	}
+	s.mu.Unlock()
+	// Close waits for the connection's goroutines: a closed connection
+	// emits nothing more.
+	return c.Close()
+}
+
+// Reopen implements Reconnector: it closes the connection labelled label,
+// if it is open, and opens it again as the same identity at once, skipping
+// whatever wait its reconnect policy was in.
+func (s *ClientSession) Reopen(ctx context.Context, label string) error {
+	s.mu.Lock()
+	spec, ok := s.specs[label]
+	open := s.byLabel[label] != nil
+	s.mu.Unlock()
+	if !ok {
+		return errors.New("reconnect: no connection " + label)
+	}
+	if open {
+		if err := s.CloseConn(ctx, label); err != nil && !errors.Is(err, client.ErrClosed) {
+			return err
+		}
+	}
+	return s.Open(ctx, spec)
 }
 
 // Close implements Session: it closes every connection, waits for their

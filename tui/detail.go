@@ -84,6 +84,10 @@ func (m *Model) openDetails() {
 		m.setFlash("that message is no longer in the history", true)
 		return
 	}
+	if e.gap != nil {
+		m.setFlash(sanitize(m.roster.of(e).label)+" "+e.gap.text(e.time, m.com.loc), !e.gap.resumed)
+		return
+	}
 	m.detail, m.detailScroll, m.overlay = detailTarget{seq: e.seq, from: from}, 0, overlayDetail
 }
 

@@ -31,6 +31,12 @@ type KeyMap struct {
 	SentLog  key.Binding
 	// Trace shows the service's own trace: sigr's emulator's view.
 	Trace key.Binding
+	// Reconnect reconnects the selected connection now, skipping the
+	// rest of its backoff.
+	Reconnect key.Binding
+	// ToggleConn closes the selected connection, or opens it again: "bob
+	// is offline" without quitting.
+	ToggleConn key.Binding
 
 	Up       key.Binding
 	Down     key.Binding
@@ -63,10 +69,12 @@ func DefaultKeyMap() KeyMap {
 		Matrix:    key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "routing")),
 		// Compose jumps straight to the message input, so chatting does not
 		// mean tabbing past the sidebar first.
-		Compose:  key.NewBinding(key.WithKeys("i"), key.WithHelp("i", "write")),
-		ChatView: key.NewBinding(key.WithKeys("v"), key.WithHelp("v", "chat/stream")),
-		SentLog:  key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "sent log")),
-		Trace:    key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "service trace")),
+		Compose:    key.NewBinding(key.WithKeys("i"), key.WithHelp("i", "write")),
+		ChatView:   key.NewBinding(key.WithKeys("v"), key.WithHelp("v", "chat/stream")),
+		SentLog:    key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "sent log")),
+		Trace:      key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "service trace")),
+		Reconnect:  key.NewBinding(key.WithKeys("R"), key.WithHelp("R", "reconnect now")),
+		ToggleConn: key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "close/reopen conn")),
 
 		Up:       key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "up")),
 		Down:     key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "down")),
@@ -89,7 +97,7 @@ func (k KeyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom, k.NextFocus, k.PrevFocus},
 		{k.Compose, k.Submit, k.Filter, k.Details, k.Back, k.Pause, k.Clear, k.Copy},
-		{k.ChatView, k.Matrix, k.SentLog, k.Trace, k.Token, k.NewConn, k.Group, k.Help, k.Quit},
+		{k.ChatView, k.Matrix, k.SentLog, k.Trace, k.Token, k.NewConn, k.Reconnect, k.ToggleConn, k.Group, k.Help, k.Quit},
 	}
 }
 

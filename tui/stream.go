@@ -43,6 +43,9 @@ func (s *stream) push(e entry) uint64 {
 // targetOf is the target a row shows and the filter matches: the
 // message's, or for the answer to an invocation made here, its method.
 func (s *stream) targetOf(e *entry) string {
+	if e.gap != nil {
+		return e.gap.word()
+	}
 	if iv := s.calls.of(e); iv != nil {
 		return iv.target
 	}

@@ -86,6 +86,9 @@ func (s *stream) columns(w int) cols {
 func (s *stream) row(e *entry, c cols, w int, selected, focused bool) string {
 	sty := s.com.styles
 	t := e.time.In(s.com.loc).Format("15:04:05")
+	if e.gap != nil {
+		return s.gapRow(e, t, c, w, selected, focused)
+	}
 	target, tgtStyle := e.msg.Target, sty.Stream.Target
 	route, inferred := s.routing.routeOf(e)
 	routeStyle := sty.Stream.Route
@@ -140,6 +143,25 @@ func (s *stream) row(e *entry, c cols, w int, selected, focused bool) string {
 	}
 	return sty.Stream.Time.Render(cells[0]) + " " + sty.Stream.Conn.Render(cells[1]) + " " + tgtStyle.Render(cells[2]) + " " +
 		routeStyle.Render(cells[3]) + " " + sty.Stream.Args.Render(cells[4])
+}
+
+// gapRow is a gap's row: when, which connection, and what was lost.
+func (s *stream) gapRow(e *entry, t string, c cols, w int, selected, focused bool) string {
+	sty := s.com.styles
+	argW := max(w-8-1-c.conn-1-c.target-1, 4)
+	cells := []string{t, fit(s.roster.shortLabel(s.roster.of(e)), c.conn), fit(e.gap.word(), c.target), fit(e.gap.text(e.time, s.com.loc), argW)}
+	if selected {
+		st := sty.SelectedDim
+		if focused {
+			st = sty.Selected
+		}
+		return st.Render(fit(strings.Join(cells, " "), w))
+	}
+	st := sty.FlashErr
+	if e.gap.resumed {
+		st = sty.Muted
+	}
+	return sty.Stream.Time.Render(cells[0]) + " " + sty.Stream.Conn.Render(cells[1]) + " " + st.Render(cells[2]+" "+cells[3])
 }
 
 // chatOf is `sender: text` when e is a chat message that names its

@@ -61,8 +61,10 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if msg.err != nil {
 			m.setFlash("new connection "+sanitize(msg.label)+": "+sanitize(msg.err.Error()), true)
 		} else {
-			m.setFlash("connecting "+sanitize(msg.label)+"…", false)
+			m.setFlash(connectingFlash(msg.label), false)
 		}
+	case reconnMsg:
+		m.onReconn(msg)
 	case existsMsg:
 		if g := m.roster.groups[msg.group]; g != nil && msg.err == nil {
 			g.exists = map[bool]string{true: "yes", false: "no"}[msg.exists]
@@ -119,7 +121,7 @@ func (m *Model) ingest(b Batch) {
 		ev := &b.Events[i]
 		switch ev.Kind {
 		case client.EventState:
-			m.roster.applyState(ev)
+			m.onState(ev)
 		case client.EventMessage:
 			e := entry{time: ev.Time, conn: int32(m.roster.connFor(ev)), msg: ev.Message, raw: ev.Raw, delivery: noDelivery}
 			m.stats.received(ev.Time, &e.msg)
@@ -268,6 +270,10 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		return m.copySelected()
 	case key.Matches(msg, k.NewConn):
 		return m.openForm(m.newConnForm())
+	case key.Matches(msg, k.Reconnect):
+		return m.reconnectNow()
+	case key.Matches(msg, k.ToggleConn):
+		return m.toggleConn()
 	case key.Matches(msg, k.Group):
 		if m.roster.kind() == hubPlain {
 			m.setFlash("a plain hub has no groups API: join groups through one of its own methods (to: invoke)", true)

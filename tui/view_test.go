@@ -46,6 +46,15 @@ func TestView(t *testing.T) {
 			fail.Err = errors.New("negotiate: POST http://127.0.0.1:7071/api/negotiate answered 401 Unauthorized")
 			feed(m, []Event{ev, fail})
 		}},
+		{"gaps", func(m *Model) {
+			down := stateEv(20*time.Second, "bob@chat", "bob", client.Reconnecting)
+			back := stateEv(27*time.Second, "bob@chat", "bob", client.Connected)
+			back.ConnectionID = "id-bob-2"
+			adown := stateEv(28*time.Second, "alice@chat", "alice", client.Reconnecting)
+			resumed := stateEv(29*time.Second, "alice@chat", "alice", client.Connected)
+			resumed.Resumed = true
+			feed(m, []Event{down, back, adown, resumed})
+		}},
 		{"matrix", func(m *Model) { m.Update(press("r")) }},
 		{"help", func(m *Model) { m.Update(press("?")) }},
 		{"token", func(m *Model) { m.Update(press("t")) }},
@@ -216,6 +225,20 @@ func TestStatusMarksResumeAndReconnect(t *testing.T) {
 	}
 	if narrow := ansi.Strip(m.statusLine(80)); !strings.Contains(narrow, "↺1") && !strings.Contains(narrow, "⟳1") {
 		t.Fatalf("narrow status line lost the marks: %q", narrow)
+	}
+}
+
+// TestConnectingFlashEnds: the hint line's "connecting carol…" gives way
+// once carol has connected.
+func TestConnectingFlashEnds(t *testing.T) {
+	m := newTestModel(120, 30, Config{})
+	m.Update(openedMsg{label: "carol@chat"})
+	if got := ansi.Strip(m.bottomLine(120)); !strings.Contains(got, "connecting carol@chat…") {
+		t.Fatalf("hint line after n: %q", got)
+	}
+	feed(m, []Event{stateEv(0, "carol@chat", "carol", client.Connected)})
+	if got := ansi.Strip(m.bottomLine(120)); strings.Contains(got, "connecting") || !strings.Contains(got, "carol@chat connected") {
+		t.Fatalf("hint line after carol connected: %q", got)
 	}
 }
 
