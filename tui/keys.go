@@ -8,10 +8,17 @@ import "charm.land/bubbles/v2/key"
 //
 // While a text input has the keys, a key that types text (q, j, k, G, …)
 // is text whatever binding names it, so only keys that type nothing act
-// there: Submit, Back, NextFocus and PrevFocus, Quit's ctrl+c, and in a
+// there: Submit, Back, NextFocus and PrevFocus, Interrupt, and in a
 // form Up and Down.
 type KeyMap struct {
-	Quit      key.Binding
+	// Quit closes the overlay shown, else quits; with connections opened
+	// here beyond the first ones, it asks first.
+	Quit key.Binding
+	// Interrupt quits at once, from anywhere, inputs included.
+	Interrupt key.Binding
+	// Confirm answers yes when the screen asks (quitting with connections
+	// opened here).
+	Confirm   key.Binding
 	Help      key.Binding
 	NextFocus key.Binding
 	PrevFocus key.Binding
@@ -53,7 +60,9 @@ type KeyMap struct {
 // DefaultKeyMap returns sigr's key bindings.
 func DefaultKeyMap() KeyMap {
 	return KeyMap{
-		Quit:      key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
+		Quit:      key.NewBinding(key.WithKeys("q"), key.WithHelp("q", "quit/close")),
+		Interrupt: key.NewBinding(key.WithKeys("ctrl+c"), key.WithHelp("ctrl+c", "quit now")),
+		Confirm:   key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "yes, when asked")),
 		Help:      key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "keys")),
 		NextFocus: key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "focus")),
 		PrevFocus: key.NewBinding(key.WithKeys("shift+tab"), key.WithHelp("shift+tab", "focus back")),
@@ -89,7 +98,7 @@ func DefaultKeyMap() KeyMap {
 
 // ShortHelp is the one line of hints at the bottom.
 func (k KeyMap) ShortHelp() []key.Binding {
-	return []key.Binding{k.Help, k.Compose, k.ChatView, k.NextFocus, k.Filter, k.Details, k.Matrix, k.SentLog, k.NewConn, k.Quit}
+	return []key.Binding{k.Help, k.Compose, k.ChatView, k.NextFocus, k.Filter, k.Details, k.Matrix, k.SentLog, k.NewConn, relabel(k.Quit, "q", "quit")}
 }
 
 // FullHelp is the `?` page, in columns.
@@ -97,7 +106,7 @@ func (k KeyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom, k.NextFocus, k.PrevFocus},
 		{k.Compose, k.Submit, k.Filter, k.Details, k.Back, k.Pause, k.Clear, k.Copy},
-		{k.ChatView, k.Matrix, k.SentLog, k.Trace, k.Token, k.NewConn, k.Reconnect, k.ToggleConn, k.Group, k.Help, k.Quit},
+		{k.ChatView, k.Matrix, k.SentLog, k.Trace, k.Token, k.NewConn, k.Reconnect, k.ToggleConn, k.Group, k.Help, k.Quit, k.Interrupt, k.Confirm},
 	}
 }
 

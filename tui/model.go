@@ -60,6 +60,10 @@ type Config struct {
 	// and trace) for the sidebar and the trace pane; the caller stops it.
 	// Default nil: the sidebar shows what this screen did, and says so.
 	Service *ServiceView
+	// Initial is how many connections the command opened. Quitting with
+	// more (opened here with n) asks first, since they are gone for good.
+	// Default 0: never asks.
+	Initial int
 }
 
 // DefaultSender is the name sigr sends chat messages as when no user is
@@ -145,6 +149,7 @@ type Model struct {
 	trace    *traceLog
 
 	filtering    bool
+	confirming   bool // asking whether to quit
 	filter       textinput.Model
 	form         *form
 	detail       detailTarget

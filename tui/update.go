@@ -216,13 +216,27 @@ func (m *Model) forwardToInput(msg tea.Msg) tea.Cmd {
 // has the keys, else to the stream, the sidebar and the overlays.
 func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	k := m.keys
+	if m.confirming {
+		m.confirming = false
+		if key.Matches(msg, k.Confirm, k.Interrupt) {
+			return m.quit()
+		}
+		return nil
+	}
 	inInput := m.focusedInput() != nil
 	if inInput && msg.Text != "" {
 		// An input takes every key that types text, q included.
 		return m.forwardToInput(msg)
 	}
-	if key.Matches(msg, k.Quit) {
+	if key.Matches(msg, k.Interrupt) {
 		return m.quit()
+	}
+	if key.Matches(msg, k.Quit) && !inInput {
+		if m.overlay != overlayNone {
+			m.back()
+			return nil
+		}
+		return m.askQuit()
 	}
 	switch {
 	case m.overlay == overlayForm && m.form != nil:
@@ -305,6 +319,16 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		m.navigate(1 << 30)
 	}
 	return nil
+}
+
+// askQuit quits, or first asks once when connections were opened here
+// beyond the ones the command opened: quitting closes them for good.
+func (m *Model) askQuit() tea.Cmd {
+	if m.cfg.Initial > 0 && len(m.roster.conns) > m.cfg.Initial {
+		m.confirming = true
+		return nil
+	}
+	return m.quit()
 }
 
 // composerKey handles the keys of the composer's inputs that type nothing.
