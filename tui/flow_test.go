@@ -162,7 +162,7 @@ func TestFlowFilter(t *testing.T) {
 
 func TestFlowSend(t *testing.T) {
 	f := startFlow(t)
-	f.keys("tab", "tab") // stream, sidebar, then the message input
+	f.keys("i") // the message input
 	f.tm.Type("hi there")
 	f.keys("enter")
 	f.waitText("sent newMessage to everyone")
@@ -222,7 +222,7 @@ func TestFlowNewConnection(t *testing.T) {
 
 func TestFlowQuit(t *testing.T) {
 	f := startFlow(t)
-	f.keys("tab", "tab")
+	f.keys("i")
 	f.tm.Type("q") // q in an input is text, not quit
 	f.keys("esc", "q")
 	m := f.tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).(*Model)

@@ -333,14 +333,14 @@ func TestFlowInvokeTestHub(t *testing.T) {
 
 	fl.keys("i")
 	fl.tm.Type("[3,1]")
-	fl.keys("tab") // the destination: invoke by default here, stream asked
+	fl.keys("shift+tab", "shift+tab") // the destination: invoke by default here, stream asked
 	fl.tm.Type("stream")
 	fl.keys("tab")
 	fl.tm.Type("counter")
 	fl.keys("enter", "enter") // to the arguments, then send
 	fl.waitText("end of stream")
 
-	fl.keys("tab")
+	fl.keys("shift+tab", "shift+tab")
 	for range len("stream") {
 		fl.keys("backspace")
 	}

@@ -52,6 +52,10 @@ type KeyMap struct {
 	Top      key.Binding
 	Bottom   key.Binding
 
+	// Choose picks among a form's choices (the group dialog's add or
+	// remove).
+	Choose key.Binding
+
 	// Submit sends the composer's message, ends the filter, and moves
 	// through a form to its submission.
 	Submit key.Binding
@@ -92,6 +96,7 @@ func DefaultKeyMap() KeyMap {
 		Top:      key.NewBinding(key.WithKeys("home"), key.WithHelp("home", "oldest")),
 		Bottom:   key.NewBinding(key.WithKeys("end", "G"), key.WithHelp("end/G", "follow")),
 
+		Choose: key.NewBinding(key.WithKeys("left", "right", "space"), key.WithHelp("←/→", "choose")),
 		Submit: key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "send")),
 	}
 }
@@ -104,7 +109,7 @@ func (k KeyMap) ShortHelp() []key.Binding {
 // FullHelp is the `?` page, in columns.
 func (k KeyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
-		{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom, k.NextFocus, k.PrevFocus},
+		{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom, k.NextFocus, k.PrevFocus, k.Choose},
 		{k.Compose, k.Submit, k.Filter, k.Details, k.Back, k.Pause, k.Clear, k.Copy},
 		{k.ChatView, k.Matrix, k.SentLog, k.Trace, k.Token, k.NewConn, k.Reconnect, k.ToggleConn, k.Group, k.Help, k.Quit, k.Interrupt, k.Confirm},
 	}

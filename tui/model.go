@@ -84,16 +84,18 @@ type common struct {
 	loc    *time.Location
 }
 
-// focusArea is what receives the keys.
+// focusArea is what receives the keys. Tab walks them in this order: the
+// composer's inputs as they appear on its line, left to right, the message
+// last, and then out of the composer.
 type focusArea int
 
 const (
 	focusStream focusArea = iota
 	focusSidebar
-	focusBody
+	focusAs
 	focusTo
 	focusTarget
-	focusAs
+	focusBody
 	focusCount
 )
 

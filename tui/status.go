@@ -83,7 +83,7 @@ func (m *Model) hints() []key.Binding {
 	switch {
 	case m.overlay == overlayForm:
 		return []key.Binding{relabel(k.Submit, "enter", "next/submit"), relabel(k.NextFocus, "tab", "field"), relabel(k.Back, "esc", "cancel")}
-	case m.focus >= focusBody:
+	case m.focus >= focusAs:
 		return []key.Binding{k.Submit, k.NextFocus, relabel(k.Back, "esc", "leave input"), k.Interrupt}
 	case m.overlay == overlayTrace:
 		return []key.Binding{k.Back, k.Up, k.Down, closes}

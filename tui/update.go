@@ -223,6 +223,15 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		}
 		return nil
 	}
+	if m.overlay == overlayForm && m.form != nil && !key.Matches(msg, k.Interrupt) {
+		// A form takes every key: its text fields type, its choices pick.
+		cmd, res := m.form.update(msg, k)
+		if res != formOpen {
+			m.form = nil
+			m.overlay = overlayNone
+		}
+		return cmd
+	}
 	inInput := m.focusedInput() != nil
 	if inInput && msg.Text != "" {
 		// An input takes every key that types text, q included.
@@ -239,13 +248,6 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		return m.askQuit()
 	}
 	switch {
-	case m.overlay == overlayForm && m.form != nil:
-		cmd, res := m.form.update(msg, k)
-		if res != formOpen {
-			m.form = nil
-			m.overlay = overlayNone
-		}
-		return cmd
 	case m.filtering:
 		if key.Matches(msg, k.Back, k.Submit) {
 			m.filtering = false

@@ -3,6 +3,7 @@ package tui
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -59,6 +60,11 @@ func TestView(t *testing.T) {
 		{"help", func(m *Model) { m.Update(press("?")) }},
 		{"token", func(m *Model) { m.Update(press("t")) }},
 		{"newconn", func(m *Model) { m.Update(press("n")) }},
+		{"group", func(m *Model) {
+			m.Update(press("g"))
+			m.Update(press("down"))
+			m.Update(press("right"))
+		}},
 		{"unreadable", func(m *Model) { feed(m, []Event{badEv(29*time.Second, "bob@chat", badRecord)}) }},
 		{"unreadable-detail", func(m *Model) {
 			feed(m, []Event{badEv(29*time.Second, "bob@chat", badRecord)})
@@ -117,6 +123,10 @@ func press(s string) tea.KeyPressMsg {
 		return tea.KeyPressMsg{Code: tea.KeyUp}
 	case "down":
 		return tea.KeyPressMsg{Code: tea.KeyDown}
+	case "left":
+		return tea.KeyPressMsg{Code: tea.KeyLeft}
+	case "right":
+		return tea.KeyPressMsg{Code: tea.KeyRight}
 	case "tab":
 		return tea.KeyPressMsg{Code: tea.KeyTab}
 	case "shift+tab":
@@ -225,6 +235,52 @@ func TestStatusMarksResumeAndReconnect(t *testing.T) {
 	}
 	if narrow := ansi.Strip(m.statusLine(80)); !strings.Contains(narrow, "↺1") && !strings.Contains(narrow, "⟳1") {
 		t.Fatalf("narrow status line lost the marks: %q", narrow)
+	}
+}
+
+// TestGroupActionIsAChoice: the group dialog's action takes no typing
+// (a typo cannot close it or stand for an action); the arrows pick add or
+// remove, and the one picked is sent.
+func TestGroupActionIsAChoice(t *testing.T) {
+	sender := &fakeSender{}
+	m := newLiveModel(120, 35, Config{Sender: sender})
+	m.Update(press("g"))
+	m.Update(press("tab"))
+	for _, k := range []string{"j", "i", "o", "n", "q"} {
+		m.Update(press(k)) // typed text does nothing on a choice, q included
+	}
+	if m.overlay != overlayForm || m.form.value(1) != "add" {
+		t.Fatalf("after typing on the action: overlay %d, action %q", m.overlay, m.form.value(1))
+	}
+	m.Update(press("right"))
+	if got := m.form.value(1); got != "remove" {
+		t.Fatalf("→ chose %q, want remove", got)
+	}
+	m.Update(press("enter")) // to the member
+	_, cmd := m.Update(press("enter"))
+	if cmd == nil {
+		t.Fatal("submitting the dialog gave no command")
+	}
+	m.Update(cmd())
+	_, acts := sender.snapshot()
+	if len(acts) != 1 || acts[0].Add || acts[0].Group != "devs" {
+		t.Fatalf("group actions %+v, want one remove from devs", acts)
+	}
+}
+
+// TestComposerTabOrder: tab walks the composer's inputs as they appear
+// on its line, the message last, and then leaves the composer instead of
+// going round to the message again.
+func TestComposerTabOrder(t *testing.T) {
+	m := newLiveModel(120, 35, Config{})
+	var order []focusArea
+	for range 6 {
+		m.Update(press("tab"))
+		order = append(order, m.focus)
+	}
+	want := []focusArea{focusSidebar, focusAs, focusTo, focusTarget, focusBody, focusStream}
+	if !slices.Equal(order, want) {
+		t.Fatalf("tab order %v, want %v", order, want)
 	}
 }
 
