@@ -211,7 +211,7 @@ func New(cfg Config) *Model {
 		chat:     newChatLog(com, r, rt, sent),
 		sent:     sent,
 		trace:    newTraceLog(com, r),
-		filter:   newInput("filter: target:, conn:, user: or text", "/ "),
+		filter:   newInput("filter: text, target: route: conn: user:, !not, a | b", "/ "),
 		quitting: make(chan struct{}),
 	}
 	m.applyStyles()

@@ -33,11 +33,18 @@ func newStream(com *common, r *roster, rt *routing, calls *invocations, history 
 func (s *stream) push(e entry) uint64 {
 	seq := s.history.push(e)
 	if s.query.active() {
-		if kept := s.history.at(seq); s.query.match(kept, s.roster.of(kept), s.targetOf(kept)) {
+		if kept := s.history.at(seq); s.matchesQuery(s.query, kept) {
 			s.matches = append(s.matches, seq)
 		}
 	}
 	return seq
+}
+
+// matchesQuery reports whether q matches e, with the target and the route its
+// row shows.
+func (s *stream) matchesQuery(q query, e *entry) bool {
+	route, _ := s.routing.routeOf(e)
+	return q.match(e, s.roster.of(e), s.targetOf(e), route)
 }
 
 // targetOf is the target a row shows and the filter matches: the
@@ -84,7 +91,7 @@ func (s *stream) setQuery(text string) {
 	s.matches = nil
 	if q.active() {
 		for seq := s.history.first; seq < s.history.next; seq++ {
-			if e := s.history.at(seq); q.match(e, s.roster.of(e), s.targetOf(e)) {
+			if e := s.history.at(seq); s.matchesQuery(q, e) {
 				s.matches = append(s.matches, seq)
 			}
 		}

@@ -34,6 +34,12 @@ func TestView(t *testing.T) {
 				m.Update(press(string(r)))
 			}
 		}},
+		{"filtered-or", func(m *Model) {
+			m.Update(press("/"))
+			for _, r := range "route:user:alice !conn:alice#2 | target:priceTick" {
+				m.Update(press(string(r)))
+			}
+		}},
 		{"detail", func(m *Model) {
 			m.Update(press("up"))
 			m.Update(press("enter"))
