@@ -54,6 +54,9 @@ func (m *Model) openDetails() {
 	case m.overlay == overlayDetail:
 		m.back()
 		return
+	case m.focus == focusSidebar && m.stats.sel >= 0:
+		m.pickTarget()
+		return
 	case m.focus == focusSidebar:
 		m.toggle(overlayToken)
 		return

@@ -16,6 +16,7 @@ type stats struct {
 	com     *common
 	targets map[string]*targetStat
 	order   []*targetStat // in the order first seen
+	sel     int           // the target selected in the sidebar, by rank; -1 none
 	total   rate
 	count   int
 	dropped int
@@ -29,7 +30,35 @@ type targetStat struct {
 }
 
 func newStats(com *common) *stats {
-	return &stats{com: com, targets: map[string]*targetStat{}}
+	return &stats{com: com, targets: map[string]*targetStat{}, sel: -1}
+}
+
+// moveSelection moves the TARGETS selection by n within the first rows
+// shown; it returns false, leaving none selected, when it moves up out of
+// them.
+func (s *stats) moveSelection(n, rows int) bool {
+	shown := min(len(s.order), rows)
+	if shown == 0 {
+		s.sel = -1
+		return false
+	}
+	s.sel += n
+	if s.sel < 0 {
+		s.sel = -1
+		return false
+	}
+	s.sel = min(s.sel, shown-1)
+	return true
+}
+
+// selectedTarget is the target selected in the sidebar, shown in rows
+// rows, or "".
+func (s *stats) selectedTarget(rows int) string {
+	ts := s.top(rows)
+	if s.sel < 0 || s.sel >= len(ts) {
+		return ""
+	}
+	return ts[s.sel].name
 }
 
 func (s *stats) target(name string) *targetStat {
@@ -86,17 +115,21 @@ func (s *stats) top(n int) []*targetStat {
 // Render returns the sidebar's target rows, at most rows of them, w cells
 // wide: the busiest targets with their counts and a sparkline of the last
 // seconds.
-func (s *stats) Render(w, rows int, now time.Time) []string {
+func (s *stats) Render(w, rows int, now time.Time, focused bool) []string {
 	st := s.com.styles
 	if len(s.order) == 0 {
 		return []string{st.Faint.Render(fit(" none yet", w))}
 	}
 	var lines []string
-	for _, t := range s.top(max(rows, 0)) {
+	for i, t := range s.top(max(rows, 0)) {
 		count := strconv.Itoa(t.count)
 		spark := sparkline(t.rate.series(now, 6))
 		nameW := max(w-1-len(count)-1-6-1, 3)
 		name := fit(sanitize(t.name), nameW)
+		if i == s.sel && focused {
+			lines = append(lines, st.Selected.Render(fit(" "+name+" "+count+" "+spark, w)))
+			continue
+		}
 		lines = append(lines, " "+st.Stream.Target.Render(name)+" "+st.Muted.Render(count)+" "+st.Spark.Render(spark))
 	}
 	return lines

@@ -356,7 +356,7 @@ func (m *Model) composerKey(msg tea.KeyPressMsg) tea.Cmd {
 // or what the main area shows.
 func (m *Model) navigate(n int) {
 	if m.focus == focusSidebar && m.overlay != overlayDetail {
-		m.roster.moveSelection(n)
+		m.moveSidebar(n)
 		return
 	}
 	m.scroll(n)

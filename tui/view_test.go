@@ -40,6 +40,12 @@ func TestView(t *testing.T) {
 				m.Update(press(string(r)))
 			}
 		}},
+		{"target-selected", func(m *Model) {
+			m.Update(press("tab"))
+			for range 4 {
+				m.Update(press("down")) // past the three connections
+			}
+		}},
 		{"detail", func(m *Model) {
 			m.Update(press("up"))
 			m.Update(press("enter"))
@@ -287,6 +293,34 @@ func TestComposerTabOrder(t *testing.T) {
 	want := []focusArea{focusSidebar, focusAs, focusTo, focusTarget, focusBody, focusStream}
 	if !slices.Equal(order, want) {
 		t.Fatalf("tab order %v, want %v", order, want)
+	}
+}
+
+// TestPickTarget: down past the connections reaches TARGETS; enter
+// filters the stream by the target picked, and up leaves TARGETS again.
+func TestPickTarget(t *testing.T) {
+	m := newLiveModel(120, 35, Config{})
+	m.Update(press("tab"))
+	for range 4 {
+		m.Update(press("down"))
+	}
+	if m.stats.sel != 1 {
+		t.Fatalf("TARGETS selection %d, want the second target", m.stats.sel)
+	}
+	m.Update(press("enter"))
+	if m.focus != focusStream || m.stream.query.raw != "target:priceTick" || m.stream.len() != 1 {
+		t.Fatalf("after enter: focus %d, filter %q, %d rows", m.focus, m.stream.query.raw, m.stream.len())
+	}
+	m.Update(press("tab"))
+	for range 2 {
+		m.Update(press("up"))
+	}
+	if m.stats.sel != -1 || m.roster.sel != 2 {
+		t.Fatalf("up out of TARGETS: target %d, connection %d", m.stats.sel, m.roster.sel)
+	}
+	m.Update(press("enter"))
+	if m.overlay != overlayToken {
+		t.Fatal("enter on a connection no longer opens its token")
 	}
 }
 
