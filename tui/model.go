@@ -64,6 +64,19 @@ type Config struct {
 	// more (opened here with n) asks first, since they are gone for good.
 	// Default 0: never asks.
 	Initial int
+	// SaveDir is where w writes. Default "": the working directory.
+	SaveDir string
+	// Replay, when set, is a saved stream to show instead of a live
+	// session: the screen is read-only, every view works, and the
+	// composer is disabled. Default nil.
+	Replay *Replay
+}
+
+// Replay is a saved stream, as ReadEventLines reads it.
+type Replay struct {
+	Name   string // the file, for the note that says what is shown
+	Conns  []ConnSpec
+	Events []Event
 }
 
 // DefaultSender is the name sigr sends chat messages as when no user is
@@ -215,6 +228,9 @@ func New(cfg Config) *Model {
 		quitting: make(chan struct{}),
 	}
 	m.applyStyles()
+	if cfg.Replay != nil {
+		m.ingest(Batch{Opened: cfg.Replay.Conns, Events: cfg.Replay.Events})
+	}
 	if cfg.Notice != "" {
 		m.flash = flash{text: sanitize(cfg.Notice), until: m.now.Add(15 * time.Second)}
 	}

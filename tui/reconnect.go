@@ -45,7 +45,10 @@ func (m *Model) onState(ev *Event) {
 	was := c.state
 	m.roster.applyState(ev)
 	switch {
-	case was == client.Connected && ev.State != client.Connected:
+	case was == client.Connected && ev.State != client.Connected,
+		ev.State == client.Reconnecting && c.lostAt.IsZero():
+		// Reconnecting says it was connected, even when this screen did
+		// not see it (a replay of a saved stream starts with the gap).
 		c.lostAt = ev.Time
 	case ev.State == client.Connected && !c.lostAt.IsZero():
 		m.stream.push(entry{time: ev.Time, conn: int32(i), delivery: noDelivery, gap: &gap{from: c.lostAt, resumed: ev.Resumed}})

@@ -65,6 +65,8 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 	case reconnMsg:
 		m.onReconn(msg)
+	case savedMsg:
+		m.onSaved(msg)
 	case existsMsg:
 		if g := m.roster.groups[msg.group]; g != nil && msg.err == nil {
 			g.exists = map[bool]string{true: "yes", false: "no"}[msg.exists]
@@ -259,9 +261,15 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		return m.composerKey(msg)
 	}
 
+	if m.cfg.Replay != nil && key.Matches(msg, k.NewConn, k.Group, k.Reconnect, k.ToggleConn, k.Compose) {
+		m.setFlash("a replay is read-only: nothing is sent, opened or closed", true)
+		return nil
+	}
 	switch {
 	case key.Matches(msg, k.Help):
 		m.toggle(overlayHelp)
+	case key.Matches(msg, k.Save):
+		return m.save()
 	case key.Matches(msg, k.Back):
 		m.back()
 	case key.Matches(msg, k.NextFocus):
@@ -412,6 +420,10 @@ func (m *Model) back() {
 
 func (m *Model) setFocus(f focusArea) tea.Cmd {
 	m.focus = (f + focusCount) % focusCount
+	if m.cfg.Replay != nil {
+		// No composer in a replay: the focus is the stream or the sidebar.
+		m.focus %= focusAs
+	}
 	return m.composer.focus(m.focus)
 }
 

@@ -73,7 +73,7 @@ func (m *Model) render() string {
 		// sight around it.
 		over(lines[1:], m.helpPanel(min(m.width-2, 92)), m.width)
 	}
-	lines = append(lines, m.composer.Render(m.width, m.focus, m.roster.kind()), m.bottomLine(m.width))
+	lines = append(lines, m.composerLine(), m.bottomLine(m.width))
 	for i := range lines {
 		lines[i] = fit(lines[i], m.width)
 	}
@@ -128,6 +128,15 @@ func (m *Model) chatArea(w, h int) []string {
 	lines = append(lines, m.chat.Header(w))
 	lines = append(lines, m.roster.RenderErrors(w, m.now)...)
 	return append(lines, m.chat.Render(w, max(h-len(lines), 0), m.focus == focusStream)...)
+}
+
+// composerLine is the composer, or in a replay the note that says why
+// there is none.
+func (m *Model) composerLine() string {
+	if r := m.cfg.Replay; r != nil {
+		return m.com.styles.Hint.Render(fit("read-only replay of "+sanitize(r.Name)+": the composer is disabled; w saves, ? keys, q quits", m.width))
+	}
+	return m.composer.Render(m.width, m.focus, m.roster.kind())
 }
 
 // panel is the token or a form, w cells at most: what is drawn over the
