@@ -172,6 +172,18 @@ func (s *stream) move(n int) {
 	s.follow = i == total-1
 }
 
+// selectRow selects the row'th visible row from top, if there is one.
+func (s *stream) selectRow(row int) bool {
+	total := s.len()
+	i := min(s.index(s.top), max(total-1, 0)) + row
+	if total == 0 || i >= total {
+		return false
+	}
+	s.cursor = s.seq(i)
+	s.follow = i == total-1
+	return true
+}
+
 // fixScroll keeps the selection inside the first rows rows from top.
 func (s *stream) fixScroll(rows int) {
 	total := s.len()

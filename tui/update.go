@@ -80,6 +80,8 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 				m.scroll(3)
 			}
 		}
+	case tea.MouseClickMsg:
+		m.click(msg)
 	case tea.PasteMsg:
 		cmd = m.forwardToInput(msg)
 	case tea.KeyPressMsg:
