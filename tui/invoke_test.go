@@ -155,8 +155,7 @@ func TestAnswerRowsNameTheInvocation(t *testing.T) {
 		rows = append(rows, strings.Join(f[1:], " "))
 	}
 	want := []string{
-		`alice newMessage ~broadcast ["hi all"]`,
-		`bob newMessage ~broadcast ["hi all"]`,
+		`all 2 newMessage ~broadcast ["hi all"]`, // one row per message, by default with two connections
 		`alice echo completion "hello"`,
 		`alice counter item 1`,
 		`alice counter item 2`,

@@ -52,6 +52,9 @@ type KeyMap struct {
 	Top      key.Binding
 	Bottom   key.Binding
 
+	// PerMessage toggles the stream between one row per message and one
+	// per receipt (each connection's copy).
+	PerMessage key.Binding
 	// Save writes what the stream keeps to a file of event lines.
 	Save key.Binding
 	// Choose picks among a form's choices (the group dialog's add or
@@ -98,9 +101,10 @@ func DefaultKeyMap() KeyMap {
 		Top:      key.NewBinding(key.WithKeys("home"), key.WithHelp("home", "oldest")),
 		Bottom:   key.NewBinding(key.WithKeys("end", "G"), key.WithHelp("end/G", "follow")),
 
-		Save:   key.NewBinding(key.WithKeys("w"), key.WithHelp("w", "save to file")),
-		Choose: key.NewBinding(key.WithKeys("left", "right", "space"), key.WithHelp("←/→", "choose")),
-		Submit: key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "send")),
+		PerMessage: key.NewBinding(key.WithKeys("m"), key.WithHelp("m", "per message/receipt")),
+		Save:       key.NewBinding(key.WithKeys("w"), key.WithHelp("w", "save to file")),
+		Choose:     key.NewBinding(key.WithKeys("left", "right", "space"), key.WithHelp("←/→", "choose")),
+		Submit:     key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "send")),
 	}
 }
 
@@ -114,7 +118,7 @@ func (k KeyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom, k.NextFocus, k.PrevFocus, k.Choose},
 		{k.Compose, k.Submit, k.Filter, k.Details, k.Back, k.Pause, k.Clear, k.Copy, k.Save},
-		{k.ChatView, k.Matrix, k.SentLog, k.Trace, k.Token, k.NewConn, k.Reconnect, k.ToggleConn, k.Group, k.Help, k.Quit, k.Interrupt, k.Confirm},
+		{k.ChatView, k.PerMessage, k.Matrix, k.SentLog, k.Trace, k.Token, k.NewConn, k.Reconnect, k.ToggleConn, k.Group, k.Help, k.Quit, k.Interrupt, k.Confirm},
 	}
 }
 

@@ -165,6 +165,7 @@ type Model struct {
 
 	filtering    bool
 	confirming   bool // asking whether to quit
+	viewChosen   bool // m chose per message or per receipt: no default since
 	filter       textinput.Model
 	form         *form
 	detail       detailTarget

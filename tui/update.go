@@ -118,6 +118,7 @@ func (m *Model) fixScroll() {
 // into the stream. Its cost is the size of the batch, whatever the size of
 // the history.
 func (m *Model) ingest(b Batch) {
+	conns := len(m.roster.conns)
 	for _, spec := range b.Opened {
 		m.roster.open(spec)
 	}
@@ -132,6 +133,14 @@ func (m *Model) ingest(b Batch) {
 			d, isNew := m.routing.deliver(&e)
 			if d != nil {
 				e.delivery = d.id
+			}
+			if isNew || d == nil {
+				m.stats.firstReceipt(&e.msg)
+			}
+			if isNew {
+				// Known before the push, so that the per-message view keeps
+				// this row.
+				d.seq = m.stream.history.next
 			}
 			e.seq = m.stream.push(e)
 			switch {
@@ -153,6 +162,9 @@ func (m *Model) ingest(b Batch) {
 	}
 	if b.Dropped > 0 {
 		m.stats.droppedByFeed(m.cfg.Now(), b.Dropped, b.DroppedByTarget)
+	}
+	if len(m.roster.conns) != conns {
+		m.autoView()
 	}
 	m.stream.settle()
 }
@@ -272,6 +284,8 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		m.toggle(overlayHelp)
 	case key.Matches(msg, k.Save):
 		return m.save()
+	case key.Matches(msg, k.PerMessage):
+		m.togglePerMessage()
 	case key.Matches(msg, k.Back):
 		m.back()
 	case key.Matches(msg, k.NextFocus):

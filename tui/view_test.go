@@ -46,6 +46,7 @@ func TestView(t *testing.T) {
 				m.Update(press("down")) // past the three connections
 			}
 		}},
+		{"per-receipt", func(m *Model) { m.Update(press("m")) }},
 		{"detail", func(m *Model) {
 			m.Update(press("up"))
 			m.Update(press("enter"))
@@ -321,6 +322,41 @@ func TestPickTarget(t *testing.T) {
 	m.Update(press("enter"))
 	if m.overlay != overlayToken {
 		t.Fatal("enter on a connection no longer opens its token")
+	}
+}
+
+// TestPerMessageView: with several connections the stream shows one row
+// per message with the connections that received it, and TARGETS counts
+// messages; m switches to one row per receipt, and the header says which.
+func TestPerMessageView(t *testing.T) {
+	one := newTestModel(120, 35, Config{})
+	feed(one, []Event{stateEv(0, "alice@chat", "alice", client.Connected), msgEv(time.Second, "alice@chat", "ping", `[1]`, "broadcast")})
+	if one.stream.perMessage || strings.Contains(ansi.Strip(one.stream.Header(120, one.stats)), "per ") {
+		t.Fatal("one connection: the view is per message, or the header says so")
+	}
+	m := newLiveModel(120, 35, Config{})
+	head := func() string { return ansi.Strip(m.stream.Header(120, m.stats)) }
+	side := func() string { return ansi.Strip(strings.Join(m.sidebar(30, 30), "\n")) }
+	if !m.stream.perMessage || !strings.Contains(head(), "per message") || m.stream.len() != 19 {
+		t.Fatalf("three connections: per message %v, header %q, %d rows", m.stream.perMessage, head(), m.stream.len())
+	}
+	if !strings.Contains(side(), "newMessage          18") {
+		t.Fatalf("TARGETS per message:\n%s", side())
+	}
+	rows := strings.Join(strings.Fields(ansi.Strip(strings.Join(m.stream.Render(120, 40, false), " | "))), " ")
+	for _, want := range []string{"all 3 newMessage broadcast", "alice,alice#2 newMessage user:alice", "bob newMessage group:devs"} {
+		if !strings.Contains(rows, want) {
+			t.Fatalf("no row %q in:\n%s", want, rows)
+		}
+	}
+	m.Update(press("m"))
+	if m.stream.perMessage || !strings.Contains(head(), "per receipt") || m.stream.len() != 37 || !strings.Contains(side(), "newMessage          36") {
+		t.Fatalf("after m: per message %v, header %q, %d rows\n%s", m.stream.perMessage, head(), m.stream.len(), side())
+	}
+	// Chosen: a new connection does not switch it back.
+	feed(m, []Event{stateEv(29*time.Second, "dave@chat", "dave", client.Connected)})
+	if m.stream.perMessage {
+		t.Fatal("a new connection overrode the view chosen with m")
 	}
 }
 
