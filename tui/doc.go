@@ -64,6 +64,14 @@
 // and whether messages sent meanwhile were lost, or, after a stateful
 // resume, that nothing was.
 //
+// # Per message, saved, replayed
+//
+// With several connections open, the stream shows one row per message (its
+// first receipt, with the connections that received it) and TARGETS counts
+// messages; m switches to a row per receipt. w saves what the stream keeps
+// as event lines; ReadEventLines reads them (or `sigr watch` and `sigr
+// decode` output) back, and Config.Replay shows them read-only.
+//
 // # The service's view
 //
 // A ServiceView follows what sigr's emulator itself sees, through an
