@@ -94,5 +94,9 @@ func (m *Model) hints() []key.Binding {
 	case m.overlay != overlayNone:
 		return []key.Binding{k.Back, k.Up, k.Down, k.Copy, closes}
 	}
+	if m.cfg.Replay != nil {
+		// Nothing to write or open in a replay.
+		return []key.Binding{k.Help, k.ChatView, k.NextFocus, k.Filter, k.Details, k.Matrix, k.PerMessage, relabel(k.Quit, "q", "quit")}
+	}
 	return k.ShortHelp()
 }
