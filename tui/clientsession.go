@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"sync"
+	"time"
 
 	"github.com/sigr-dev/sigr/client"
 	"github.com/sigr-dev/sigr/manage"
@@ -104,7 +105,8 @@ func (s *ClientSession) Open(ctx context.Context, spec ConnSpec) error {
 }
 
 // CloseConn implements Reconnector: it closes the connection labelled
-// label and waits for it; Reopen opens it again.
+// label and waits for it and for the Feed to take its last events; Reopen
+// opens it again.
 func (s *ClientSession) CloseConn(ctx context.Context, label string) error {
 	s.mu.Lock()
 	c := s.byLabel[label]
@@ -121,8 +123,14 @@ func (s *ClientSession) CloseConn(ctx context.Context, label string) error {
 	}
 	s.mu.Unlock()
 	// Close waits for the connection's goroutines: a closed connection
-	// emits nothing more.
-	return c.Close()
+	// emits nothing more. Its last events go first: once the Feed has
+	// taken them, they are ahead of anything a reopened connection says
+	// under the same label.
+	err := c.Close()
+	if derr := s.drained(ctx, c.Events()); err == nil {
+		err = derr
+	}
+	return err
 }
 
 // Reopen implements Reconnector: it closes the connection labelled label,
@@ -142,6 +150,22 @@ func (s *ClientSession) Reopen(ctx context.Context, label string) error {
 		}
 	}
 	return s.Open(ctx, spec)
+}
+
+// drained waits until the Feed has taken every event left in events.
+func (s *ClientSession) drained(ctx context.Context, events <-chan client.Event) error {
+	t := time.NewTicker(2 * time.Millisecond)
+	defer t.Stop()
+	for len(events) > 0 {
+		select {
+		case <-t.C:
+		case <-s.done:
+			return client.ErrClosed
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return nil
 }
 
 // Close implements Session: it closes every connection, waits for their

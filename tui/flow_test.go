@@ -237,7 +237,7 @@ func TestFlowQuit(t *testing.T) {
 func TestFlowQClosesOverlays(t *testing.T) {
 	f := startFlow(t)
 	for _, o := range []struct{ key, text string }{
-		{"?", "Keys"}, {"r", "ROUTING"}, {"s", "SENT"}, {"t", "Token inspector"}, {"e", "e or esc closes"}, {"enter", "MESSAGE #"},
+		{"?", "Keys"}, {"r", "ROUTING"}, {"s", "from this screen"}, {"t", "Token inspector"}, {"e", "e or esc closes"}, {"enter", "MESSAGE #"},
 	} {
 		// Had q quit, the next overlay would never show.
 		f.keys(o.key)

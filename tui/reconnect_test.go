@@ -110,7 +110,12 @@ func (o *outage) until(what string, cond func(*Model) bool) {
 			}
 			o.m.Update(msg)
 		case <-o.ctx.Done():
-			o.t.Fatalf("timed out waiting for %s; status: %s", what, ansi.Strip(o.m.statusLine(160)))
+			c := o.m.roster.selected()
+			err := ""
+			if c != nil {
+				err = c.err
+			}
+			o.t.Fatalf("timed out waiting for %s; status: %s; error: %s", what, ansi.Strip(o.m.statusLine(160)), err)
 		}
 	}
 }
@@ -183,7 +188,9 @@ func TestOutageUnderTUI(t *testing.T) {
 func TestReconnectKeys(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	o := newOutage(t, ctx, client.Backoff{Delays: []time.Duration{time.Hour}, Forever: true})
+	// One immediate retry, then an hour: the immediate one covers a pooled
+	// HTTP connection to the stopped emulator, whose first use fails.
+	o := newOutage(t, ctx, client.Backoff{Delays: []time.Duration{0, time.Hour}, Forever: true})
 	if err := o.sess.Open(ctx, ConnSpec{Hub: "chat", User: "bob"}); err != nil {
 		t.Fatal(err)
 	}
@@ -203,7 +210,7 @@ func TestReconnectKeys(t *testing.T) {
 	o.stop()
 	o.until("bob waiting", func(m *Model) bool {
 		c := m.roster.selected()
-		return c.state == client.Reconnecting && !c.retryAt.IsZero()
+		return c.state == client.Reconnecting && c.retryAt.After(time.Now().Add(time.Minute))
 	})
 	if s := ansi.Strip(o.m.statusLine(160)); !strings.Contains(s, "in 1h0m0s") {
 		t.Fatalf("status while waiting: %q", s)
