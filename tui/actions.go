@@ -176,6 +176,10 @@ func (m *Model) copySelected() tea.Cmd {
 		m.setFlash("nothing selected to copy", true)
 		return nil
 	}
+	if e.gap != nil {
+		m.setFlash("a gap row is sigr's own: nothing was received to copy", true)
+		return nil
+	}
 	c := m.roster.of(e)
 	ectx := protocol.EventContext{Connection: c.label, Hub: c.hub, Raw: e.raw}
 	var line []byte
@@ -185,7 +189,7 @@ func (m *Model) copySelected() tea.Cmd {
 	} else {
 		line = protocol.AppendMessageEvent(nil, e.time, &e.msg, ectx)
 	}
-	m.setFlash("copied message #"+itoa(int(e.seq))+" as JSON ("+itoa(len(line))+" bytes)", false)
+	m.setFlash("copied message #"+itoa(int(e.seq)+1)+" as JSON ("+itoa(len(line))+" bytes)", false)
 	return tea.SetClipboard(strings.TrimRight(string(line), "\n"))
 }
 

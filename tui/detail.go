@@ -54,6 +54,9 @@ func (m *Model) openDetails() {
 	case m.overlay == overlayDetail:
 		m.back()
 		return
+	case m.focus == focusSidebar && m.stats.sel >= 0:
+		m.pickTarget()
+		return
 	case m.focus == focusSidebar:
 		m.toggle(overlayToken)
 		return
@@ -82,6 +85,10 @@ func (m *Model) openDetails() {
 	e := m.current()
 	if e == nil {
 		m.setFlash("that message is no longer in the history", true)
+		return
+	}
+	if e.gap != nil {
+		m.setFlash(sanitize(m.roster.of(e).label)+" "+e.gap.text(e.time, m.com.loc), !e.gap.resumed)
 		return
 	}
 	m.detail, m.detailScroll, m.overlay = detailTarget{seq: e.seq, from: from}, 0, overlayDetail

@@ -53,6 +53,25 @@
 // anybody was there to get it. A send that reached nobody also becomes a
 // row of the routing matrix, so that every send's fate is on screen.
 //
+// # Watching for hours
+//
+// A monitor keeps trying: ClientSession reconnects with MonitorReconnect
+// (backing off to about 30 s, with jitter, and never giving up) and retries
+// a first connect that fails; the status line counts down to each attempt.
+// R reconnects the selected connection now, skipping the wait, and x
+// closes it and opens it again, through the Session's Reconnector. Each
+// return leaves a gap row in the stream: how long the connection was away
+// and whether messages sent meanwhile were lost, or, after a stateful
+// resume, that nothing was.
+//
+// # Per message, saved, replayed
+//
+// With several connections open, the stream shows one row per message (its
+// first receipt, with the connections that received it) and TARGETS counts
+// messages; m switches to a row per receipt. w saves what the stream keeps
+// as event lines; ReadEventLines reads them (or `sigr watch` and `sigr
+// decode` output) back, and Config.Replay shows them read-only.
+//
 // # The service's view
 //
 // A ServiceView follows what sigr's emulator itself sees, through an

@@ -155,8 +155,7 @@ func TestAnswerRowsNameTheInvocation(t *testing.T) {
 		rows = append(rows, strings.Join(f[1:], " "))
 	}
 	want := []string{
-		`alice newMessage ~broadcast ["hi all"]`,
-		`bob newMessage ~broadcast ["hi all"]`,
+		`all 2 newMessage ~broadcast ["hi all"]`, // one row per message, by default with two connections
 		`alice echo completion "hello"`,
 		`alice counter item 1`,
 		`alice counter item 2`,
@@ -333,14 +332,14 @@ func TestFlowInvokeTestHub(t *testing.T) {
 
 	fl.keys("i")
 	fl.tm.Type("[3,1]")
-	fl.keys("tab") // the destination: invoke by default here, stream asked
+	fl.keys("shift+tab", "shift+tab") // the destination: invoke by default here, stream asked
 	fl.tm.Type("stream")
 	fl.keys("tab")
 	fl.tm.Type("counter")
 	fl.keys("enter", "enter") // to the arguments, then send
 	fl.waitText("end of stream")
 
-	fl.keys("tab")
+	fl.keys("shift+tab", "shift+tab")
 	for range len("stream") {
 		fl.keys("backspace")
 	}

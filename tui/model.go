@@ -60,6 +60,23 @@ type Config struct {
 	// and trace) for the sidebar and the trace pane; the caller stops it.
 	// Default nil: the sidebar shows what this screen did, and says so.
 	Service *ServiceView
+	// Initial is how many connections the command opened. Quitting with
+	// more (opened here with n) asks first, since they are gone for good.
+	// Default 0: never asks.
+	Initial int
+	// SaveDir is where w writes. Default "": the working directory.
+	SaveDir string
+	// Replay, when set, is a saved stream to show instead of a live
+	// session: the screen is read-only, every view works, and the
+	// composer is disabled. Default nil.
+	Replay *Replay
+}
+
+// Replay is a saved stream, as ReadEventLines reads it.
+type Replay struct {
+	Name   string // the file, for the note that says what is shown
+	Conns  []ConnSpec
+	Events []Event
 }
 
 // DefaultSender is the name sigr sends chat messages as when no user is
@@ -80,16 +97,18 @@ type common struct {
 	loc    *time.Location
 }
 
-// focusArea is what receives the keys.
+// focusArea is what receives the keys. Tab walks them in this order: the
+// composer's inputs as they appear on its line, left to right, the message
+// last, and then out of the composer.
 type focusArea int
 
 const (
 	focusStream focusArea = iota
 	focusSidebar
-	focusBody
+	focusAs
 	focusTo
 	focusTarget
-	focusAs
+	focusBody
 	focusCount
 )
 
@@ -145,6 +164,8 @@ type Model struct {
 	trace    *traceLog
 
 	filtering    bool
+	confirming   bool // asking whether to quit
+	viewChosen   bool // m chose per message or per receipt: no default since
 	filter       textinput.Model
 	form         *form
 	detail       detailTarget
@@ -204,10 +225,13 @@ func New(cfg Config) *Model {
 		chat:     newChatLog(com, r, rt, sent),
 		sent:     sent,
 		trace:    newTraceLog(com, r),
-		filter:   newInput("filter: target:, conn:, user: or text", "/ "),
+		filter:   newInput("filter: text, target: route: conn: user:, !not, a | b", "/ "),
 		quitting: make(chan struct{}),
 	}
 	m.applyStyles()
+	if cfg.Replay != nil {
+		m.ingest(Batch{Opened: cfg.Replay.Conns, Events: cfg.Replay.Events})
+	}
 	if cfg.Notice != "" {
 		m.flash = flash{text: sanitize(cfg.Notice), until: m.now.Add(15 * time.Second)}
 	}

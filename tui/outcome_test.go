@@ -444,7 +444,7 @@ func TestSendCheckedWithoutHeaders(t *testing.T) {
 // and opens the routing matrix on its row.
 func (f *flow) sendToBob() {
 	f.t.Helper()
-	f.keys("i", "tab")
+	f.keys("i", "shift+tab", "shift+tab") // the message, back to the destination
 	f.tm.Type("user:Bob")
 	f.keys("enter") // back to the message
 	f.tm.Type("are you there?")

@@ -25,7 +25,7 @@ func (m *Model) helpPanel(w int) string {
 	}
 	lines = append(lines, "")
 	notes := []string{
-		"filter: words match target, connection, user or payload; target:X conn:X user:X narrow it",
+		"filter: words match target, route, connection, user or payload; target:X route:X conn:X user:X narrow it; !word excludes; a | b (or a OR b) is either",
 		"composer: as is who you send as (set it there, the sidebar never changes it); to is all, user:ID, group:NAME or conn:ID; plain text to newMessage goes out as the chat sample body; a JSON array is sent as the arguments",
 		"routes marked ~ are inferred from which of your connections received the message",
 		"q quits outside inputs; esc leaves an input first",

@@ -48,6 +48,10 @@ type conn struct {
 	// known is set once it has connected; service says whether it went to
 	// Azure SignalR Service (a redirect named the hub) or to a plain hub.
 	known, service bool
+	// closed is set while it is closed from the screen (x); lostAt is when
+	// it was last connected, while it is not.
+	closed bool
+	lostAt time.Time
 }
 
 // who is the user id to show: the token's, else the one asked for.
@@ -85,9 +89,14 @@ func newRoster(com *common, defaultHub string, initial []GroupMember) *roster {
 
 // open adds a connection the session has just opened, as connecting.
 func (r *roster) open(spec ConnSpec) {
-	if _, ok := r.index[spec.Label()]; !ok {
+	i, ok := r.index[spec.Label()]
+	if !ok {
 		r.add(spec).state = client.Connecting
+		return
 	}
+	// Opened again (R, x): the same connection in the sidebar, on its way.
+	c := r.conns[i]
+	c.state, c.closed, c.retryAt, c.attempt = client.Connecting, false, time.Time{}, 0
 }
 
 // connFor returns the index of ev's connection, adding it if the session

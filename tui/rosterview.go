@@ -110,6 +110,12 @@ func (r *roster) badge(c *conn, withTransport bool, now time.Time) string {
 			}
 		}
 		b += s.Muted.Render(" " + word)
+	case client.Disconnected:
+		if c.closed {
+			b += s.Muted.Render(" closed (x reopens)")
+		} else {
+			b += s.Muted.Render(" disconnected")
+		}
 	default:
 		b += s.Muted.Render(" disconnected")
 	}

@@ -91,6 +91,19 @@ type Invoker interface {
 	Invoke(ctx context.Context, c Call) (Pending, error)
 }
 
+// Reconnector closes and reopens single connections of a Session, so that
+// "bob is offline" can be tried without quitting, and a connection waiting
+// out its backoff can be told to try now. A Session may implement it;
+// ClientSession does. A reopened connection is announced again on Conns
+// under the same label.
+type Reconnector interface {
+	// CloseConn closes the connection labelled label and waits for it.
+	CloseConn(ctx context.Context, label string) error
+	// Reopen closes the connection labelled label if it is open, then
+	// opens it again at once.
+	Reopen(ctx context.Context, label string) error
+}
+
 // Call is one hub method invocation made from the screen.
 type Call struct {
 	Conn   string          // the label of the connection it goes over

@@ -61,8 +61,12 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if msg.err != nil {
 			m.setFlash("new connection "+sanitize(msg.label)+": "+sanitize(msg.err.Error()), true)
 		} else {
-			m.setFlash("connecting "+sanitize(msg.label)+"…", false)
+			m.setFlash(connectingFlash(msg.label), false)
 		}
+	case reconnMsg:
+		m.onReconn(msg)
+	case savedMsg:
+		m.onSaved(msg)
 	case existsMsg:
 		if g := m.roster.groups[msg.group]; g != nil && msg.err == nil {
 			g.exists = map[bool]string{true: "yes", false: "no"}[msg.exists]
@@ -76,6 +80,8 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 				m.scroll(3)
 			}
 		}
+	case tea.MouseClickMsg:
+		m.click(msg)
 	case tea.PasteMsg:
 		cmd = m.forwardToInput(msg)
 	case tea.KeyPressMsg:
@@ -112,6 +118,7 @@ func (m *Model) fixScroll() {
 // into the stream. Its cost is the size of the batch, whatever the size of
 // the history.
 func (m *Model) ingest(b Batch) {
+	conns := len(m.roster.conns)
 	for _, spec := range b.Opened {
 		m.roster.open(spec)
 	}
@@ -119,13 +126,21 @@ func (m *Model) ingest(b Batch) {
 		ev := &b.Events[i]
 		switch ev.Kind {
 		case client.EventState:
-			m.roster.applyState(ev)
+			m.onState(ev)
 		case client.EventMessage:
 			e := entry{time: ev.Time, conn: int32(m.roster.connFor(ev)), msg: ev.Message, raw: ev.Raw, delivery: noDelivery}
 			m.stats.received(ev.Time, &e.msg)
 			d, isNew := m.routing.deliver(&e)
 			if d != nil {
 				e.delivery = d.id
+			}
+			if isNew || d == nil {
+				m.stats.firstReceipt(&e.msg)
+			}
+			if isNew {
+				// Known before the push, so that the per-message view keeps
+				// this row.
+				d.seq = m.stream.history.next
 			}
 			e.seq = m.stream.push(e)
 			switch {
@@ -147,6 +162,9 @@ func (m *Model) ingest(b Batch) {
 	}
 	if b.Dropped > 0 {
 		m.stats.droppedByFeed(m.cfg.Now(), b.Dropped, b.DroppedByTarget)
+	}
+	if len(m.roster.conns) != conns {
+		m.autoView()
 	}
 	m.stream.settle()
 }
@@ -214,22 +232,38 @@ func (m *Model) forwardToInput(msg tea.Msg) tea.Cmd {
 // has the keys, else to the stream, the sidebar and the overlays.
 func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	k := m.keys
-	inInput := m.focusedInput() != nil
-	if inInput && msg.Text != "" {
-		// An input takes every key that types text, q included.
-		return m.forwardToInput(msg)
+	if m.confirming {
+		m.confirming = false
+		if key.Matches(msg, k.Confirm, k.Interrupt) {
+			return m.quit()
+		}
+		return nil
 	}
-	if key.Matches(msg, k.Quit) {
-		return m.quit()
-	}
-	switch {
-	case m.overlay == overlayForm && m.form != nil:
+	if m.overlay == overlayForm && m.form != nil && !key.Matches(msg, k.Interrupt) {
+		// A form takes every key: its text fields type, its choices pick.
 		cmd, res := m.form.update(msg, k)
 		if res != formOpen {
 			m.form = nil
 			m.overlay = overlayNone
 		}
 		return cmd
+	}
+	inInput := m.focusedInput() != nil
+	if inInput && msg.Text != "" {
+		// An input takes every key that types text, q included.
+		return m.forwardToInput(msg)
+	}
+	if key.Matches(msg, k.Interrupt) {
+		return m.quit()
+	}
+	if key.Matches(msg, k.Quit) && !inInput {
+		if m.overlay != overlayNone {
+			m.back()
+			return nil
+		}
+		return m.askQuit()
+	}
+	switch {
 	case m.filtering:
 		if key.Matches(msg, k.Back, k.Submit) {
 			m.filtering = false
@@ -241,9 +275,17 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		return m.composerKey(msg)
 	}
 
+	if m.cfg.Replay != nil && key.Matches(msg, k.NewConn, k.Group, k.Reconnect, k.ToggleConn, k.Compose) {
+		m.setFlash("a replay is read-only: nothing is sent, opened or closed", true)
+		return nil
+	}
 	switch {
 	case key.Matches(msg, k.Help):
 		m.toggle(overlayHelp)
+	case key.Matches(msg, k.Save):
+		return m.save()
+	case key.Matches(msg, k.PerMessage):
+		m.togglePerMessage()
 	case key.Matches(msg, k.Back):
 		m.back()
 	case key.Matches(msg, k.NextFocus):
@@ -268,6 +310,10 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		return m.copySelected()
 	case key.Matches(msg, k.NewConn):
 		return m.openForm(m.newConnForm())
+	case key.Matches(msg, k.Reconnect):
+		return m.reconnectNow()
+	case key.Matches(msg, k.ToggleConn):
+		return m.toggleConn()
 	case key.Matches(msg, k.Group):
 		if m.roster.kind() == hubPlain {
 			m.setFlash("a plain hub has no groups API: join groups through one of its own methods (to: invoke)", true)
@@ -301,6 +347,16 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	return nil
 }
 
+// askQuit quits, or first asks once when connections were opened here
+// beyond the ones the command opened: quitting closes them for good.
+func (m *Model) askQuit() tea.Cmd {
+	if m.cfg.Initial > 0 && len(m.roster.conns) > m.cfg.Initial {
+		m.confirming = true
+		return nil
+	}
+	return m.quit()
+}
+
 // composerKey handles the keys of the composer's inputs that type nothing.
 func (m *Model) composerKey(msg tea.KeyPressMsg) tea.Cmd {
 	k := m.keys
@@ -324,7 +380,7 @@ func (m *Model) composerKey(msg tea.KeyPressMsg) tea.Cmd {
 // or what the main area shows.
 func (m *Model) navigate(n int) {
 	if m.focus == focusSidebar && m.overlay != overlayDetail {
-		m.roster.moveSelection(n)
+		m.moveSidebar(n)
 		return
 	}
 	m.scroll(n)
@@ -380,6 +436,10 @@ func (m *Model) back() {
 
 func (m *Model) setFocus(f focusArea) tea.Cmd {
 	m.focus = (f + focusCount) % focusCount
+	if m.cfg.Replay != nil {
+		// No composer in a replay: the focus is the stream or the sidebar.
+		m.focus %= focusAs
+	}
 	return m.composer.focus(m.focus)
 }
 

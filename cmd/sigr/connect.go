@@ -152,7 +152,7 @@ func runTUI(ctx context.Context, s tuiSetup) error {
 	m := tui.New(tui.Config{
 		Context: ctx, Session: sess, Sender: s.sender, Feed: feed,
 		URL: s.url, Hub: s.hub, History: s.history, Notice: s.notice, Groups: s.groups,
-		As: s.as, AccessKey: s.accessKey, Service: view,
+		As: s.as, AccessKey: s.accessKey, Service: view, Initial: len(s.specs),
 	})
 	var openErr error
 	for _, spec := range s.specs {
