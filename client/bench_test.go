@@ -125,7 +125,7 @@ func BenchmarkReceiveBareWebSocket(b *testing.B) {
 	}
 	defer c.CloseNow()
 	c.SetReadLimit(DefaultReadLimit)
-	if err := c.Write(ctx, websocket.MessageText, handshakeRequest); err != nil {
+	if err := c.Write(ctx, websocket.MessageText, jsonWire.handshake(1)); err != nil {
 		b.Fatal(err)
 	}
 	if _, _, err := c.Read(ctx); err != nil {

@@ -2,6 +2,7 @@ package client
 
 import (
 	"bufio"
+	"context"
 	"io"
 	"net"
 	"net/http"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/sigr-dev/sigr/internal/rawws"
+	"github.com/sigr-dev/sigr/protocol"
 )
 
 // silentCloser is a hub that never answers the WebSocket close handshake:
@@ -105,4 +107,93 @@ func TestCloseDoesNotWaitForASilentServer(t *testing.T) {
 			}
 		}
 	}
+}
+
+// stuckTransport is a transport whose writes block until it is closed, as
+// a write does on a network that stopped taking data.
+type stuckTransport struct {
+	writing chan struct{} // gets a value when a write starts
+	closed  chan struct{}
+	once    sync.Once
+}
+
+func newStuckTransport() *stuckTransport {
+	return &stuckTransport{writing: make(chan struct{}, 1), closed: make(chan struct{})}
+}
+
+func (s *stuckTransport) Name() string { return protocol.TransportWebSockets }
+
+func (s *stuckTransport) Read() ([]byte, error) {
+	<-s.closed
+	return nil, net.ErrClosed
+}
+
+func (s *stuckTransport) Write(ctx context.Context, p []byte) error {
+	select {
+	case s.writing <- struct{}{}:
+	default:
+	}
+	<-s.closed
+	return net.ErrClosed
+}
+
+func (s *stuckTransport) Close() error {
+	s.once.Do(func() { close(s.closed) })
+	return nil
+}
+
+// TestAccessorsDoNotWaitForTheTransportLock: while a write is stuck on the
+// network and a resume waits to swap the transport (so that nothing new
+// gets the transport lock), Transport, State and Close still answer at
+// once: none of them waits for the lock, and Close, by closing the
+// transport, is what frees the stuck write.
+func TestAccessorsDoNotWaitForTheTransportLock(t *testing.T) {
+	c, err := New(Options{URL: "http://127.0.0.1:1/hub"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := newStuckTransport()
+	s := &session{c: c, tname: tr.Name(), epoch: time.Now(), stopped: make(chan struct{})}
+	s.setTransport(tr)
+	c.mu.Lock()
+	c.started, c.sess, c.state = true, s, Connected
+	c.mu.Unlock()
+
+	wrote := make(chan error, 1)
+	go func() { wrote <- s.write(context.Background(), c.wp.ping) }()
+	<-tr.writing
+	resumed := make(chan struct{})
+	go func() {
+		s.tmu.Lock() // as a resume does to swap the transport
+		s.setTransport(tr)
+		s.tmu.Unlock()
+		close(resumed)
+	}()
+	// Once the resume waits for the lock, no one new gets it.
+	for s.tmu.TryRLock() {
+		s.tmu.RUnlock()
+		time.Sleep(time.Millisecond)
+	}
+
+	answered := make(chan string, 1)
+	go func() {
+		name := c.Transport()
+		_ = c.State()
+		_ = c.Close()
+		answered <- name
+	}()
+	select {
+	case name := <-answered:
+		if name != protocol.TransportWebSockets {
+			t.Errorf("Transport() = %q", name)
+		}
+	case <-time.After(10 * time.Second):
+		tr.Close() // let the goroutines go before failing
+		<-answered
+		t.Fatal("Transport, State or Close waited for the transport lock held by a stuck write")
+	}
+	if err := <-wrote; err == nil {
+		t.Error("the stuck write reported success")
+	}
+	<-resumed
 }

@@ -20,6 +20,7 @@ var ErrClosed = errors.New("client: connection closed")
 // A Conn is used once: New, Start, read Events, Close. It is safe for
 // concurrent use.
 type Conn struct {
+	wp   *wireProtocol // Options.Protocol
 	opts Options
 	log  *slog.Logger
 	clk  clock
@@ -45,10 +46,15 @@ type Conn struct {
 }
 
 // New returns a Conn for opts; it does not connect (see Start). It fails
-// only when the options cannot work: no URL and no Access.
+// only when the options cannot work: no URL and no Access, or a hub
+// protocol sigr does not speak.
 func New(opts Options) (*Conn, error) {
 	if opts.URL == "" && opts.Access == nil {
 		return nil, errors.New("client: a URL or Options.Access is required")
+	}
+	wp, err := wireFor(opts.Protocol)
+	if err != nil {
+		return nil, err
 	}
 	o := opts.withDefaults()
 	if o.Access == nil {
@@ -58,6 +64,7 @@ func New(opts Options) (*Conn, error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	c := &Conn{
+		wp:      wp,
 		opts:    o,
 		log:     o.Logger,
 		clk:     realClock{},
@@ -114,11 +121,13 @@ func (c *Conn) Hub() string {
 // connected.
 func (c *Conn) Transport() string {
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.sess == nil {
+	s := c.sess
+	c.mu.Unlock()
+	if s == nil {
 		return ""
 	}
-	return c.sess.transport().Name()
+	// A resume dials the same transport again, so the name never changes.
+	return s.tname
 }
 
 // track registers a goroutine (or Start) with the Conn so that Close can
@@ -188,11 +197,7 @@ func (c *Conn) terminate(err error, wait bool) {
 	c.state = Disconnected
 	c.sess = nil
 	c.mu.Unlock()
-	failErr := err
-	if failErr == nil {
-		failErr = errors.New("Invocation canceled due to the underlying connection being closed.")
-	}
-	c.inv.failAll(failErr)
+	c.inv.failAll(closedErr(err))
 	ev := Event{Kind: EventState, Time: time.Now(), State: Disconnected, Err: err}
 	if wait {
 		c.emit(ev)
@@ -242,7 +247,7 @@ func (c *Conn) Start(ctx context.Context) error {
 				s.wait()
 				return ErrClosed
 			}
-			c.setState(Event{State: Connected, Transport: s.transport().Name(), ConnectionID: s.connID, Hub: s.hub, AccessToken: s.target.token})
+			c.setState(Event{State: Connected, Transport: s.tname, ConnectionID: s.connID, Hub: s.hub, AccessToken: s.target.token})
 			s.release()
 			c.goTracked(func() { c.supervise(s) })
 			return nil
@@ -345,11 +350,14 @@ func (c *Conn) supervise(s *session) {
 			next = ns
 		}
 		s = next
-		c.setState(Event{State: Connected, Transport: s.transport().Name(), ConnectionID: s.connID, Hub: s.hub, AccessToken: s.target.token})
+		c.setState(Event{State: Connected, Transport: s.tname, ConnectionID: s.connID, Hub: s.hub, AccessToken: s.target.token})
 		s.release()
 	}
 }
 
+// closedErr is what pending invocations fail with when the connection
+// ends with err: err itself, or the official clients' text for an end
+// without an error.
 func closedErr(err error) error {
 	if err == nil {
 		return errors.New("Invocation canceled due to the underlying connection being closed.")
@@ -384,7 +392,7 @@ func (c *Conn) Close() error {
 	if s != nil {
 		if st == Connected {
 			ctx, cancel := context.WithTimeout(context.Background(), closeWriteTimeout)
-			_ = s.tryWrite(ctx, closeMessage)
+			_ = s.tryWrite(ctx, c.wp.close)
 			cancel()
 		}
 		// Marking the end also releases a reader waiting for queue room.
@@ -405,8 +413,6 @@ func (c *Conn) Close() error {
 
 // closeWriteTimeout bounds the best-effort Close message on Close.
 const closeWriteTimeout = time.Second
-
-var closeMessage = []byte("{\"type\":7}\x1e")
 
 // On registers fn for invocations of target, matched without regard to
 // case as the official TS client does. fn runs on the receive goroutine,

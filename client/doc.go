@@ -43,7 +43,11 @@
 //     records and queues them. It never sets a deadline on Read (a
 //     cancelled coder/websocket Read closes the connection); closing the
 //     transport is what stops it. On a stateful session it also performs
-//     the resume when the transport drops.
+//     the resume when the transport drops (session.resume): it first
+//     waits until the dispatcher has handled every record already read
+//     (session.settle), since once it dials again what arrives before the
+//     server's Sequence is dropped, and a resume that fails replays
+//     nothing.
 //   - the dispatcher (session.dispatch): it parses the queued records and
 //     delivers them (see below); it ends the session on a Close message
 //     or a server that breaks stateful reconnect's rules, or once the
@@ -51,16 +55,23 @@
 //   - the keep-alive (session.keepAlive), except on long polling, whose
 //     polls keep the connection alive: it pings after KeepAlive of
 //     silence and ends the session after ServerTimeout with nothing
-//     received.
-//   - the acker (session.acker), on stateful sessions only: every
-//     AckInterval it acknowledges what arrived.
+//     received. A timer that fires far too late means the process was
+//     suspended: the reader then gets a grace to read what arrived
+//     before the timeout is judged, and the session writes nothing of
+//     its own meanwhile (session.wokeLate).
+//   - the acker (session.acker, with the rest of stateful reconnect in
+//     resume.go), on stateful sessions only: every AckInterval it
+//     acknowledges what arrived, holding back after a suspension too.
 //
 // There is no writer goroutine: a write happens on the goroutine that
 // wants it (a Send, Invoke or Stream caller, the keep-alive's pings, the
 // acker's Acks, the dispatcher's answer to an invocation that expects a
 // result, Close's Close message), bounded by writeTimeout rather than the
 // caller's context, since a cancelled WebSocket write closes the
-// connection. The transports make concurrent writes safe (coder/websocket
+// connection. On a stateful session a trackable message waits while the
+// send buffer is full, until an Ack frees room; the dispatcher, which is
+// what processes Acks, never waits so: an answer that does not fit waits
+// in session.replies and goes after the next Ack (session.reply). The transports make concurrent writes safe (coder/websocket
 // serializes them; the HTTP transports keep one POST in flight). Short-lived
 // goroutines serve a Stream whose context ends (sending CancelInvocation)
 // and a graceful WebSocket close (waited for where it starts). The
@@ -81,7 +92,10 @@
 //     copying. All records of a payload share its receive time.
 //  3. The records wait in a queue (recQueue) of at most 1 024: when it is
 //     full the reader waits, which leaves data in the socket and pushes
-//     back on the server instead of growing memory.
+//     back on the server instead of growing memory. A resume puts two
+//     other entries in it, in order with the records: a settled marker,
+//     which the dispatcher closes once it has handled everything before
+//     it, and the resume's Connected event.
 //  4. The dispatcher takes the whole queue at once, and only after the
 //     Connected event was emitted, so no message overtakes it. Each record
 //     is parsed with protocol.ParseMessage (lenient, the TypeScript
@@ -89,9 +103,10 @@
 //     parser's text and the record, and the connection carries on.
 //  5. On a stateful session the buffer (msgBuffer) drops what comes before
 //     the server's Sequence after a resume and what the server replays
-//     twice, and takes Acks. Completions and stream items go to the
-//     waiting Invoke or Stream (a stream item waits for its reader), and
-//     On handlers run for invocations.
+//     twice, and takes Acks (then sends the answers that waited for
+//     room). Completions and stream items go to the waiting Invoke or
+//     Stream (a stream item waits for its reader), and On handlers run
+//     for invocations.
 //  6. The Event goes on the Events channel (Options.EventBuffer, default
 //     1 024). When it is full the dispatcher waits: nothing is dropped, and
 //     a slow consumer slows the connection down instead. Then an
@@ -111,8 +126,8 @@
 //
 //   - Conn.mu guards started, closed, terminated, state and sess, and
 //     Conn.wg's count (track), so that nothing starts once Close has
-//     begun. It is held only to read or set them (Conn.Transport also
-//     reads the session's transport under it).
+//     begun. It is held only to read or set them, never with another
+//     lock.
 //   - Conn.hmu guards the On handlers; nhandlers lets the receive path
 //     skip it when there are none.
 //   - invocations.mu guards the ids and the pending invocations;
@@ -122,7 +137,10 @@
 //     for reading while it writes, and a resume holds it for writing while
 //     it swaps the transport and writes the replay, so the replay is the
 //     first thing on the new transport. Close's Close message uses
-//     TryRLock, so that it never waits behind a resume.
+//     TryRLock, so that it never waits behind a resume. Finding the
+//     transport in use does not take it (session.cur): a write held up by
+//     the network delays a resume, and a waiting resume every new reader,
+//     so Close, session.end and the Conn's accessors would wait for both.
 //   - session.endMu guards why the session ended; the first markEnd wins,
 //     closes stopped and cancels the session's context.
 //   - recQueue.mu guards the queued records; the wake-ups go out on
@@ -132,14 +150,16 @@
 //   - httpSender.mu keeps one POST in flight per HTTP transport; a waiting
 //     sender gives up when its context ends.
 //
-// Where two are held together they are taken in this order: Conn.mu,
-// then session.tmu, then session.endMu or msgBuffer.mu.
+// Where two are held together they are taken in this order: session.tmu,
+// then session.endMu, msgBuffer.mu or (in a write) httpSender.mu.
 //
 // Two rules follow from the receive path for callers. An On handler runs
 // on the dispatcher, so it must return quickly and must not wait on the
 // connection: an Invoke from a handler waits for a Completion that only
-// the dispatcher can deliver. And a consumer that waits for an Invoke or
-// a Call, or reads a Stream, must keep reading Events meanwhile (on
-// another goroutine), since a Completion or a stream item is delivered
-// behind the events that arrived before it.
+// the dispatcher can deliver, and on a stateful connection any send from
+// a handler may wait for room that only an Ack the dispatcher processes
+// frees. And a consumer that waits for an Invoke or a Call, or reads a
+// Stream, must keep reading Events meanwhile (on another goroutine),
+// since a Completion or a stream item is delivered behind the events that
+// arrived before it.
 package client

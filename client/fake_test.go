@@ -25,6 +25,9 @@ type fakeHub struct {
 	script func(ctx context.Context, c *websocket.Conn, r *http.Request)
 	// negotiate, when set, replaces the standard negotiate answer.
 	negotiate func(w http.ResponseWriter, r *http.Request)
+	// refuse, when set, answers the WebSocket request numbered n (from 1)
+	// with the status it returns, unless that is 0.
+	refuse func(n int32) int
 
 	negotiates atomic.Int32
 	connects   atomic.Int32
@@ -66,7 +69,13 @@ func (f *fakeHub) serve(w http.ResponseWriter, r *http.Request) {
 		_, _ = w.Write([]byte(`{"connectionId":"conn` + itoa(int(n)) + `","connectionToken":"` + fakeConnToken + `","negotiateVersion":1,"availableTransports":[{"transport":"WebSockets","transferFormats":["Text","Binary"]}]}`))
 		return
 	}
-	f.connects.Add(1)
+	n := f.connects.Add(1)
+	if f.refuse != nil {
+		if code := f.refuse(n); code != 0 {
+			http.Error(w, "refused by the test", code)
+			return
+		}
+	}
 	f.mu.Lock()
 	f.wsRequests = append(f.wsRequests, r.Clone(context.Background()))
 	f.mu.Unlock()
@@ -101,17 +110,28 @@ func serverHandshake(t *testing.T, ctx context.Context, c *websocket.Conn, reply
 
 // drain reads until the client goes away, collecting what it sent.
 func drain(ctx context.Context, c *websocket.Conn, got chan<- string) {
+	eachRecord(ctx, c, func(rec string) bool {
+		if got != nil {
+			select {
+			case got <- rec:
+			default:
+			}
+		}
+		return true
+	})
+}
+
+// eachRecord hands fn each record the client sends until the connection
+// ends or fn returns false.
+func eachRecord(ctx context.Context, c *websocket.Conn, fn func(rec string) bool) {
 	for {
 		_, p, err := c.Read(ctx)
 		if err != nil {
 			return
 		}
-		if got != nil {
-			for rec := range strings.SplitSeq(strings.TrimSuffix(string(p), "\x1e"), "\x1e") {
-				select {
-				case got <- rec:
-				default:
-				}
+		for rec := range strings.SplitSeq(strings.TrimSuffix(string(p), "\x1e"), "\x1e") {
+			if !fn(rec) {
+				return
 			}
 		}
 	}

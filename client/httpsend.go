@@ -89,7 +89,11 @@ func (h *httpSender) send(ctx context.Context, p []byte) error {
 			return fmt.Errorf("send to %s: %w", h.shown, err)
 		}
 		req.Header = h.header.Clone()
-		req.Header.Set("Content-Type", "text/plain;charset=UTF-8")
+		if isTextRecord(p) {
+			req.Header.Set("Content-Type", "text/plain;charset=UTF-8")
+		} else {
+			req.Header.Set("Content-Type", "application/octet-stream")
+		}
 		resp, err := h.hc.Do(req)
 		if err != nil {
 			if ctx.Err() != nil {

@@ -159,7 +159,11 @@ func (c *Conn) Send(ctx context.Context, target string, args json.RawMessage) er
 		return err
 	}
 	m := protocol.NewInvocation(target, args)
-	if err := s.write(ctx, protocol.AppendMessage(nil, &m)); err != nil {
+	rec, err := c.wp.encode(&m)
+	if err != nil {
+		return fmt.Errorf("client: send %s: %w", target, err)
+	}
+	if err := s.write(ctx, rec); err != nil {
 		return fmt.Errorf("client: send %s: %w", target, err)
 	}
 	return nil
@@ -199,7 +203,11 @@ func (c *Conn) Call(ctx context.Context, target string, args json.RawMessage) (*
 	m := protocol.NewInvocation(target, args)
 	m.InvocationID = id
 	m.Fields |= protocol.FieldInvocationID
-	if err := s.write(ctx, protocol.AppendMessage(nil, &m)); err != nil {
+	rec, err := c.wp.encode(&m)
+	if err == nil {
+		err = s.write(ctx, rec)
+	}
+	if err != nil {
 		c.inv.remove(id)
 		return nil, fmt.Errorf("client: invoke %s: %w", target, err)
 	}
@@ -253,7 +261,11 @@ func (c *Conn) Stream(ctx context.Context, target string, args json.RawMessage) 
 	m.Type = protocol.TypeStreamInvocation
 	m.InvocationID = id
 	m.Fields |= protocol.FieldInvocationID
-	if err := s.write(ctx, protocol.AppendMessage(nil, &m)); err != nil {
+	rec, err := c.wp.encode(&m)
+	if err == nil {
+		err = s.write(ctx, rec)
+	}
+	if err != nil {
 		c.inv.remove(id)
 		cancel()
 		return nil, fmt.Errorf("client: stream %s: %w", target, err)
@@ -270,7 +282,7 @@ func (c *Conn) Stream(ctx context.Context, target string, args json.RawMessage) 
 		}
 		defer c.wg.Done()
 		cm := protocol.Message{Type: protocol.TypeCancelInvocation, Fields: protocol.FieldInvocationID, InvocationID: id}
-		if err := s.write(c.ctx, protocol.AppendMessage(nil, &cm)); err != nil {
+		if err := s.write(c.ctx, c.wp.encodeOwn(&cm)); err != nil {
 			c.log.Debug("could not send CancelInvocation", "id", id, "err", err)
 		}
 	})

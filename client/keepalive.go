@@ -14,7 +14,8 @@ import (
 // suspended: whatever the server sent meanwhile is in the socket buffer,
 // unread, because the reader was suspended too. Judging the timeout before
 // the reader has run would throw that away, so such a wake gives the
-// reader lateWakeGrace to show that data arrived.
+// reader lateWakeGrace to show that data arrived; and the ping waits as
+// long (see wokeLate).
 func (s *session) keepAlive() {
 	o := &s.c.opts
 	now := s.elapsed()
@@ -22,15 +23,14 @@ func (s *session) keepAlive() {
 	s.lastSend.Store(now)
 	timer := s.c.clk.newTimer(o.KeepAlive)
 	defer timer.stop()
-	grace := int64(min(lateWakeGrace, o.ServerTimeout))
 	var graceUntil, late int64 // late: how late the last wake was, in ns
 	for {
 		now := s.elapsed()
 		deadline := s.lastRecv.Load() + int64(o.ServerTimeout)
-		if late > int64(lateWakeSlack) && now >= deadline {
+		if s.wokeLate(now, late) && now >= deadline {
 			s.c.log.Info("keep-alive timer fired late (process suspended?): giving the reader time to catch up before the server timeout",
-				"late", time.Duration(late).Round(time.Millisecond), "grace", time.Duration(grace))
-			graceUntil = now + grace
+				"late", time.Duration(late).Round(time.Millisecond), "grace", s.lateGrace())
+			graceUntil = now + int64(s.lateGrace())
 		}
 		late = 0
 		if now >= max(deadline, graceUntil) {
@@ -38,9 +38,9 @@ func (s *session) keepAlive() {
 			s.end(fmt.Errorf("Server timeout (%s) elapsed without receiving a message from the server.", o.ServerTimeout), true)
 			return
 		}
-		nextPing := s.lastSend.Load() + int64(o.KeepAlive)
+		nextPing := max(s.lastSend.Load()+int64(o.KeepAlive), s.quietUntil.Load())
 		if now >= nextPing {
-			if err := s.write(s.c.ctx, pingRecord); err != nil {
+			if err := s.write(s.c.ctx, s.c.wp.ping); err != nil {
 				if s.buf != nil && !s.isEnded() {
 					// The transport dropped and the reader is resuming it;
 					// the next ping goes on the new one.
@@ -63,17 +63,44 @@ func (s *session) keepAlive() {
 	}
 }
 
-// A keep-alive wake more than lateWakeSlack after its time is taken for a
-// suspension rather than scheduling delay; it then gives the reader
-// lateWakeGrace (at most ServerTimeout) to read what arrived meanwhile.
+// A keep-alive or Ack wake more than lateWakeSlack after its time is
+// taken for a suspension rather than scheduling delay; it then gives the
+// reader lateWakeGrace (at most ServerTimeout) to read what arrived
+// meanwhile.
 const (
 	lateWakeSlack = time.Second
 	lateWakeGrace = 2 * time.Second
 )
 
-// clock is the time source of a session's receive timestamps and its
-// keep-alive. Tests replace it to make the keep-alive's timer fire late,
-// as it does after the process was suspended, without waiting for it.
+// lateGrace is the grace after a late wake, never past the server timeout.
+func (s *session) lateGrace() time.Duration { return min(lateWakeGrace, s.c.opts.ServerTimeout) }
+
+// wokeLate reports whether a wake at now (session time, ns), late ns after
+// its time, follows a suspension, and if so keeps the session's own
+// writes (pings, Acks) back until the grace ends.
+//
+// While the process was stopped the server may have given up on it and
+// closed the socket with data still in its send buffer, waiting for room
+// in ours. Data that reaches a socket its owner has closed makes the
+// peer's kernel answer with a reset, which discards everything it had yet
+// to send: a ping written at once on waking loses those messages. Reading
+// first lets them, and the server's Close, arrive.
+func (s *session) wokeLate(now, late int64) bool {
+	if late <= int64(lateWakeSlack) {
+		return false
+	}
+	until := now + int64(s.lateGrace())
+	for {
+		cur := s.quietUntil.Load()
+		if cur >= until || s.quietUntil.CompareAndSwap(cur, until) {
+			return true
+		}
+	}
+}
+
+// clock is the time source of a session's receive timestamps, its
+// keep-alive and its acker. Tests replace it to make their timers fire
+// late, as they do after the process was suspended, without waiting.
 type clock interface {
 	since(t time.Time) time.Duration
 	newTimer(d time.Duration) clockTimer

@@ -342,8 +342,8 @@ func checkNegotiateAnswer(nu *url.URL, resp *http.Response, body []byte, sentTok
 		switch {
 		case doubled:
 			hint = doubledHint
-		case mt == "text/html" || bytes.HasPrefix(trimmed, []byte("<")):
-			hint = "an HTML page usually means the URL points at a web site or a login page rather than the function app's API; pass the base URL that ends in /api"
+		case protocol.IsHTMLPage(ct, trimmed):
+			hint = protocol.HTMLPageHint
 		}
 		return fail(fmt.Sprintf("HTTP %d with %s: %s", status, what, hint), true)
 	}

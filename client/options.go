@@ -72,6 +72,15 @@ type Options struct {
 	// which is tried first. Default: every transport sigr implements.
 	Transports []string
 
+	// Protocol is the hub protocol: protocol.ProtocolJSON or
+	// protocol.ProtocolMessagePack. MessagePack travels in binary
+	// WebSocket messages and long-polling bodies; Server-Sent Events carry
+	// only text, so a MessagePack connection skips them, as the official
+	// clients do. Its values arrive as JSON all the same (binary ones as
+	// {"$binary":"<base64>"}), and Invoke, Send and Stream take JSON
+	// arguments, converted on the way out. Default "json".
+	Protocol string
+
 	// HandshakeTimeout bounds the wait for the handshake response.
 	// Default 15 s (the .NET client's; the TS client has none).
 	HandshakeTimeout time.Duration

@@ -140,12 +140,15 @@ func (s *session) redial(idle int, cause error) (transport, error) {
 			continue
 		}
 		s.tmu.Lock()
+		// Set before the check: an end that marks the session after the
+		// check then closes nt itself (end marks, then closes the transport
+		// in use).
+		s.setTransport(nt)
 		if s.isEnded() {
 			s.tmu.Unlock()
 			nt.Close()
 			return nil, cause
 		}
-		s.t = nt
 		err = s.replayOn(nt)
 		s.tmu.Unlock()
 		if err == nil {
@@ -215,8 +218,9 @@ func (s *session) replayOn(t transport) error {
 // caller writes it on, so a resume (which takes the lock for writing)
 // replays it when that write failed and never replays one the caller has
 // yet to write. While the buffer is full it waits for an Ack, without the
-// lock, until ctx ends or the session stops.
-func (s *session) lockAndKeep(ctx context.Context, p []byte) error {
+// lock, until ctx ends or the session stops; or, unless wait, returns
+// errBufferFull at once.
+func (s *session) lockAndKeep(ctx context.Context, p []byte, wait bool) error {
 	for {
 		s.tmu.RLock()
 		room, ok := s.buf.add(p)
@@ -224,6 +228,9 @@ func (s *session) lockAndKeep(ctx context.Context, p []byte) error {
 			return nil
 		}
 		s.tmu.RUnlock()
+		if !wait {
+			return errBufferFull
+		}
 		select {
 		case <-room:
 		case <-ctx.Done():
@@ -236,22 +243,39 @@ func (s *session) lockAndKeep(ctx context.Context, p []byte) error {
 
 // acker acknowledges, every AckInterval, what arrived since the last Ack,
 // so the server can drop it from its replay buffer. An Ack whose write
-// failed stays due.
+// failed stays due, and so does one held back after a suspension (see
+// wokeLate).
 func (s *session) acker() {
-	t := time.NewTicker(s.c.opts.AckInterval)
-	defer t.Stop()
+	iv := s.c.opts.AckInterval
+	t := s.c.clk.newTimer(iv)
+	defer t.stop()
+	due := s.elapsed() + int64(iv)
 	for {
 		select {
-		case <-t.C:
-			if ack, n, ok := s.buf.ackDue(); ok {
-				if err := s.write(s.c.ctx, ack); err != nil {
-					s.c.log.Debug("ack not sent", "err", err)
-				} else {
-					s.buf.acked(n)
-				}
+		case <-t.ch():
+			now := s.elapsed()
+			s.wokeLate(now, now-due)
+			if now >= s.quietUntil.Load() {
+				s.sendAck()
 			}
+			due = s.elapsed() + int64(iv)
+			t.reset(iv)
 		case <-s.stopped:
 			return
 		}
 	}
+}
+
+// sendAck writes an Ack of what arrived since the last one, if anything
+// did.
+func (s *session) sendAck() {
+	ack, n, ok := s.buf.ackDue()
+	if !ok {
+		return
+	}
+	if err := s.write(s.c.ctx, ack); err != nil {
+		s.c.log.Debug("ack not sent", "err", err)
+		return
+	}
+	s.buf.acked(n)
 }

@@ -164,3 +164,176 @@ func TestReadLimitNotResumed(t *testing.T) {
 		t.Fatalf("%d WebSockets, want 2 (no resume)", n)
 	}
 }
+
+// TestReadRecordsSurviveAFailedResume: records the reader has already
+// read when the server closes the socket are delivered, even though the
+// dispatcher is behind and the resume that follows fails (the server has
+// forgotten the connection: 404). The resume must not start dropping what
+// arrives before the server's Sequence while those records still wait,
+// since no replay will bring them back.
+func TestReadRecordsSurviveAFailedResume(t *testing.T) {
+	const n = 200
+	dispatching := make(chan struct{}) // the dispatcher holds the first record
+	f := statefulFake(t, func(ctx context.Context, i int, c *websocket.Conn) {
+		if i != 1 || !statefulHandshake(t, ctx, c, "") {
+			return
+		}
+		var b strings.Builder
+		for k := range n {
+			b.WriteString(`{"type":1,"target":"t","arguments":[` + itoa(k) + `]}` + "\x1e")
+		}
+		if c.Write(ctx, websocket.MessageText, []byte(b.String())) != nil {
+			return
+		}
+		select {
+		case <-dispatching:
+		case <-ctx.Done():
+			return
+		}
+		// A server that gives up on the client, as the service does after
+		// its client timeout.
+		_ = c.Close(websocket.StatusNormalClosure, "")
+	})
+	f.refuse = func(n int32) int {
+		if n > 1 {
+			return http.StatusNotFound
+		}
+		return 0
+	}
+	o := testOptions(f.URL())
+	o.StatefulReconnect = true
+	c, err := New(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	// The dispatcher stays on the first record until the reader has met
+	// the close, which comes only then, and is resuming: either it waits
+	// for the dispatcher (its settle marker is queued), or it has already
+	// dialled again.
+	resuming := func() bool {
+		if f.connects.Load() > 1 {
+			return true
+		}
+		c.mu.Lock()
+		s := c.sess
+		c.mu.Unlock()
+		if s == nil {
+			return false
+		}
+		s.q.mu.Lock()
+		defer s.q.mu.Unlock()
+		for _, r := range s.q.recs {
+			if r.settled != nil {
+				return true
+			}
+		}
+		return false
+	}
+	var once sync.Once
+	c.On("t", func(Event) {
+		once.Do(func() {
+			close(dispatching)
+			deadline := time.Now().Add(10 * time.Second)
+			for !resuming() {
+				if time.Now().After(deadline) {
+					t.Error("the reader never started resuming")
+					return
+				}
+				time.Sleep(time.Millisecond)
+			}
+		})
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := c.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	got := 0
+	for {
+		ev := next(t, c)
+		if ev.Kind == EventMessage && ev.Message.Target == "t" {
+			got++
+			continue
+		}
+		if ev.Kind == EventState && ev.State == Disconnected {
+			break
+		}
+	}
+	if got != n {
+		t.Fatalf("%d of the %d messages read before the close were delivered", got, n)
+	}
+	if f.connects.Load() < 2 {
+		t.Fatal("the client did not try to resume")
+	}
+}
+
+// TestReplyWaitsWithoutStallingDelivery: on a stateful connection whose
+// send buffer is full, the answer to a server invocation that expects a
+// result cannot go until the server acknowledges something, and only the
+// dispatcher processes that Ack. Messages behind the invocation are still
+// delivered, and the answer goes once the Ack has made room.
+func TestReplyWaitsWithoutStallingDelivery(t *testing.T) {
+	ackNow := make(chan struct{})
+	completion := make(chan string, 1)
+	f := statefulFake(t, func(ctx context.Context, n int, c *websocket.Conn) {
+		if n != 1 || !statefulHandshake(t, ctx, c, "") {
+			return
+		}
+		read := func(want string) (found string) {
+			eachRecord(ctx, c, func(rec string) bool {
+				if strings.Contains(rec, want) {
+					found = rec
+				}
+				return found == ""
+			})
+			return found
+		}
+		if read(`"fill"`) == "" {
+			return
+		}
+		// The client's buffer is full now, and stays so: no Ack yet.
+		msgs := `{"type":1,"invocationId":"7","target":"q","arguments":[]}` + "\x1e" + `{"type":1,"target":"after","arguments":[]}` + "\x1e"
+		if c.Write(ctx, websocket.MessageText, []byte(msgs)) != nil {
+			return
+		}
+		select {
+		case <-ackNow:
+		case <-ctx.Done():
+			return
+		}
+		if c.Write(ctx, websocket.MessageText, []byte(`{"type":8,"sequenceId":1}`+"\x1e")) != nil {
+			return
+		}
+		completion <- read(`"type":3`)
+		drain(ctx, c, nil)
+	})
+	var acking sync.Once
+	sendAck := func() { acking.Do(func() { close(ackNow) }) }
+	t.Cleanup(sendAck) // before the fake hub waits for its handlers
+	o := testOptions(f.URL())
+	o.StatefulReconnect = true
+	o.StatefulBufferSize = 100
+	c := startConn(t, o)
+	expectState(t, c, Connecting)
+	expectState(t, c, Connected)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := c.Send(ctx, "fill", []byte(`["`+strings.Repeat("x", 200)+`"]`)); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"q", "after"} {
+		if ev := nextMessage(t, c); ev.Message.Target != want {
+			t.Fatalf("got %+v, want %s", ev, want)
+		}
+	}
+	sendAck()
+	select {
+	case rec := <-completion:
+		if !strings.Contains(rec, `"invocationId":"7"`) || !strings.Contains(rec, "Client didn't provide a result.") {
+			t.Fatalf("answer %q", rec)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the answer did not go after the Ack made room")
+	}
+}

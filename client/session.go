@@ -18,20 +18,6 @@ import (
 // giving up must not take the connection down with it.
 const writeTimeout = 10 * time.Second
 
-// handshakeRequest is the JSON protocol's handshake, version 1: version 2
-// is for stateful reconnect, which older servers reject.
-var handshakeRequest = protocol.AppendHandshakeRequest(nil, protocol.HandshakeRequest{Protocol: "json", Version: 1})
-
-// handshakeRequestV2 asks for stateful reconnect, sent only when negotiate
-// agreed to it and the transport is WebSockets.
-var handshakeRequestV2 = protocol.AppendHandshakeRequest(nil, protocol.HandshakeRequest{Protocol: "json", Version: 2})
-
-var pingRecord = []byte("{\"type\":6}\x1e")
-
-// pingExact is the usual wire form of a received Ping; matching it first
-// lets the receive path skip pings without parsing or allocating.
-var pingExact = []byte(`{"type":6}`)
-
 // session is one transport connection after negotiate: handshake, receive
 // loop and keep-alive. A reconnect makes a new session.
 type session struct {
@@ -40,8 +26,10 @@ type session struct {
 	// tmu held for writing, together with the replay that must be the
 	// first thing written on the new transport; every write holds tmu for
 	// reading.
-	tmu    sync.RWMutex
-	t      transport
+	tmu sync.RWMutex
+	t   transport
+	// cur is t for those that must not wait for tmu (see transport).
+	cur    atomic.Pointer[transport]
 	connID string
 
 	// Stateful reconnect: buf is nil unless negotiate and the handshake
@@ -57,6 +45,9 @@ type session struct {
 
 	lastRecv atomic.Int64 // ns since epoch
 	lastSend atomic.Int64
+	// quietUntil holds the keep-alive's pings and the acker's Acks back
+	// after a suspension (see wokeLate); ns since epoch.
+	quietUntil atomic.Int64
 
 	hsDone chan error // the handshake outcome, buffered
 	hsRaw  []byte     // the handshake response, set before hsDone gets nil
@@ -77,9 +68,15 @@ type session struct {
 	endErr    error
 	reconnect bool
 
-	framer protocol.Framer // keeps a record split across payloads
-	recs   [][]byte        // scratch for the records of one payload
-	slab   []byte          // records are copied here; see ownCopy
+	// replies are answers to client-result invocations that wait for room
+	// in the stateful buffer (see reply); only the dispatcher uses them.
+	replies [][]byte
+
+	framer framer   // keeps a record split across payloads
+	recs   [][]byte // scratch for the records of one payload
+	slab   []byte   // records are copied here; see ownCopy
+	// mp decodes MessagePack records, on the dispatcher only.
+	mp protocol.MessagePackDecoder
 }
 
 // slabSize is the chunk records are copied into. One allocation serves
@@ -111,11 +108,17 @@ func (s *session) release() { s.readyOnce.Do(func() { close(s.ready) }) }
 // and lastSend hold.
 func (s *session) elapsed() int64 { return int64(s.c.clk.since(s.epoch)) }
 
-// transport returns the transport in use.
-func (s *session) transport() transport {
-	s.tmu.RLock()
-	defer s.tmu.RUnlock()
-	return s.t
+// transport returns the transport in use without taking tmu: a resume
+// holds tmu for writing while it replays, a write in progress delays
+// that, and a waiting writer holds up every new reader, so Close, end and
+// the Conn's accessors would wait up to writeTimeout behind them.
+func (s *session) transport() transport { return *s.cur.Load() }
+
+// setTransport makes t the transport in use. The caller holds tmu for
+// writing, or is connect, before any other goroutine runs.
+func (s *session) setTransport(t transport) {
+	s.t = t
+	s.cur.Store(&t)
 }
 
 // end records why the session ends (first caller wins) and closes the
@@ -189,12 +192,19 @@ func (s *session) tryWrite(ctx context.Context, p []byte) bool {
 // failed write of such a record is then not an error: the transport
 // dropped, and the resume replays the record.
 func (s *session) write(ctx context.Context, p []byte) error {
+	return s.writeRecord(ctx, p, true)
+}
+
+// writeRecord is write; with wait false, a trackable record that finds
+// the stateful buffer full is not sent, and it returns errBufferFull
+// rather than wait for an Ack.
+func (s *session) writeRecord(ctx context.Context, p []byte, wait bool) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	tracked := s.buf != nil && protocol.IsTrackable(p)
+	tracked := s.buf != nil && s.c.wp.trackable(p)
 	if tracked {
-		if err := s.lockAndKeep(ctx, p); err != nil {
+		if err := s.lockAndKeep(ctx, p, wait); err != nil {
 			return err
 		}
 	} else {
@@ -223,7 +233,6 @@ func (c *Conn) connect(ctx context.Context) (*session, error) {
 	}
 	s := &session{
 		c:       c,
-		t:       t,
 		tname:   n.transport,
 		target:  n.target,
 		connID:  n.resp.ConnectionID,
@@ -234,14 +243,18 @@ func (c *Conn) connect(ctx context.Context) (*session, error) {
 		done:    make(chan struct{}),
 		stopped: make(chan struct{}),
 	}
-	s.framer.MaxRecordSize = s.maxRecord()
+	s.setTransport(t)
+	s.framer = newFramer(c.wp, s.maxRecord())
 	s.q.init()
 	s.sctx, s.scancel = context.WithCancel(c.ctx)
-	hs := handshakeRequest
+	// Version 1, as the official clients send: version 2 asks for
+	// stateful reconnect, which older servers reject.
+	hs := c.wp.handshake(1)
 	if n.resp.UseStatefulReconnect && n.transport == protocol.TransportWebSockets {
 		// The official clients use stateful reconnect on WebSockets only.
 		s.buf = newMsgBuffer(c.opts.StatefulBufferSize)
-		hs = handshakeRequestV2
+		s.buf.setWire(c.wp)
+		hs = c.wp.handshake(2)
 	}
 	if !s.goSession(s.readLoop) {
 		s.scancel()
@@ -277,7 +290,7 @@ func (c *Conn) connect(ctx context.Context) (*session, error) {
 	// it once it is installed.
 	keepAlive := !inherentKeepAlive(t)
 	if keepAlive {
-		if err := s.write(ctx, pingRecord); err != nil {
+		if err := s.write(ctx, c.wp.ping); err != nil {
 			c.log.Debug("first ping not sent", "err", err)
 		}
 	}
@@ -392,7 +405,7 @@ func (s *session) readHandshake() bool {
 		now := time.Now()
 		s.lastRecv.Store(s.elapsed())
 		var ferr error
-		s.recs, ferr = s.framer.SplitOwned(s.recs[:0], p)
+		s.recs, ferr = s.framer.splitHandshake(s.recs[:0], p)
 		if ferr != nil {
 			err := &Error{Op: "handshake", Msg: "the handshake response exceeds the read limit", Err: ferr}
 			s.end(err, false)
@@ -441,6 +454,13 @@ func (s *session) feed(p []byte, now time.Time) error {
 		return err
 	}
 	if ferr != nil {
+		if s.c.wp.binary {
+			var tl *protocol.RecordTooLargeError
+			if errors.As(ferr, &tl) {
+				return readLimitError(fmt.Sprintf("a MessagePack record of %d bytes exceeded the read limit of %d bytes", tl.Length, tl.Limit), nil)
+			}
+			return fmt.Errorf("the server's MessagePack framing broke: %w", ferr)
+		}
 		return fmt.Errorf("a record exceeded the read limit of %d bytes without its 0x1E separator", s.maxRecord())
 	}
 	return nil
@@ -450,7 +470,7 @@ func (s *session) feed(p []byte, now time.Time) error {
 // the transport's read buffer, which the next Read overwrites.
 func (s *session) queue(recs [][]byte, now time.Time) error {
 	for _, rec := range recs {
-		if !s.c.opts.Pings && bytes.Equal(rec, pingExact) {
+		if !s.c.opts.Pings && s.c.wp.isPing(rec) {
 			continue
 		}
 		if !s.q.push(queued{rec: s.ownCopy(rec), t: now}, s.stopped) {
@@ -464,7 +484,13 @@ func (s *session) queue(recs [][]byte, now time.Time) error {
 // buffer by the reader; the decoded Message aliases that copy.
 func (s *session) record(own []byte, now time.Time) bool {
 	c := s.c
-	m, err := protocol.ParseMessage(own, protocol.Lenient)
+	var m protocol.Message
+	var err error
+	if c.wp.binary {
+		m, err = s.mp.Parse(own)
+	} else {
+		m, err = protocol.ParseMessage(own, protocol.Lenient)
+	}
 	if err != nil {
 		c.log.Warn("unreadable record", "err", err)
 		return c.emit(Event{Kind: EventError, Time: now, Raw: own, Err: err})
@@ -477,6 +503,9 @@ func (s *session) record(own []byte, now time.Time) bool {
 		}
 		if !deliver {
 			return true // before the Sequence of a resume, or a replayed duplicate
+		}
+		if m.Type == protocol.TypeAck {
+			s.flushReplies() // the Ack may have made room for them
 		}
 	}
 	switch m.Type {
@@ -499,13 +528,7 @@ func (s *session) record(own []byte, now time.Time) bool {
 	switch m.Type {
 	case protocol.TypeInvocation:
 		if m.InvocationID != "" {
-			// Nothing in a monitor answers server-to-client invocations; the
-			// official clients reply with this error so the caller is not
-			// left waiting.
-			reply := protocol.NewCompletion(m.InvocationID, nil, "Client didn't provide a result.")
-			if err := s.write(c.ctx, protocol.AppendMessage(nil, &reply)); err != nil {
-				c.log.Warn("could not answer a client-result invocation", "target", m.Target, "err", err)
-			}
+			s.reply(&m)
 		}
 	case protocol.TypeClose:
 		var err error

@@ -25,6 +25,7 @@ const DefaultStatefulBufferSize = 100_000
 // new one.
 type msgBuffer struct {
 	limit int
+	wire  *wireProtocol // writes Sequence and Ack; nil is JSON
 
 	mu   sync.Mutex
 	out  protocol.SequenceSender
@@ -86,6 +87,9 @@ func (b *msgBuffer) resumeHead() (head []byte, from, ack int64) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	from, ack = b.out.Next(), b.recv.Latest()
+	if b.wire != nil && b.wire.binary {
+		return protocol.AppendResumeMessagePack(nil, from, ack), from, ack
+	}
 	return protocol.AppendResume(nil, from, ack), from, ack
 }
 
@@ -140,6 +144,9 @@ func (b *msgBuffer) ackDue() ([]byte, int64, bool) {
 		return nil, 0, false
 	}
 	m := protocol.NewAck(latest)
+	if b.wire != nil {
+		return b.wire.encodeOwn(&m), latest, true
+	}
 	return protocol.AppendMessage(nil, &m), latest, true
 }
 
@@ -155,4 +162,13 @@ func (b *msgBuffer) pending() (int, int) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.out.Pending()
+}
+
+// setWire makes the buffer write Sequence, Ack and the replay's
+// placeholder in w's protocol.
+func (b *msgBuffer) setWire(w *wireProtocol) {
+	b.wire = w
+	if w.binary {
+		b.out.Placeholder = protocol.MessagePackReplayPlaceholder
+	}
 }

@@ -75,13 +75,13 @@ func TestMsgBufferOutgoing(t *testing.T) {
 func TestLockAndKeep(t *testing.T) {
 	s := &session{buf: newMsgBuffer(100), stopped: make(chan struct{})}
 	ctx := context.Background()
-	if err := s.lockAndKeep(ctx, inv(150)); err != nil {
+	if err := s.lockAndKeep(ctx, inv(150), true); err != nil {
 		t.Fatal(err)
 	}
 	s.tmu.RUnlock()
 	kept := make(chan error, 1)
 	go func() {
-		err := s.lockAndKeep(ctx, inv(1))
+		err := s.lockAndKeep(ctx, inv(1), true)
 		if err == nil {
 			s.tmu.RUnlock()
 		}
@@ -105,17 +105,17 @@ func TestLockAndKeep(t *testing.T) {
 	if err := <-kept; err != nil {
 		t.Fatal(err)
 	}
-	if err := s.lockAndKeep(ctx, inv(150)); err != nil { // full again
+	if err := s.lockAndKeep(ctx, inv(150), true); err != nil { // full again
 		t.Fatal(err)
 	}
 	s.tmu.RUnlock()
 	short, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
 	defer cancel()
-	if err := s.lockAndKeep(short, inv(1)); err != context.DeadlineExceeded {
+	if err := s.lockAndKeep(short, inv(1), true); err != context.DeadlineExceeded {
 		t.Fatalf("on a full buffer with a deadline: %v", err)
 	}
 	close(s.stopped)
-	if err := s.lockAndKeep(ctx, inv(1)); err != errBufferClosed {
+	if err := s.lockAndKeep(ctx, inv(1), true); err != errBufferClosed {
 		t.Fatalf("on a full buffer of a stopped session: %v", err)
 	}
 }

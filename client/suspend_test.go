@@ -75,6 +75,25 @@ func (j *jumpClock) waitArmed(t *testing.T, c *Conn) time.Duration {
 	}
 }
 
+// waitTimers waits until n timers exist: the goroutines that use them
+// have started.
+func (j *jumpClock) waitTimers(t *testing.T, n int) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		j.mu.Lock()
+		have := len(j.timers)
+		j.mu.Unlock()
+		if have >= n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d timers, want %d", have, n)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
 func (t *jumpTimer) ch() <-chan time.Time { return t.c }
 
 func (t *jumpTimer) reset(d time.Duration) {
@@ -224,5 +243,96 @@ func TestTimelyKeepAliveWakeTimesOut(t *testing.T) {
 	ev := expectState(t, s.c, Disconnected)
 	if ev.Err == nil || !strings.Contains(ev.Err.Error(), "Server timeout (30s) elapsed") {
 		t.Fatalf("err = %v", ev.Err)
+	}
+}
+
+// TestLateWakeHoldsWrites: on waking from a suspension the session writes
+// nothing of its own, neither the overdue ping nor the overdue Ack, until
+// the grace has let the reader catch up. A server that gave up meanwhile
+// has closed its socket with messages still unsent, and data reaching that
+// socket makes its kernel reset the connection, discarding them. After the
+// grace both go out.
+func TestLateWakeHoldsWrites(t *testing.T) {
+	got := make(chan string, 64)
+	f := statefulFake(t, func(ctx context.Context, n int, c *websocket.Conn) {
+		inv := `{"type":1,"target":"t","arguments":[]}` + "\x1e"
+		if n != 1 || !statefulHandshake(t, ctx, c, inv+inv) {
+			return
+		}
+		eachRecord(ctx, c, func(rec string) bool {
+			got <- rec
+			if strings.Contains(rec, `"marker"`) {
+				_ = c.Write(ctx, websocket.MessageText, []byte(`{"type":1,"target":"pong","arguments":[]}`+"\x1e"))
+			}
+			return true
+		})
+	})
+	clk := newJumpClock()
+	o := testOptions(f.URL())
+	o.StatefulReconnect = true
+	// The acker's next tick comes a second after the grace, so that each
+	// of the two writes after it is seen on its own.
+	o.AckInterval = lateWakeGrace + time.Second
+	c, err := New(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.clk = clk
+	t.Cleanup(func() { c.Close() })
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := c.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	nextMessage(t, c)
+	nextMessage(t, c)    // an Ack is due
+	clk.waitTimers(t, 2) // the keep-alive's and the acker's
+	clk.waitArmed(t, c)  // the keep-alive waits
+	// Suspended for 40 s: both timers fire long overdue.
+	clk.jump(40 * time.Second)
+	clk.waitArmed(t, c)
+	clk.waitArmed(t, c)
+	if err := c.Send(ctx, "marker", nil); err != nil {
+		t.Fatal(err)
+	}
+	var before []string
+	for rec := range recordsUntil(t, got, `"marker"`) {
+		before = append(before, rec)
+	}
+	// The ping right after the handshake is the only record before the
+	// marker.
+	if len(before) != 2 || before[0] != `{"type":6}` {
+		t.Fatalf("up to the marker the server got %q; want the ping after the handshake, then the marker: nothing written on waking", before)
+	}
+	if ev := nextMessage(t, c); ev.Message.Target != "pong" {
+		t.Fatalf("got %+v, want the pong", ev)
+	}
+	// The grace ends: the keep-alive pings.
+	clk.jump(lateWakeGrace)
+	for rec := range recordsUntil(t, got, `{"type":6}`) {
+		if rec != `{"type":6}` {
+			t.Fatalf("after the grace the server got %q before the ping", rec)
+		}
+	}
+	// The acker's next tick sends the Ack it held back.
+	clk.jump(time.Second)
+	for range recordsUntil(t, got, `{"type":8,"sequenceId":3}`) {
+	}
+}
+
+// recordsUntil yields the records from got up to and including the first
+// that contains want, failing after 5 s without one.
+func recordsUntil(t *testing.T, got <-chan string, want string) func(func(string) bool) {
+	return func(yield func(string) bool) {
+		for {
+			select {
+			case rec := <-got:
+				if !yield(rec) || strings.Contains(rec, want) {
+					return
+				}
+			case <-time.After(5 * time.Second):
+				t.Fatalf("no record with %s within 5 s", want)
+			}
+		}
 	}
 }

@@ -86,7 +86,8 @@ func inherentKeepAlive(t transport) bool {
 }
 
 // candidateTransports returns the transports to try, in the server's order,
-// keeping those sigr implements, the user allows, and that carry text.
+// keeping those sigr implements, the user allows, and that carry the
+// protocol's transfer format.
 func (c *Conn) candidateTransports(nr protocol.NegotiateResponse) []string {
 	var out []string
 	for _, at := range nr.AvailableTransports {
@@ -96,7 +97,9 @@ func (c *Conn) candidateTransports(nr protocol.NegotiateResponse) []string {
 		if len(c.opts.Transports) > 0 && !slices.Contains(c.opts.Transports, at.Transport) {
 			continue
 		}
-		if !slices.Contains(at.TransferFormats, "Text") {
+		// Server-Sent Events carry only text, so a MessagePack connection
+		// skips them, as the official clients do.
+		if !slices.Contains(at.TransferFormats, c.wp.transferFormat()) {
 			continue
 		}
 		out = append(out, at.Transport)

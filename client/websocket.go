@@ -182,8 +182,14 @@ func (w *wsTransport) readErr(err error) error {
 	return fmt.Errorf("WebSocket read failed: %w", err)
 }
 
+// Write sends p in a text message, or a binary one for a MessagePack
+// record, as the official clients do (the handshake is text in both).
 func (w *wsTransport) Write(ctx context.Context, p []byte) error {
-	return w.conn.Write(ctx, websocket.MessageText, p)
+	typ := websocket.MessageText
+	if !isTextRecord(p) {
+		typ = websocket.MessageBinary
+	}
+	return w.conn.Write(ctx, typ, p)
 }
 
 // Close closes the socket at once rather than waiting for the server's

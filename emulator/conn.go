@@ -72,9 +72,14 @@ type conn struct {
 	handshaken atomic.Bool
 	lastRecv   atomic.Int64 // unix nanos of the last inbound record
 
-	inMu   sync.Mutex // serialises inbound data (one POST at a time)
-	framer protocol.Framer
-	warned bool // logged the dropped-invocation warning
+	inMu    sync.Mutex // serialises inbound data (one POST at a time)
+	framer  protocol.Framer
+	bframer *protocol.BinaryFramer      // MessagePack records after the handshake; nil for JSON
+	mpdec   protocol.MessagePackDecoder // under inMu
+	// msgpack is set by a MessagePack handshake before the connection is
+	// registered, and never changes after.
+	msgpack atomic.Bool
+	warned  bool // logged the dropped-invocation warning
 
 	// For the upstream: the token's claims (set before the connection is
 	// shared, never changed), the connect query without access_token
@@ -180,7 +185,7 @@ func (c *conn) enqueue(frame []byte) bool {
 func (c *conn) close(msg *protocol.Message, hard bool, reason string) {
 	c.closeOnce.Do(func() {
 		if msg != nil && c.handshaken.Load() {
-			c.closeFrame = protocol.AppendMessage(nil, msg)
+			c.closeFrame = c.encode(msg)
 		}
 		c.closeReason = reason
 		if hard {
@@ -403,7 +408,7 @@ func (c *conn) writeLoop(w sink, quit context.Context, a *attachment, replay boo
 				ping.Reset(interval - idle)
 			} else {
 				if c.handshaken.Load() {
-					if err := write([][]byte{pingRecord}); err != nil {
+					if err := write([][]byte{c.ping()}); err != nil {
 						return fail(err)
 					}
 				}

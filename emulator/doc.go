@@ -55,6 +55,14 @@
 // 35-byte placeholder that keeps the ids in place: on a link that drops
 // every few tens of kilobytes each resume still delivers something new.
 //
+// Each connection speaks the hub protocol its handshake names: JSON, or
+// MessagePack (binary WebSocket messages and long-polling bodies; not on
+// Server-Sent Events, which carry only text). A broadcast is encoded once
+// per protocol, not per connection. A MessagePack client's invocation goes
+// to the upstream as application/x-msgpack, its length-prefixed record as
+// it came, and the answer is relayed as MessagePack; the built-in function
+// app reads such bodies and answers in kind.
+//
 // Every delivered invocation carries the hub-protocol header `route`
 // (`broadcast`, `user:<id>`, `group:<name>`, `connection:<id>`), which the
 // real service does not send.

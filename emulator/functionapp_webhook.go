@@ -133,7 +133,9 @@ type serverlessMessage struct {
 // that is not JSON, 400 without hub, category or event, 404 when no
 // method answers the event, 401 for a bad X-ASRS-Signature. An invocation
 // with an invocationId is answered with a framed Completion, one without
-// with an empty 200.
+// with an empty 200. A MessagePack client's invocation arrives as
+// application/x-msgpack, one length-prefixed record, and is answered in
+// kind.
 func (f *FunctionApp) webhook(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	if r.Method != http.MethodPost {
@@ -141,10 +143,12 @@ func (f *FunctionApp) webhook(w http.ResponseWriter, r *http.Request) {
 		f.fail(w, r, start, http.StatusMethodNotAllowed, "the SignalR trigger endpoint takes POST")
 		return
 	}
-	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/json" {
-		f.fail(w, r, start, http.StatusUnsupportedMediaType, "the body must be application/json; the built-in function app speaks the JSON hub protocol only")
+	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if mt != "application/json" && mt != msgpackContentType {
+		f.fail(w, r, start, http.StatusUnsupportedMediaType, "the body must be application/json or "+msgpackContentType+" (a MessagePack client's invocation)")
 		return
 	}
+	binary := mt == msgpackContentType
 	hub, category, event := r.Header.Get("X-ASRS-Hub"), strings.ToLower(r.Header.Get("X-ASRS-Category")), r.Header.Get("X-ASRS-Event")
 	if hub == "" || category == "" || event == "" {
 		f.fail(w, r, start, http.StatusBadRequest, "X-ASRS-Hub, X-ASRS-Category and X-ASRS-Event are required")
@@ -182,7 +186,12 @@ func (f *FunctionApp) webhook(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var msg serverlessMessage
-	if err := json.Unmarshal(body, &msg); err != nil {
+	if binary {
+		if err := msgpackServerless(body, &msg); err != nil {
+			f.fail(w, r, start, http.StatusBadRequest, "the body is not a MessagePack invocation: "+err.Error())
+			return
+		}
+	} else if err := json.Unmarshal(body, &msg); err != nil {
 		f.fail(w, r, start, http.StatusBadRequest, "the body is not a serverless message (a JSON object with a type): "+err.Error())
 		return
 	}
@@ -213,9 +222,16 @@ func (f *FunctionApp) webhook(w http.ResponseWriter, r *http.Request) {
 		}
 		m = protocol.NewCompletion(msg.InvocationID, result, "")
 	}
-	w.Header().Set("Content-Type", "application/json")
+	out := protocol.AppendMessage(nil, &m)
+	ct := "application/json"
+	if binary {
+		// The result is JSON the method returned, which always converts.
+		out, _ = protocol.AppendMessagePack(nil, &m)
+		ct = msgpackContentType
+	}
+	w.Header().Set("Content-Type", ct)
 	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(protocol.AppendMessage(nil, &m))
+	_, _ = w.Write(out)
 	f.logCall(r, http.StatusOK, start, attrs...)
 }
 

@@ -57,7 +57,7 @@ func TestWebhookAnswers(t *testing.T) {
 		{"disconnected", "POST", webhookHeaders("connections", "disconnected", "c1"), `{"Type":11,"Error":"x"}`, 200, ""},
 		{"GET", "GET", inv, ``, 405, "takes POST"},
 		{"not JSON", "POST", with(inv, "Content-Type", "text/plain"), `{}`, 415, "application/json"},
-		{"MessagePack", "POST", with(inv, "Content-Type", "application/x-msgpack"), `{}`, 415, "JSON hub protocol only"},
+		{"MessagePack not framed", "POST", with(inv, "Content-Type", "application/x-msgpack"), `{}`, 400, "not a MessagePack invocation: Incomplete message."},
 		{"no hub", "POST", with(inv, "X-ASRS-Hub", ""), `{}`, 400, "X-ASRS-Hub, X-ASRS-Category and X-ASRS-Event are required"},
 		{"no event", "POST", with(inv, "X-ASRS-Event", ""), `{}`, 400, "are required"},
 		{"unknown method", "POST", with(inv, "X-ASRS-Event", "nosuch"), `{"type":1,"invocationId":"5","target":"nosuch","arguments":[]}`, 404,

@@ -14,16 +14,14 @@ func (c *conn) receive(p []byte) bool {
 	if c.closing() {
 		return false
 	}
+	if c.bframer != nil {
+		return c.receiveBinary(p)
+	}
 	c.framer.Feed(p)
 	for {
 		rec, ok, err := c.framer.Next()
 		if err != nil {
-			var tl *protocol.RecordTooLargeError
-			if errors.As(err, &tl) {
-				c.fail(fmt.Sprintf("Connection closed with an error. A message exceeded the maximum message size of %d bytes.", tl.Limit), "message too large")
-			} else {
-				c.fail("Connection closed with an error. "+err.Error(), "framing error")
-			}
+			c.framingFailed(err)
 			return false
 		}
 		if !ok {
@@ -37,6 +35,10 @@ func (c *conn) receive(p []byte) bool {
 			if !c.handshake(rec) {
 				return false
 			}
+			if c.bframer != nil {
+				// What followed the handshake is MessagePack.
+				return c.receiveBinary(c.framer.Remainder())
+			}
 			continue
 		}
 		if !c.message(rec) {
@@ -45,17 +47,21 @@ func (c *conn) receive(p []byte) bool {
 	}
 }
 
-// handshake answers the handshake record. JSON versions 1 and 2 are
-// accepted; 2 on a WebSocket switches stateful reconnect on when negotiate
-// offered it (the official server lets version 1 switch it off).
+// handshake answers the handshake record. The JSON and MessagePack
+// protocols, versions 1 and 2, are accepted (MessagePack not on
+// Server-Sent Events, which carry only text); 2 on a WebSocket switches
+// stateful reconnect on when negotiate offered it (the official server
+// lets version 1 switch it off).
 func (c *conn) handshake(rec []byte) bool {
 	req, err := protocol.ParseHandshakeRequest(rec)
 	errText := ""
 	switch {
 	case err != nil:
 		errText = err.Error()
-	case req.Protocol != "json":
+	case req.Protocol != protocol.ProtocolJSON && req.Protocol != protocol.ProtocolMessagePack:
 		errText = fmt.Sprintf("The protocol '%s' is not supported.", req.Protocol)
+	case req.Protocol == protocol.ProtocolMessagePack && c.transport == transportSSE:
+		errText = fmt.Sprintf(binaryTransferError, req.Protocol)
 	case req.Version < 0 || req.Version > 2:
 		errText = fmt.Sprintf("The server does not support version %d of the '%s' protocol.", req.Version, req.Protocol)
 	}
@@ -70,6 +76,11 @@ func (c *conn) handshake(rec []byte) bool {
 	}
 	c.timerMu.Unlock()
 	c.proto = req.Protocol
+	if req.Protocol == protocol.ProtocolMessagePack {
+		c.bframer = &protocol.BinaryFramer{MaxRecordSize: c.s.opts.MaxMessageSize}
+		c.mpdec.Mode = protocol.Lenient
+		c.msgpack.Store(true)
+	}
 	if !c.s.register(c, protocol.AppendHandshakeResponse(nil, ""), req.Version) {
 		m := protocol.NewClose("Connection closed with an error. The service is shutting down.", true)
 		c.close(&m, false, "service closing")
@@ -83,7 +94,7 @@ func (c *conn) handshake(rec []byte) bool {
 // upstream; without a matching upstream template they are dropped, as the
 // real service does, with one warning per connection.
 func (c *conn) message(rec []byte) bool {
-	m, err := protocol.ParseMessage(rec, protocol.Lenient)
+	m, err := c.parse(rec)
 	if err != nil {
 		c.fail("Connection closed with an error. Invalid message: "+err.Error(), "invalid message")
 		return false
@@ -106,6 +117,16 @@ func (c *conn) message(rec []byte) bool {
 		c.s.up.invocation(c, &m, rec)
 	}
 	return true
+}
+
+// framingFailed closes the connection over a record its framer refused.
+func (c *conn) framingFailed(err error) {
+	var tl *protocol.RecordTooLargeError
+	if errors.As(err, &tl) {
+		c.fail(fmt.Sprintf("Connection closed with an error. A message exceeded the maximum message size of %d bytes.", tl.Limit), "message too large")
+		return
+	}
+	c.fail("Connection closed with an error. "+err.Error(), "framing error")
 }
 
 // fail closes the connection with a Close message carrying errText.

@@ -80,7 +80,9 @@ func (s *Service) register(c *conn, answer []byte, version int) bool {
 	// sf first: the writer that takes the answer then numbers everything
 	// after it.
 	if version >= 2 && c.statefulOffered && c.transport == transportWS {
-		c.sf.Store(newStateful(s.opts.StatefulReconnectBufferSize, s.opts.AckInterval))
+		sf := newStateful(s.opts.StatefulReconnectBufferSize, s.opts.AckInterval)
+		sf.setConn(c)
+		c.sf.Store(sf)
 	}
 	if !c.out.push(answer) { // the queue is empty before the handshake
 		return false

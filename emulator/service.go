@@ -196,7 +196,7 @@ func (s *Service) finish(c *conn) {
 	}
 }
 
-// deliver encodes one invocation once and queues it to every recipient,
+// deliver encodes one invocation once per protocol and queues it to every recipient,
 // and returns to how many it was queued. The `route` header tells the
 // receiver why the message reached it.
 func (s *Service) deliver(recips []*conn, target string, args []byte, route string) int {
@@ -206,10 +206,13 @@ func (s *Service) deliver(recips []*conn, target string, args []byte, route stri
 	m := protocol.NewInvocation(target, args)
 	m.Headers = protocol.EncodeHeaders(map[string]string{"route": route})
 	m.Fields |= protocol.FieldHeaders
-	frame := protocol.AppendMessage(nil, &m)
+	fr := newFrames(&m)
 	n := 0
 	for _, c := range recips {
-		if c.handshaken.Load() && c.enqueue(frame) {
+		if !c.handshaken.Load() {
+			continue
+		}
+		if frame := fr.of(c); frame != nil && c.enqueue(frame) {
 			n++
 		}
 	}

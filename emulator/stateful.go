@@ -18,6 +18,7 @@ import (
 type stateful struct {
 	limit       int           // bytes of unacknowledged messages before the writer waits
 	ackInterval time.Duration // delay before acknowledging what arrived
+	conn        *conn         // whose protocol Sequence, Ack and placeholders are written in; nil is JSON
 
 	mu       sync.Mutex
 	out      protocol.SequenceSender
@@ -64,7 +65,7 @@ func (sf *stateful) number(batch [][]byte) {
 	sf.mu.Lock()
 	defer sf.mu.Unlock()
 	for _, f := range batch {
-		if protocol.IsTrackable(f) {
+		if sf.trackable(f) {
 			sf.out.Add(f)
 		}
 	}
@@ -110,7 +111,7 @@ const resumeSequenceWait = 2 * time.Second
 func (sf *stateful) replay(write func([][]byte) error, stop, done <-chan struct{}) error {
 	sf.mu.Lock()
 	from := sf.out.Next()
-	head := protocol.AppendResume(nil, from, 0)
+	head := sf.resumeHead(from)
 	sf.mu.Unlock()
 	batch := [][]byte{head}
 	for waited := false; ; {
@@ -238,7 +239,7 @@ func (sf *stateful) ackRecord() []byte {
 	n := sf.recv.Latest()
 	sf.mu.Unlock()
 	m := protocol.NewAck(n)
-	return protocol.AppendMessage(nil, &m)
+	return sf.encode(&m)
 }
 
 // stop cancels the Ack timer for good.
@@ -257,4 +258,38 @@ func (sf *stateful) pending() (int, int) {
 	sf.mu.Lock()
 	defer sf.mu.Unlock()
 	return sf.out.Pending()
+}
+
+// trackable reports whether a frame of the connection gets a sequence id.
+func (sf *stateful) trackable(f []byte) bool {
+	if sf.conn == nil {
+		return protocol.IsTrackable(f)
+	}
+	return sf.conn.trackable(f)
+}
+
+// encode writes Sequence and Ack in the connection's protocol.
+func (sf *stateful) encode(m *protocol.Message) []byte {
+	if sf.conn == nil {
+		return protocol.AppendMessage(nil, m)
+	}
+	return sf.conn.encode(m)
+}
+
+// resumeHead is the Sequence that starts a resumed socket's replay, in the
+// connection's protocol.
+func (sf *stateful) resumeHead(from int64) []byte {
+	if sf.conn != nil && sf.conn.msgpack.Load() {
+		return protocol.AppendResumeMessagePack(nil, from, 0)
+	}
+	return protocol.AppendResume(nil, from, 0)
+}
+
+// setConn makes the buffer speak c's protocol: Sequence, Ack and the
+// replay's placeholders.
+func (sf *stateful) setConn(c *conn) {
+	sf.conn = c
+	if c.msgpack.Load() {
+		sf.out.Placeholder = protocol.MessagePackReplayPlaceholder
+	}
 }

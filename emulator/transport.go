@@ -222,7 +222,7 @@ func (s *Service) runWebSocket(ws *websocket.Conn, c *conn, a *attachment, resum
 	writerDone := make(chan struct{})
 	go func() {
 		defer close(writerDone)
-		err := c.writeLoop(wsSink{ws}, a.ctx, a, resume)
+		err := c.writeLoop(wsSink{ws: ws, c: c}, a.ctx, a, resume)
 		if err != nil || c.hard.Load() || a.ctx.Err() != nil {
 			_ = ws.CloseNow()
 			return
@@ -373,7 +373,10 @@ func (w smallBuffers) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	return conn, bufio.NewReadWriter(rd, bufio.NewWriterSize(conn, wsWriteBuffer)), nil
 }
 
-type wsSink struct{ ws *websocket.Conn }
+type wsSink struct {
+	ws *websocket.Conn
+	c  *conn
+}
 
 // noDeadline is the context of every WebSocket write. Its Done is nil, so
 // coder/websocket arms no timer for it (it does one per frame for a
@@ -381,18 +384,23 @@ type wsSink struct{ ws *websocket.Conn }
 // close the socket instead.
 var noDeadline = context.Background()
 
-// writeBatch writes the batch as one text message, in one frame; the
-// receiver splits the records at their separators.
+// writeBatch writes the batch as one message, in one frame; the receiver
+// splits the records. A MessagePack connection's messages are binary, its
+// handshake response included, as the .NET server writes them.
 func (k wsSink) writeBatch(batch [][]byte) error {
+	typ := websocket.MessageText
+	if k.c.msgpack.Load() {
+		typ = websocket.MessageBinary
+	}
 	if len(batch) == 1 {
-		return k.ws.Write(noDeadline, websocket.MessageText, batch[0])
+		return k.ws.Write(noDeadline, typ, batch[0])
 	}
 	bp := batchBufs.Get().(*[]byte)
 	b := (*bp)[:0]
 	for _, rec := range batch {
 		b = append(b, rec...)
 	}
-	err := k.ws.Write(noDeadline, websocket.MessageText, b)
+	err := k.ws.Write(noDeadline, typ, b)
 	if cap(b) <= batchBytes*2 {
 		*bp = b
 		batchBufs.Put(bp)
@@ -606,7 +614,7 @@ func (s *Service) servePoll(w http.ResponseWriter, r *http.Request, c *conn) {
 		}
 	case <-ping.C:
 		if c.handshaken.Load() {
-			batch = [][]byte{pingRecord}
+			batch = [][]byte{c.ping()}
 		}
 	case <-timeout.C:
 	case <-mine:

@@ -184,7 +184,7 @@ func TestBadInputClosesOnlyTheOffender(t *testing.T) {
 		{"malformed handshake", []string{"{\"protocol\":\x1e"}, `{"error":"`, false},
 		{"handshake not an object", []string{"[]\x1e"}, `{"error":"`, false},
 		{"handshake without version", []string{`{"protocol":"json"}` + "\x1e"}, `Missing required property 'version'.`, false},
-		{"unknown protocol", []string{`{"protocol":"messagepack","version":1}` + "\x1e"}, `{"error":"The protocol 'messagepack' is not supported."}`, false},
+		{"unknown protocol", []string{`{"protocol":"xml","version":1}` + "\x1e"}, `{"error":"The protocol 'xml' is not supported."}`, false},
 		{"unsupported version", []string{`{"protocol":"json","version":3}` + "\x1e"}, `{"error":"The server does not support version 3 of the 'json' protocol."}`, false},
 		{"oversized message", []string{hs, strings.Repeat("x", 5000)}, `maximum message size of 4096 bytes`, true},
 		{"oversized record in pieces", []string{hs, strings.Repeat("y", 3000), strings.Repeat("y", 3000) + "\x1e"}, `maximum message size of 4096 bytes`, true},

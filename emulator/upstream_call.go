@@ -69,6 +69,7 @@ type upstreamJob struct {
 	category     string
 	event        string
 	body         []byte
+	contentType  string // of body; application/json when empty
 	invocationID string // answered with a Completion when set
 	lifecycle    bool   // connected or disconnected: never waits for room
 }
@@ -278,7 +279,7 @@ func (u *upstream) invocation(c *conn, m *protocol.Message, rec []byte) {
 		u.log.Info("refusing a streaming invocation: the upstream takes only plain invocations", "hub", c.hubName,
 			"connectionId", c.id, "target", textsafe.Clip(m.Target, 200))
 		if m.InvocationID != "" {
-			c.enqueue(completionFrame(m.InvocationID, what+" not supported in serverless mode: the service forwards only"+
+			c.enqueue(c.completionFrame(m.InvocationID, what+" not supported in serverless mode: the service forwards only"+
 				" plain invocations to the upstream. Call the method with invoke or send instead."))
 		}
 		return
@@ -293,13 +294,24 @@ func (u *upstream) invocation(c *conn, m *protocol.Message, rec []byte) {
 		}
 		return
 	}
-	u.push(c, upstreamJob{url: url, category: CategoryMessages, event: m.Target, body: bytes.Clone(rec), invocationID: m.InvocationID})
+	j := upstreamJob{url: url, category: CategoryMessages, event: m.Target, body: bytes.Clone(rec), invocationID: m.InvocationID}
+	if c.msgpack.Load() {
+		// The service forwards a MessagePack client's invocation as it
+		// came, length prefix and all, for the extension's
+		// MessagePackHubProtocol.
+		j.body = append(protocol.AppendVarint(nil, uint32(len(rec))), rec...)
+		j.contentType = msgpackContentType
+	}
+	u.push(c, j)
 }
 
-// completionFrame encodes a Completion with an error.
-func completionFrame(invocationID, errText string) []byte {
+// msgpackContentType is the upstream body type of a MessagePack client.
+const msgpackContentType = "application/x-msgpack"
+
+// completionFrame encodes a Completion with an error in c's protocol.
+func (c *conn) completionFrame(invocationID, errText string) []byte {
 	m := protocol.NewCompletion(invocationID, nil, errText)
-	return protocol.AppendMessage(nil, &m)
+	return c.encode(&m)
 }
 
 // call makes one upstream call, answers the invocation it carries, and
@@ -392,16 +404,19 @@ func firstLine(r io.Reader) string {
 func (u *upstream) complete(c *conn, id string, answer []byte, rec *UpstreamCall) {
 	switch {
 	case rec.Failure != "":
-		c.enqueue(completionFrame(id, "Invocation failed, "+rec.Failure))
+		c.enqueue(c.completionFrame(id, "Invocation failed, "+rec.Failure))
 		return
 	case len(answer) == 0:
 		m := protocol.NewCompletion(id, nil, "")
-		c.enqueue(protocol.AppendMessage(nil, &m))
+		c.enqueue(c.encode(&m))
+		return
+	case c.msgpack.Load():
+		u.completeMsgpack(c, id, answer, rec)
 		return
 	case answer[len(answer)-1] != protocol.RecordSeparator:
 		rec.Failure = "error: the upstream answered 200 with a body that does not end with the record separator 0x1E; a SignalRTrigger function answers with a framed Completion."
 		rec.Body = firstLine(bytes.NewReader(answer))
-		c.enqueue(completionFrame(id, "Invocation failed, "+rec.Failure))
+		c.enqueue(c.completionFrame(id, "Invocation failed, "+rec.Failure))
 		return
 	}
 	first := true
@@ -447,7 +462,11 @@ func (u *upstream) report(rec UpstreamCall) {
 
 // setHeaders writes the X-ASRS-* headers of Azure SignalR Service.
 func (u *upstream) setHeaders(h http.Header, c *conn, j upstreamJob) {
-	h.Set("Content-Type", "application/json")
+	if j.contentType != "" {
+		h.Set("Content-Type", j.contentType)
+	} else {
+		h.Set("Content-Type", "application/json")
+	}
 	h.Set("X-ASRS-Connection-Id", c.id)
 	h.Set("X-ASRS-Hub", headerValue(c.hubName))
 	h.Set("X-ASRS-Category", j.category)

@@ -28,10 +28,11 @@ mkdir -p "$out"
 
 step() { echo "== $*" >&2; }
 
-step "1/4 JSON decoding (bench-parse.sh)"
+step "1/4 JSON and MessagePack decoding (bench-parse.sh)"
 bash interop/bench-parse.sh >"$out/parse.txt" 2>&1
 step "2/4 client receive (watch-bench.sh, client benchmarks)"
 COUNT=${WATCH_COUNT:-200000} bash interop/watch-bench.sh >"$out/watch.txt" 2>&1
+COUNT=${WATCH_COUNT:-200000} PROTOCOL=messagepack bash interop/watch-bench.sh >"$out/watch-msgpack.txt" 2>&1
 go test ./client -run '^$' -bench '^BenchmarkReceive(BareWebSocket)?$' -benchtime 200000x -count 3 >"$out/receive.txt" 2>&1
 step "3/4 emulator fan-out (fanout-bench.sh)"
 bash interop/fanout-bench.sh >"$out/fanout.txt" 2>&1

@@ -4,7 +4,10 @@
 # buffer, 100 copies of a 130-byte chat invocation each ended by 0x1E, in
 # one run on one machine, and prints both rates and their ratio; then the
 # same for Go's encoding/json decoding that buffer into a struct of the
-# message's fields (BenchmarkDecode/encoding-json), a second reference.
+# message's fields (BenchmarkDecode/encoding-json), a second reference; and
+# the MessagePack decoder (BenchmarkDecodeMessagePack) against the official
+# @microsoft/signalr-protocol-msgpack parser on 100 copies of the same
+# invocation in MessagePack.
 #
 #   bash interop/bench-parse.sh
 #
@@ -22,12 +25,12 @@ if ! command -v node >/dev/null; then
   echo "bench-parse: node is not on PATH; install Node 20+ to run the official parser" >&2
   exit 1
 fi
-if [ ! -f interop/node_modules/@microsoft/signalr/package.json ]; then
+if [ ! -f interop/node_modules/@microsoft/signalr-protocol-msgpack/package.json ]; then
   (cd interop && npm ci --no-audit --no-fund --loglevel=error)
 fi
 
-go_out=$(go test ./protocol -run '^$' -bench '^BenchmarkDecode(Owned)?$' -benchmem -benchtime "${BENCHTIME:-1s}" -count "${COUNT:-5}")
-node_out=$(ROUNDS="${ROUNDS:-5}" node interop/parse-bench.mjs)
+go_out=$(go test ./protocol -run '^$' -bench '^BenchmarkDecode(Owned|MessagePack)?$' -benchmem -benchtime "${BENCHTIME:-1s}" -count "${COUNT:-5}")
+node_out=$(ROUNDS="${ROUNDS:-5}" node interop/parse-bench.mjs; ROUNDS="${ROUNDS:-5}" node interop/parse-bench.mjs msgpack)
 
 echo "$go_out" | grep '^Benchmark'
 echo "$node_out"
@@ -53,6 +56,19 @@ for mode in Decode/lenient Decode/strict DecodeOwned/lenient DecodeOwned/strict;
   fi
   awk -v mode="$mode" -v sigr="$rate" -v off="$official" 'BEGIN {
     printf "sigr %-14s %10.0f msgs/s  vs  official %10.0f msgs/s  ratio %.2fx\n", mode, sigr, off, sigr / off }'
+done
+
+echo
+echo "MessagePack: best Go run vs best Node round (same 100 records, same machine):"
+official_mp=$(awk '$1 == "official-msgpack" && $2 == "msgs/s" { print $3 }' <<<"$node_out")
+for mode in DecodeMessagePack/lenient DecodeMessagePack/strict; do
+  rate=$(best_rate "$mode")
+  if [ -z "$rate" ] || [ -z "$official_mp" ]; then
+    echo "bench-parse: could not read the MessagePack rates" >&2
+    exit 1
+  fi
+  awk -v mode="$mode" -v sigr="$rate" -v off="$official_mp" 'BEGIN {
+    printf "sigr %-24s %10.0f msgs/s  vs  official %10.0f msgs/s  ratio %.2fx (goal >= 3x)\n", mode, sigr, off, sigr / off }'
 done
 
 echo

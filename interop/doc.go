@@ -3,8 +3,10 @@
 // version, package-lock.json the rest; internal/nodetest installs them on
 // first use). Its tests start the emulator on loopback and run the
 // emulator-*.mjs and stateful-resume.mjs scripts against it: routing
-// through the function app on each transport, reconnecting, and resuming
-// a stateful connection, asserting on the JSON lines the scripts print.
+// through the function app on each transport, JSON and MessagePack clients
+// (@microsoft/signalr-protocol-msgpack) side by side on one hub,
+// reconnecting, and resuming a stateful connection, asserting on the JSON
+// lines the scripts print.
 // Without Node they are skipped, except under CI=true, where that fails.
 //
 // The directory also holds the side-by-side benchmarks behind the

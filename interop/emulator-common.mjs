@@ -5,6 +5,7 @@ import { createRequire } from "node:module";
 
 const require = createRequire(import.meta.url);
 export const signalR = require("@microsoft/signalr");
+const { MessagePackHubProtocol } = require("@microsoft/signalr-protocol-msgpack");
 
 // emit prints one JSON line.
 export function emit(obj) {
@@ -30,7 +31,9 @@ export function transportOf(name) {
 }
 
 // connect builds and starts a connection to the function app as user, and
-// records every newMessage/notify invocation into received.
+// records every newMessage/notify invocation into received. opts.messagePack
+// speaks the MessagePack hub protocol; opts.label names the client in what
+// it records (default: the user).
 export async function connect(base, user, transport, received, opts = {}) {
   let b = new signalR.HubConnectionBuilder()
     .withUrl(base, {
@@ -39,11 +42,13 @@ export async function connect(base, user, transport, received, opts = {}) {
     })
     .configureLogging(signalR.LogLevel.None);
   if (opts.reconnectDelays) b = b.withAutomaticReconnect(opts.reconnectDelays);
+  if (opts.messagePack) b = b.withHubProtocol(new MessagePackHubProtocol());
   const conn = b.build();
   for (const target of ["newMessage", "notify"]) {
     conn.on(target, (...args) => {
-      received.push({ user, target, args });
-      emit({ event: "message", user, target, args });
+      const who = opts.label || user;
+      received.push({ user: who, target, args });
+      emit({ event: "message", user: who, target, args });
     });
   }
   await conn.start();

@@ -3,13 +3,16 @@
 // newMessage invocations, and exits once COUNT have arrived. The handler
 // does nothing but count, the most favourable case for the official client.
 //
-//   node interop/watch-bench.mjs URL COUNT
+//   node interop/watch-bench.mjs URL COUNT [messagepack]
+//
+// With messagepack it speaks the MessagePack hub protocol
+// (@microsoft/signalr-protocol-msgpack 10.0.11).
 import { createRequire } from "node:module";
 
 const require = createRequire(import.meta.url);
 const signalR = require("@microsoft/signalr");
 
-const [url, countArg] = process.argv.slice(2);
+const [url, countArg, protocolArg] = process.argv.slice(2);
 const count = Number(countArg);
 if (!url || !(count > 0)) {
   console.error("usage: node watch-bench.mjs URL COUNT");
@@ -22,10 +25,14 @@ const guard = setTimeout(() => {
 }, 300_000);
 
 let got = 0;
-const connection = new signalR.HubConnectionBuilder()
+let builder = new signalR.HubConnectionBuilder()
   .withUrl(url, { transport: signalR.HttpTransportType.WebSockets })
-  .configureLogging(signalR.LogLevel.Error)
-  .build();
+  .configureLogging(signalR.LogLevel.Error);
+if (protocolArg === "messagepack") {
+  const { MessagePackHubProtocol } = require("@microsoft/signalr-protocol-msgpack");
+  builder = builder.withHubProtocol(new MessagePackHubProtocol());
+}
+const connection = builder.build();
 connection.on("newMessage", () => {
   got++;
   if (got === count) {

@@ -9,6 +9,7 @@
 #
 #   bash interop/watch-bench.sh            # N = 200000, best of 3 rounds
 #   COUNT=50000 ROUNDS=1 bash interop/watch-bench.sh
+#   PROTOCOL=messagepack bash interop/watch-bench.sh   # both sides in MessagePack
 #
 # sigr writes a JSON line per invocation (to /dev/null); the official
 # client's handler only counts, the case most favourable to it.
@@ -18,12 +19,13 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 count=${COUNT:-200000}
 rounds=${ROUNDS:-3}
+proto=${PROTOCOL:-json}
 
 if ! command -v node >/dev/null; then
   echo "watch-bench: node is not on PATH; install Node 20+ to run the official client" >&2
   exit 1
 fi
-if [ ! -f interop/node_modules/@microsoft/signalr/package.json ]; then
+if [ ! -f interop/node_modules/@microsoft/signalr-protocol-msgpack/package.json ]; then
   (cd interop && npm ci --no-audit --no-fund --loglevel=error)
 fi
 
@@ -63,9 +65,9 @@ best_sigr=
 best_node=
 for round in $(seq "$rounds"); do
   t0=$(now_ms)
-  "$tmp/sigr" watch "$url" --count "$count" >/dev/null
+  "$tmp/sigr" watch "$url" --count "$count" --protocol "$proto" >/dev/null
   t1=$(now_ms)
-  node interop/watch-bench.mjs "$url" "$count"
+  node interop/watch-bench.mjs "$url" "$count" "$proto"
   t2=$(now_ms)
   s=$((t1 - t0))
   n=$((t2 - t1))
@@ -74,8 +76,8 @@ for round in $(seq "$rounds"); do
   if [ -z "$best_node" ] || [ "$n" -lt "$best_node" ]; then best_node=$n; fi
 done
 
-awk -v n="$count" -v s="$best_sigr" -v o="$best_node" -v nv="$(node --version)" 'BEGIN {
-  printf "messages:        %d chat invocations, one per WebSocket message\n", n
+awk -v n="$count" -v p="$proto" -v s="$best_sigr" -v o="$best_node" -v nv="$(node --version)" 'BEGIN {
+  printf "messages:        %d chat invocations (%s), one per WebSocket message\n", n, p
   printf "sigr watch:      %6d ms wall (whole process, JSON lines to /dev/null)  %9.0f msgs/s\n", s, n / (s / 1000)
   printf "official client: %6d ms wall (whole process, Node %s)  %9.0f msgs/s\n", o, nv, n / (o / 1000)
   printf "ratio:           %.2fx (official / sigr; goal >= 3x)\n", o / s

@@ -69,17 +69,25 @@ func NewFunctionApp(baseURL string, opts FunctionAppOptions) (*FunctionApp, erro
 // BaseURL returns the base URL as given (with its query).
 func (f *FunctionApp) BaseURL() string { return f.base.String() }
 
-// FunctionError is a non-2xx answer from a function.
+// FunctionError is a non-2xx answer from a function, or a web page where
+// the function's answer should be.
 type FunctionError struct {
 	Op     string
 	URL    string // without query, so function keys never appear
 	Status int
 	Body   string
+	// HTMLPage is set for an answer that is a web page, whatever its
+	// status: a login page, or a site that is not the function app.
+	HTMLPage bool
 }
 
 // Error says what failed and what to try.
 func (e *FunctionError) Error() string {
 	var b strings.Builder
+	if e.HTMLPage {
+		fmt.Fprintf(&b, "%s: POST %s answered %d %s with an HTML page, not the function's answer: %s", e.Op, e.URL, e.Status, http.StatusText(e.Status), protocol.HTMLPageHint)
+		return b.String()
+	}
 	fmt.Fprintf(&b, "%s: POST %s answered %d %s", e.Op, e.URL, e.Status, http.StatusText(e.Status))
 	if msg := clip(e.Body, 300); msg != "" {
 		fmt.Fprintf(&b, ": %q", msg)
@@ -195,6 +203,11 @@ func (f *FunctionApp) post(ctx context.Context, op, function, hub string, body a
 	}
 	if resp.StatusCode < 200 || resp.StatusCode >= 300 {
 		return out, &FunctionError{Op: op, URL: shown.String(), Status: resp.StatusCode, Body: string(data)}
+	}
+	// A 2xx web page is a login page or another site: the function never
+	// saw the request, so reporting its status as success would mislead.
+	if protocol.IsHTMLPage(resp.Header.Get("Content-Type"), data) {
+		return out, &FunctionError{Op: op, URL: shown.String(), Status: resp.StatusCode, HTMLPage: true}
 	}
 	return out, nil
 }

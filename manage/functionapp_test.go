@@ -132,3 +132,33 @@ func TestFunctionAppErrorHidesKey(t *testing.T) {
 		t.Errorf("the error does not say what happened: %v", err)
 	}
 }
+
+// TestFunctionAppHTMLPage: a login page in place of the function's answer,
+// status 200 after the redirect, is an error that says so, for every call.
+func TestFunctionAppHTMLPage(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/login" {
+			http.Redirect(w, r, "/login", http.StatusFound)
+			return
+		}
+		w.Header().Set("Content-Type", "text/html")
+		_, _ = io.WriteString(w, "<html><title>Sign in</title></html>")
+	}))
+	defer srv.Close()
+	fa, err := manage.NewFunctionApp(srv.URL+"/api?code=SECRET", manage.FunctionAppOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	_, sendErr := fa.Send(ctx, "", manage.SignalR(protocol.SignalRMessage{Target: "x", Arguments: json.RawMessage("[1]")}))
+	_, groupErr := fa.Group(ctx, "", protocol.SignalRGroupAction{Action: "add", GroupName: "g", UserID: "u"})
+	_, negErr := fa.Negotiate(ctx, "chat")
+	for _, err := range []error{sendErr, groupErr, negErr} {
+		var fe *manage.FunctionError
+		if !errors.As(err, &fe) || !fe.HTMLPage || fe.Status != http.StatusOK ||
+			!strings.Contains(err.Error(), "answered 200 OK with an HTML page") || !strings.HasSuffix(err.Error(), protocol.HTMLPageHint) ||
+			strings.Contains(err.Error(), "SECRET") || strings.Contains(err.Error(), "<html>") {
+			t.Errorf("err = %v", err)
+		}
+	}
+}

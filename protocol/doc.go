@@ -1,5 +1,5 @@
 // Package protocol holds the SignalR wire vocabulary: hub messages and their
-// JSON encoding, 0x1E record framing, the handshake, negotiate payloads, the
+// JSON and MessagePack encodings, 0x1E and length-prefixed record framing, the handshake, negotiate payloads, the
 // Azure SignalR Service contracts (connection strings, token claims, REST
 // and Functions binding bodies), the event lines of `sigr watch` and the
 // sequence numbering of stateful reconnect. It is pure: no network, no
@@ -27,4 +27,18 @@
 // to a caller's buffer and write strings as System.Text.Json does, so a
 // busy loop writes without allocating and the output is always valid JSON.
 // The event-line schema is documented in docs/events.md.
+//
+// # MessagePack
+//
+// The MessagePack hub protocol frames each record with a varint length
+// prefix (BinaryFramer, SplitBinaryRecords, AppendVarint) and carries each
+// message as an array. ParseMessagePack (or a MessagePackDecoder, which
+// shares allocations across messages) fills the same Message as
+// ParseMessage, converting the message's values to JSON once, so that
+// everything downstream (event lines, headers, routing) reads one form;
+// binary values become {"$binary":"<base64>"}. Its two Modes follow the
+// official TypeScript and .NET MessagePack parsers, with their texts.
+// AppendMessagePack writes what the .NET writer writes, converting JSON
+// values back (AppendJSONAsMessagePack). The codec is built on the
+// byte-slice primitives of github.com/tinylib/msgp.
 package protocol

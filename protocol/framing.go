@@ -17,9 +17,15 @@ const ErrIncomplete = "Message is incomplete."
 // separator so that one hostile record cannot grow memory without bound.
 type RecordTooLargeError struct {
 	Limit int
+	// Length is the length a MessagePack record's prefix announced; zero
+	// for a 0x1E-separated record, whose length is not known.
+	Length int
 }
 
 func (e *RecordTooLargeError) Error() string {
+	if e.Length > 0 {
+		return fmt.Sprintf("record of %d bytes exceeds the %d-byte limit; raise the limit if such records are expected", e.Length, e.Limit)
+	}
 	return fmt.Sprintf("record exceeds the %d-byte limit without a record separator (0x1E); raise the limit if such records are expected", e.Limit)
 }
 
@@ -47,13 +53,7 @@ func (f *Framer) limit() int {
 
 // Feed adds bytes to the stream. It copies p, so the caller may reuse it.
 func (f *Framer) Feed(p []byte) {
-	if f.off > 0 && f.off == len(f.buf) {
-		f.buf, f.off = f.buf[:0], 0
-	} else if f.off > 0 && f.off > cap(f.buf)/2 {
-		n := copy(f.buf, f.buf[f.off:])
-		f.buf, f.off = f.buf[:n], 0
-	}
-	f.buf = append(f.buf, p...)
+	f.buf, f.off = appendUnread(f.buf, f.off, p)
 }
 
 // Next returns the next complete record without its separator, or ok
@@ -152,6 +152,15 @@ func (f *Framer) SplitOwned(dst [][]byte, frame []byte) ([][]byte, error) {
 // Buffered returns how many bytes of an unfinished record are held.
 func (f *Framer) Buffered() int { return len(f.buf) - f.off }
 
+// Remainder returns a copy of the bytes held after the last record and
+// empties the framer: what follows the JSON handshake on a connection
+// whose messages are framed otherwise.
+func (f *Framer) Remainder() []byte {
+	rest := bytes.Clone(f.buf[f.off:])
+	f.Reset()
+	return rest
+}
+
 // Reset drops everything buffered, for a new connection.
 func (f *Framer) Reset() { f.buf, f.off, f.scanned, f.skipping = f.buf[:0], 0, 0, false }
 
@@ -164,4 +173,17 @@ func SplitRecords(buf []byte) ([][]byte, error) {
 	}
 	parts := bytes.Split(buf[:len(buf)-1], []byte{RecordSeparator})
 	return parts, nil
+}
+
+// appendUnread appends p to the unread bytes buf[off:] of a framer's
+// buffer, first dropping what was read when that is all of it or most of
+// the buffer, so the buffer stays as large as an unfinished record.
+func appendUnread(buf []byte, off int, p []byte) ([]byte, int) {
+	if off > 0 && off == len(buf) {
+		buf, off = buf[:0], 0
+	} else if off > 0 && off > cap(buf)/2 {
+		n := copy(buf, buf[off:])
+		buf, off = buf[:n], 0
+	}
+	return append(buf, p...), off
 }

@@ -82,6 +82,11 @@ const ReplayChunkSize = 16 << 10
 // sending stops is its owner's rule, read from Pending. It is not safe for
 // concurrent use: its owner locks. The zero value is ready to use.
 type SequenceSender struct {
+	// Placeholder is what Replay writes for an acknowledged record: nil
+	// means ReplayPlaceholder (JSON); a MessagePack connection sets
+	// MessagePackReplayPlaceholder.
+	Placeholder []byte
+
 	sent  int64    // ids given so far: the latest record added has this id
 	recs  [][]byte // unacknowledged records, oldest first
 	bytes int      // their total size
@@ -133,6 +138,10 @@ const ReplayPlaceholder = `{"type":3,"invocationId":"acked"}` + "\x1e"
 
 var placeholder = []byte(ReplayPlaceholder)
 
+// MessagePackReplayPlaceholder is ReplayPlaceholder in MessagePack, length
+// prefix included: a void Completion of the invocation id "acked".
+var MessagePackReplayPlaceholder = []byte{0x0a, 0x94, 0x03, 0x80, 0xa5, 'a', 'c', 'k', 'e', 'd', 0x02}
+
 // Replay appends to dst the replay from id from on, oldest first, up to
 // budget bytes (a record larger than budget goes alone), and returns it
 // with the id to continue from. from is the id the replay's Sequence
@@ -155,8 +164,12 @@ func (s *SequenceSender) Replay(dst [][]byte, from int64, budget int) ([][]byte,
 	}
 	from = max(from, 1)
 	first := s.Next()
+	ph := s.Placeholder
+	if ph == nil {
+		ph = placeholder
+	}
 	for from < first {
-		if !take(placeholder) {
+		if !take(ph) {
 			return dst, from
 		}
 	}
@@ -180,6 +193,18 @@ func AppendResume(dst []byte, seq, ack int64) []byte {
 	if ack > 0 {
 		m = NewAck(ack)
 		dst = AppendMessage(dst, &m)
+	}
+	return dst
+}
+
+// AppendResumeMessagePack is AppendResume in MessagePack.
+func AppendResumeMessagePack(dst []byte, seq, ack int64) []byte {
+	m := NewSequence(seq)
+	// Sequence and Ack hold only a number, so they always encode.
+	dst, _ = AppendMessagePack(dst, &m)
+	if ack > 0 {
+		m = NewAck(ack)
+		dst, _ = AppendMessagePack(dst, &m)
 	}
 	return dst
 }

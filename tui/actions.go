@@ -9,6 +9,8 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/sigr-dev/sigr/client"
+	"github.com/sigr-dev/sigr/manage"
 	"github.com/sigr-dev/sigr/protocol"
 )
 
@@ -19,17 +21,33 @@ type GroupChecker interface {
 	GroupExists(ctx context.Context, hub, group string) (bool, error)
 }
 
+// SendChecker is implemented by a Sender that can tell, when the server
+// does not say where a message went (Azure does not), whether anybody was
+// there to get it: the REST API's existence checks, available with a
+// connection string. The sent log shows the answer.
+type SendChecker interface {
+	CheckSend(ctx context.Context, out Outgoing) (string, error)
+}
+
 // sendTimeout bounds one HTTP send or group action started from the screen.
 const sendTimeout = 15 * time.Second
 
+// sentMsg reports the answer to a send: rec is its record in the sent
+// log; check is what the existence checks said when the answer did not
+// say where it went.
 type sentMsg struct {
-	out Outgoing
-	err error
+	rec   uint64
+	out   Outgoing
+	res   manage.Outcome
+	err   error
+	check string
 }
 
 type groupDoneMsg struct {
+	rec    uint64
 	act    GroupAction
 	member string
+	res    manage.Outcome
 	err    error
 }
 
@@ -44,14 +62,40 @@ type existsMsg struct {
 	err    error
 }
 
-// compose builds the composer's message as the selected connection, on its
-// hub: a send, or a call of a hub method over that connection.
-func (m *Model) compose() (Outgoing, *Call, error) {
-	hub, as, label := m.cfg.Hub, "", ""
-	if c := m.roster.selected(); c != nil {
-		hub, as, label = c.hub, c.who(), c.label
+// asConn is the connection of the identity the composer sends as: the
+// one with that label, else the first of that user, connected ones first;
+// nil when it has none.
+func (m *Model) asConn() *conn {
+	as := m.composer.sender()
+	if i, ok := m.roster.index[as]; ok {
+		return m.roster.conns[i]
 	}
-	return m.composer.compose(hub, as, label, m.roster.kind())
+	var first *conn
+	for _, c := range m.roster.conns {
+		if c.who() != as {
+			continue
+		}
+		if c.state == client.Connected {
+			return c
+		}
+		if first == nil {
+			first = c
+		}
+	}
+	return first
+}
+
+// compose builds the composer's message as the identity it names: a
+// send on that identity's hub, or a call of a hub method over its
+// connection.
+func (m *Model) compose() (Outgoing, *Call, error) {
+	hub, label := m.cfg.Hub, ""
+	if c := m.asConn(); c != nil {
+		hub, label = c.hub, c.label
+	} else if hubs := m.roster.hubs(); len(hubs) == 1 {
+		hub = hubs[0]
+	}
+	return m.composer.compose(hub, label, m.roster.kind())
 }
 
 func (m *Model) send() tea.Cmd {
@@ -67,33 +111,73 @@ func (m *Model) send() tea.Cmd {
 		m.setFlash("sending is not available in this session", true)
 		return nil
 	}
-	sender, ctx := m.cfg.Sender, m.cfg.Context
+	rec := sentRecord{kind: sentSend, time: m.cfg.Now(), as: m.composer.sender(), to: out.To, name: out.Name, target: out.Target, chat: out.Chat}
+	if out.Chat {
+		rec.as, rec.text = out.Sender, out.Text
+	} else {
+		rec.text = string(out.Args)
+	}
+	r := m.sent.add(rec)
+	if out.Chat {
+		m.chat.own(r)
+	}
+	sender, ctx, id := m.cfg.Sender, m.cfg.Context, r.id
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(ctx, sendTimeout)
 		defer cancel()
-		return sentMsg{out: out, err: sender.Send(ctx, out)}
+		res, err := sender.Send(ctx, out)
+		msg := sentMsg{rec: id, out: out, res: res, err: err}
+		if _, known := res.Delivered(); err == nil && !known {
+			if chk, ok := sender.(SendChecker); ok {
+				txt, cerr := chk.CheckSend(ctx, out)
+				if cerr != nil {
+					txt = "not reported by the service, and the existence check failed: " + cerr.Error()
+				}
+				msg.check = txt
+			}
+		}
+		return msg
 	}
 }
 
-func (m *Model) sent(msg sentMsg) {
-	if msg.err != nil {
-		m.setFlash("send failed: "+sanitize(msg.err.Error()), true)
+// onSent records the answer to a send: the sent log and the chat's echo show
+// it, and a send that reached nobody becomes a row of the routing matrix.
+func (m *Model) onSent(msg sentMsg) {
+	r := m.sent.byID(msg.rec)
+	if r == nil {
 		return
 	}
-	m.composer.sent(msg.out)
-	dest := msg.out.To.String()
-	if msg.out.Name != "" {
-		dest += ":" + msg.out.Name
+	r.applyOutcome(msg.res, msg.err)
+	r.applyCheck(msg.check)
+	if msg.err == nil {
+		m.composer.sent(msg.out)
 	}
-	m.setFlash("sent "+sanitize(msg.out.Target)+" to "+sanitize(dest), false)
+	dest := sanitize(r.dest())
+	switch {
+	case msg.err != nil:
+		m.setFlash("send to "+dest+" failed: "+sanitize(msg.err.Error()), true)
+	case r.reachedNobody():
+		m.routing.undelivered(r)
+		m.setFlash("sent to "+dest+", reached nobody: "+sanitize(r.why()), true)
+	default:
+		m.setFlash("sent "+sanitize(r.target)+" to "+dest+": "+r.outcome(), false)
+	}
 }
 
-// copySelected puts the selected entry on the clipboard as the line `sigr
+// copySelected puts what is selected on the clipboard: the decoded claims
+// in the token inspector, else the received record as the line `sigr
 // watch` prints for it: a message event, or an error event with the record.
 func (m *Model) copySelected() tea.Cmd {
-	e := m.stream.selected()
+	if m.overlay == overlayToken {
+		return m.copyClaims()
+	}
+	e := m.current()
 	if e == nil {
 		m.setFlash("nothing selected to copy", true)
+		return nil
+	}
+	if e.gap != nil {
+		m.setFlash("a gap row is sigr's own: nothing was received to copy", true)
 		return nil
 	}
 	c := m.roster.of(e)
@@ -105,7 +189,7 @@ func (m *Model) copySelected() tea.Cmd {
 	} else {
 		line = protocol.AppendMessageEvent(nil, e.time, &e.msg, ectx)
 	}
-	m.setFlash("copied message #"+itoa(int(e.seq))+" as JSON ("+itoa(len(line))+" bytes)", false)
+	m.setFlash("copied message #"+itoa(int(e.seq)+1)+" as JSON ("+itoa(len(line))+" bytes)", false)
 	return tea.SetClipboard(strings.TrimRight(string(line), "\n"))
 }
 
@@ -187,16 +271,22 @@ func (m *Model) groupAction(groupName, action, member string) tea.Cmd {
 		m.setFlash("member: write user:ID or conn:ID", true)
 		return nil
 	}
-	sender, ctx := m.cfg.Sender, m.cfg.Context
+	verb := map[bool]string{true: "join ", false: "leave "}[act.Add]
+	r := m.sent.add(sentRecord{kind: sentGroup, time: m.cfg.Now(), target: groupName, text: verb + strings.TrimSpace(member)})
+	sender, ctx, id := m.cfg.Sender, m.cfg.Context, r.id
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(ctx, sendTimeout)
 		defer cancel()
-		return groupDoneMsg{act: act, member: member, err: sender.Group(ctx, act)}
+		res, err := sender.Group(ctx, act)
+		return groupDoneMsg{rec: id, act: act, member: member, res: res, err: err}
 	}
 }
 
 func (m *Model) groupDone(msg groupDoneMsg) tea.Cmd {
 	verb := map[bool]string{true: "joined", false: "left"}[msg.act.Add]
+	if r := m.sent.byID(msg.rec); r != nil {
+		r.applyOutcome(msg.res, msg.err)
+	}
 	if msg.err != nil {
 		m.setFlash("group "+sanitize(msg.act.Group)+": "+sanitize(msg.err.Error()), true)
 		return nil

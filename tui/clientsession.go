@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"sync"
+	"time"
 
 	"github.com/sigr-dev/sigr/client"
 	"github.com/sigr-dev/sigr/manage"
@@ -24,6 +25,7 @@ type ClientSession struct {
 	mu        sync.Mutex
 	clients   []*client.Conn
 	byLabel   map[string]*client.Conn
+	specs     map[string]ConnSpec // by label, to open a closed one again
 	closed    bool
 	wg        sync.WaitGroup // the Start goroutines
 }
@@ -31,8 +33,26 @@ type ClientSession struct {
 // NewClientSession returns a session whose connections use base, with Hub,
 // UserID and extra headers taken from each ConnSpec. Nothing connects until
 // Open.
+//
+// A monitor keeps trying: base.Reconnect defaults to MonitorReconnect
+// (never give up) instead of the client's default, and the first connect
+// is always retried with it (client.Options.RetryFirstConnect), so that a
+// service that is down when the screen starts is watched for until it
+// comes up.
 func NewClientSession(base client.Options) *ClientSession {
-	return &ClientSession{base: base, conns: make(chan Source, 16), done: make(chan struct{}), byLabel: map[string]*client.Conn{}}
+	if base.Reconnect == nil {
+		base.Reconnect = MonitorReconnect()
+	}
+	base.RetryFirstConnect = true
+	return &ClientSession{base: base, conns: make(chan Source, 16), done: make(chan struct{}),
+		byLabel: map[string]*client.Conn{}, specs: map[string]ConnSpec{}}
+}
+
+// MonitorReconnect is the screen's reconnect policy: the official delays
+// (0, 2, 10, 30 s) with 20% jitter, then every 30 s or so for as long as
+// it runs.
+func MonitorReconnect() client.ReconnectPolicy {
+	return client.Backoff{Delays: client.OfficialDelays, Jitter: 0.2, Forever: true}
 }
 
 // Conns implements Session.
@@ -76,10 +96,75 @@ func (s *ClientSession) Open(ctx context.Context, spec ConnSpec) error {
 	}
 	s.clients = append(s.clients, c)
 	s.byLabel[spec.Name] = c
+	s.specs[spec.Name] = spec
 	s.wg.Go(func() {
 		// Failures arrive as events; Start's error adds nothing.
 		_ = c.Start(context.WithoutCancel(ctx))
 	})
+	return nil
+}
+
+// CloseConn implements Reconnector: it closes the connection labelled
+// label and waits for it and for the Feed to take its last events; Reopen
+// opens it again.
+func (s *ClientSession) CloseConn(ctx context.Context, label string) error {
+	s.mu.Lock()
+	c := s.byLabel[label]
+	if c == nil {
+		s.mu.Unlock()
+		return errors.New("close: no open connection " + label)
+	}
+	delete(s.byLabel, label)
+	for i, x := range s.clients {
+		if x == c {
+			s.clients = append(s.clients[:i], s.clients[i+1:]...)
+			break
+		}
+	}
+	s.mu.Unlock()
+	// Close waits for the connection's goroutines: a closed connection
+	// emits nothing more. Its last events go first: once the Feed has
+	// taken them, they are ahead of anything a reopened connection says
+	// under the same label.
+	err := c.Close()
+	if derr := s.drained(ctx, c.Events()); err == nil {
+		err = derr
+	}
+	return err
+}
+
+// Reopen implements Reconnector: it closes the connection labelled label,
+// if it is open, and opens it again as the same identity at once, skipping
+// whatever wait its reconnect policy was in.
+func (s *ClientSession) Reopen(ctx context.Context, label string) error {
+	s.mu.Lock()
+	spec, ok := s.specs[label]
+	open := s.byLabel[label] != nil
+	s.mu.Unlock()
+	if !ok {
+		return errors.New("reconnect: no connection " + label)
+	}
+	if open {
+		if err := s.CloseConn(ctx, label); err != nil && !errors.Is(err, client.ErrClosed) {
+			return err
+		}
+	}
+	return s.Open(ctx, spec)
+}
+
+// drained waits until the Feed has taken every event left in events.
+func (s *ClientSession) drained(ctx context.Context, events <-chan client.Event) error {
+	t := time.NewTicker(2 * time.Millisecond)
+	defer t.Stop()
+	for len(events) > 0 {
+		select {
+		case <-t.C:
+		case <-s.done:
+			return client.ErrClosed
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
 	return nil
 }
 
@@ -163,24 +248,35 @@ type ClientSender struct {
 	Via manage.Sender
 }
 
-// errNoREST says the existence check needs a connection string.
-var errNoREST = errors.New("group check: needs a connection string (--connection-string)")
+// errNoREST says the existence checks need a connection string.
+var errNoREST = errors.New("existence check: needs a connection string (--connection-string)")
 
 // Send implements Sender.
-func (s *ClientSender) Send(ctx context.Context, out Outgoing) error {
+func (s *ClientSender) Send(ctx context.Context, out Outgoing) (manage.Outcome, error) {
 	if s.Via == nil {
-		return errors.New("send: no function app URL and no connection string")
+		return manage.Outcome{}, errors.New("send: no function app URL and no connection string")
 	}
-	var m manage.Message
+	return s.Via.Send(ctx, out.Hub, message(out))
+}
+
+// message is what Via sends for out.
+func message(out Outgoing) manage.Message {
 	if out.Chat {
-		m = manage.Chat(chatBody(out))
-	} else {
-		msg := protocol.SignalRMessage{Target: out.Target, Arguments: out.Args}
-		route(&msg, out)
-		m = manage.SignalR(msg)
+		return manage.Chat(chatBody(out))
 	}
-	_, err := s.Via.Send(ctx, out.Hub, m)
-	return err
+	msg := protocol.SignalRMessage{Target: out.Target, Arguments: out.Args}
+	route(&msg, out)
+	return manage.SignalR(msg)
+}
+
+// CheckSend implements SendChecker when Via is the REST API: its existence
+// checks say whether anybody could have received out.
+func (s *ClientSender) CheckSend(ctx context.Context, out Outgoing) (string, error) {
+	rc, ok := s.Via.(*manage.RESTClient)
+	if !ok {
+		return "", errNoREST
+	}
+	return rc.CheckSend(ctx, out.Hub, message(out))
 }
 
 // chatBody is the chat sample's body for a plain-text message.
@@ -207,16 +303,15 @@ func route(msg *protocol.SignalRMessage, out Outgoing) {
 }
 
 // Group implements Sender.
-func (s *ClientSender) Group(ctx context.Context, a GroupAction) error {
+func (s *ClientSender) Group(ctx context.Context, a GroupAction) (manage.Outcome, error) {
 	if s.Via == nil {
-		return errors.New("group: no function app URL and no connection string")
+		return manage.Outcome{}, errors.New("group: no function app URL and no connection string")
 	}
 	act := protocol.SignalRGroupAction{Action: protocol.GroupRemove, GroupName: a.Group, UserID: a.UserID, ConnectionID: a.ConnectionID}
 	if a.Add {
 		act.Action = protocol.GroupAdd
 	}
-	_, err := s.Via.Group(ctx, a.Hub, act)
-	return err
+	return s.Via.Group(ctx, a.Hub, act)
 }
 
 // GroupExists implements GroupChecker when Via does (the REST API).

@@ -87,7 +87,7 @@ func TestClientSessionWithEmulator(t *testing.T) {
 		}
 	}
 
-	if err := viaApp.Send(ctx, Outgoing{Hub: "chat", Target: "newMessage", To: ToUser, Name: "alice", Chat: true, Sender: "bob", Text: "hi alice"}); err != nil {
+	if _, err := viaApp.Send(ctx, Outgoing{Hub: "chat", Target: "newMessage", To: ToUser, Name: "alice", Chat: true, Sender: "bob", Text: "hi alice"}); err != nil {
 		t.Fatal(err)
 	}
 	ev := next()
@@ -98,7 +98,7 @@ func TestClientSessionWithEmulator(t *testing.T) {
 		t.Fatalf("route header %q", r)
 	}
 
-	if err := viaApp.Group(ctx, GroupAction{Hub: "chat", Add: true, Group: "devs", ConnectionID: connected["bob@chat"]}); err != nil {
+	if _, err := viaApp.Group(ctx, GroupAction{Hub: "chat", Add: true, Group: "devs", ConnectionID: connected["bob@chat"]}); err != nil {
 		t.Fatal(err)
 	}
 	if ok, err := viaREST.GroupExists(ctx, "chat", "devs"); err != nil || !ok {
@@ -107,7 +107,7 @@ func TestClientSessionWithEmulator(t *testing.T) {
 	if _, err := viaApp.GroupExists(ctx, "chat", "devs"); err == nil {
 		t.Fatal("GroupExists without a connection string should say it needs one")
 	}
-	if err := viaREST.Send(ctx, Outgoing{Hub: "chat", Target: "ping2", Args: []byte(`[1]`), To: ToGroup, Name: "devs"}); err != nil {
+	if _, err := viaREST.Send(ctx, Outgoing{Hub: "chat", Target: "ping2", Args: []byte(`[1]`), To: ToGroup, Name: "devs"}); err != nil {
 		t.Fatal(err)
 	}
 	ev = next()

@@ -12,24 +12,38 @@ import (
 	"github.com/sigr-dev/sigr/protocol"
 )
 
-// composer is the bottom line that writes messages: the destination, the
-// target and the message, each a text input.
+// composer is the bottom line that writes messages: who sends, the
+// destination, the target and the message, each a text input. Who sends
+// is its own input, so that sending as another identity is always
+// explicit: the sidebar's selection never changes it.
 type composer struct {
 	com        *common
 	chatTarget string
+	as         textinput.Model
 	to         textinput.Model
 	target     textinput.Model
 	body       textinput.Model
 }
 
-func newComposer(com *common, chatTarget string) composer {
+func newComposer(com *common, chatTarget, as string) composer {
 	c := composer{com: com, chatTarget: chatTarget}
+	c.as = newInput(DefaultSender, "")
+	c.as.SetValue(as)
 	c.to = newInput("all", "")
 	c.target = newInput(chatTarget, "")
 	c.body = newInput("message, or a JSON array of arguments", "")
+	c.as.SetWidth(8)
 	c.to.SetWidth(12)
 	c.target.SetWidth(11)
 	return c
+}
+
+// sender is who the composer sends as: its as input, else DefaultSender.
+func (c *composer) sender() string {
+	if as := strings.TrimSpace(c.as.Value()); as != "" {
+		return as
+	}
+	return DefaultSender
 }
 
 // input returns the input that focus f names, or nil.
@@ -41,6 +55,8 @@ func (c *composer) input(f focusArea) *textinput.Model {
 		return &c.to
 	case focusTarget:
 		return &c.target
+	case focusAs:
+		return &c.as
 	}
 	return nil
 }
@@ -51,6 +67,7 @@ func (c *composer) focus(f focusArea) tea.Cmd {
 	c.body.Blur()
 	c.to.Blur()
 	c.target.Blur()
+	c.as.Blur()
 	if in := c.input(f); in != nil {
 		return in.Focus()
 	}
@@ -58,7 +75,7 @@ func (c *composer) focus(f focusArea) tea.Cmd {
 }
 
 func (c *composer) setStyles(s textinput.Styles) {
-	for _, in := range []*textinput.Model{&c.to, &c.target, &c.body} {
+	for _, in := range []*textinput.Model{&c.as, &c.to, &c.target, &c.body} {
 		in.SetStyles(s)
 	}
 }
@@ -117,21 +134,22 @@ func parseTo(s string, k hubKind) (dest, error) {
 // may be written there, for a hub of kind k.
 func destinations(k hubKind) string {
 	if k == hubPlain {
-		return "to: invoke (default) · stream: a hub method, over the selected connection"
+		return "to: invoke (default) · stream: a hub method, over the connection of as"
 	}
-	return "to: all · user:ID · group:NAME · conn:ID, or invoke · stream a hub method"
+	return "to: all · user:ID · group:NAME · conn:ID, or invoke · stream a hub method over as's connection"
 }
 
-// compose builds the message the composer holds, as the connection conn
-// (hub and sender are its, else the defaults) on a hub of kind k: an
-// Outgoing for the Sender, or a Call of a hub method.
+// compose builds the message the composer holds on a hub of kind k: an
+// Outgoing for the Sender on hub, as the composer's sender, or a Call of a
+// hub method over the connection labelled conn.
 //
 // For a send, a JSON array is sent as the arguments; other text to the
 // chat target goes out as the chat sample's body with our user as sender;
 // other text to another target becomes one string argument. For an
 // invocation, a JSON array is the arguments, other text one string
 // argument, and nothing none.
-func (c *composer) compose(hub, sender, conn string, k hubKind) (Outgoing, *Call, error) {
+func (c *composer) compose(hub, conn string, k hubKind) (Outgoing, *Call, error) {
+	sender := c.sender()
 	d, err := parseTo(c.to.Value(), k)
 	if err != nil {
 		return Outgoing{}, nil, err
@@ -144,7 +162,7 @@ func (c *composer) compose(hub, sender, conn string, k hubKind) (Outgoing, *Call
 		case target == "":
 			return Outgoing{}, nil, errors.New("name the hub method to invoke in target (tab to it)")
 		case conn == "":
-			return Outgoing{}, nil, errors.New("no connection to invoke over: press n to open one")
+			return Outgoing{}, nil, errors.New("no connection of " + sanitize(sender) + " to invoke over: set as (tab to it) to one of your connections, or press n to open one")
 		}
 		call := &Call{Conn: conn, Target: target, Stream: d.stream, Args: json.RawMessage("[]")}
 		switch {
@@ -196,7 +214,7 @@ func (c *composer) invoked(Call) { c.body.SetValue("") }
 // destination, the target (the method, for an invocation) and the message
 // or arguments; focus marks the input that has the keys. k decides the
 // default destination, which the empty input shows.
-func (c *composer) Render(w int, focus focusArea, as string, k hubKind) string {
+func (c *composer) Render(w int, focus focusArea, k hubKind) string {
 	s := c.com.styles
 	label := func(text string, f focusArea) string {
 		if focus == f {
@@ -215,10 +233,21 @@ func (c *composer) Render(w int, focus focusArea, as string, k hubKind) string {
 		target.Placeholder = "name"
 		body.Placeholder = "arguments: a JSON array, or one text argument"
 	}
-	line := s.Muted.Render("as ") + s.Stream.Conn.Render(sanitize(as)) + "  " +
-		label("to ", focusTo) + to.View() + " " + label(targetLabel, focusTarget) + target.View() + " " + label("› ", focusBody)
+	line := label("as ", focusAs) + c.view(&c.as, focus == focusAs) + " " +
+		label("to ", focusTo) + c.view(&to, focus == focusTo) + " " + label(targetLabel, focusTarget) + c.view(&target, focus == focusTarget) + " " + label("› ", focusBody)
 	body.SetWidth(max(w-ansi.StringWidth(line)-2, 4))
-	return fit(line+body.View(), w)
+	return fit(line+c.view(&body, focus == focusBody), w)
+}
+
+// view draws an input. Without the keys, its text is drawn sanitised: it
+// may have come from elsewhere than the keyboard (a paste, --user), and
+// only the text being edited is shown as typed.
+func (c *composer) view(in *textinput.Model, focused bool) string {
+	if focused || in.Value() == "" {
+		return in.View()
+	}
+	w := in.Width()
+	return c.com.styles.Input.Blurred.Text.Render(fit(sanitize(in.Value()), w+1))
 }
 
 // parseDest reads a destination: all, user:ID, group:NAME or conn:ID.

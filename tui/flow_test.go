@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -13,6 +14,7 @@ import (
 	"github.com/charmbracelet/x/exp/teatest/v2"
 
 	"github.com/sigr-dev/sigr/client"
+	"github.com/sigr-dev/sigr/manage"
 )
 
 // fakeSession is a Session whose connections carry the events the test
@@ -66,24 +68,30 @@ func (s *fakeSession) Close() error {
 	return nil
 }
 
+// fakeSender records what it is asked to send and answers as answer
+// says, 202 Accepted with no delivery headers when it is nil.
 type fakeSender struct {
 	mu     sync.Mutex
 	sent   []Outgoing
 	groups []GroupAction
+	answer func(out Outgoing) (manage.Outcome, error)
 }
 
-func (f *fakeSender) Send(_ context.Context, out Outgoing) error {
+func (f *fakeSender) Send(_ context.Context, out Outgoing) (manage.Outcome, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.sent = append(f.sent, out)
-	return nil
+	if f.answer != nil {
+		return f.answer(out)
+	}
+	return manage.Outcome{Status: http.StatusAccepted}, nil
 }
 
-func (f *fakeSender) Group(_ context.Context, a GroupAction) error {
+func (f *fakeSender) Group(_ context.Context, a GroupAction) (manage.Outcome, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.groups = append(f.groups, a)
-	return nil
+	return manage.Outcome{Status: http.StatusOK}, nil
 }
 
 func (f *fakeSender) snapshot() ([]Outgoing, []GroupAction) {
@@ -103,7 +111,7 @@ type flow struct {
 func startFlow(t *testing.T) *flow {
 	sess, sender := newFakeSession(), &fakeSender{}
 	f := NewFeed(sess.Conns(), 0, 0)
-	m := New(Config{Session: sess, Sender: sender, Feed: f, URL: "http://fake/api", Location: time.UTC})
+	m := New(Config{Session: sess, Sender: sender, Feed: f, URL: "http://fake/api", Location: time.UTC, As: "alice"})
 	for _, ev := range liveEvents() {
 		ev.Time = time.Now()
 		sess.push(ev)
@@ -133,11 +141,11 @@ func (f *flow) keys(ks ...string) {
 	}
 }
 
-// quit presses keys (to leave inputs) and then q, and returns the final
-// model.
+// quit presses keys (to leave inputs) and then ctrl+c, which quits from
+// any overlay, and returns the final model.
 func (f *flow) quit(keys ...string) *Model {
 	f.t.Helper()
-	f.keys(append(keys, "q")...)
+	f.keys(append(keys, "ctrl+c")...)
 	return f.tm.FinalModel(f.t, teatest.WithFinalTimeout(5*time.Second)).(*Model)
 }
 
@@ -154,10 +162,10 @@ func TestFlowFilter(t *testing.T) {
 
 func TestFlowSend(t *testing.T) {
 	f := startFlow(t)
-	f.keys("tab", "tab") // stream, sidebar, then the message input
+	f.keys("i") // the message input
 	f.tm.Type("hi there")
 	f.keys("enter")
-	f.waitText("sent newMessage to all")
+	f.waitText("sent newMessage to everyone")
 	f.keys("esc")
 	sent, _ := f.sender.snapshot()
 	if len(sent) != 1 || !sent[0].Chat || sent[0].Text != "hi there" || sent[0].Sender != "alice" {
@@ -178,8 +186,9 @@ func TestFlowPause(t *testing.T) {
 	}
 	f.waitText("paused, 3")
 	m := f.quit()
-	if m.stream.len() != 37 || m.stats.count != 40 {
-		t.Fatalf("paused view %d total %d, want 37 and 40", m.stream.len(), m.stats.count)
+	// 37 receipts of 19 messages: one row per message with three connections.
+	if m.stream.len() != 19 || m.stats.count != 40 {
+		t.Fatalf("paused view %d total %d, want 19 and 40", m.stream.len(), m.stats.count)
 	}
 }
 
@@ -214,13 +223,58 @@ func TestFlowNewConnection(t *testing.T) {
 
 func TestFlowQuit(t *testing.T) {
 	f := startFlow(t)
-	f.keys("tab", "tab")
+	f.keys("i")
 	f.tm.Type("q") // q in an input is text, not quit
 	f.keys("esc", "q")
 	m := f.tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).(*Model)
 	if m.composer.body.Value() != "q" {
 		t.Fatalf("composer holds %q, want the q typed into it", m.composer.body.Value())
 	}
+}
+
+// TestFlowQClosesOverlays: in each overlay q closes it, and only q
+// outside them quits.
+func TestFlowQClosesOverlays(t *testing.T) {
+	f := startFlow(t)
+	for _, o := range []struct{ key, text string }{
+		{"?", "Keys"}, {"r", "ROUTING"}, {"s", "from this screen"}, {"t", "Token inspector"}, {"e", "e or esc closes"}, {"enter", "MESSAGE #"},
+	} {
+		// Had q quit, the next overlay would never show.
+		f.keys(o.key)
+		f.waitText(o.text)
+		f.keys("q")
+	}
+	f.keys("q")
+	m := f.tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).(*Model)
+	if m.overlay != overlayNone {
+		t.Fatalf("quit with overlay %d open", m.overlay)
+	}
+}
+
+// TestFlowQuitAsksWithExtraConnections: with a connection opened here
+// beyond the command's, q asks once; a key other than y stays, y quits.
+func TestFlowQuitAsksWithExtraConnections(t *testing.T) {
+	sess := newFakeSession()
+	f := NewFeed(sess.Conns(), 0, 0)
+	defer f.Stop()
+	defer sess.Close()
+	m := New(Config{Session: sess, Feed: f, URL: "http://fake/api", Location: time.UTC, Initial: 1})
+	for _, ev := range liveEvents() {
+		ev.Time = time.Now()
+		sess.push(ev)
+	}
+	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(110, 30),
+		teatest.WithProgramOptions(tea.WithColorProfile(colorprofile.Ascii)))
+	fl := &flow{t: t, tm: tm, sess: sess, feed: f}
+	fl.waitText("priceTick")
+	fl.keys("q")
+	fl.waitText("quit, closing 2 connection(s) opened here too?")
+	fl.keys("n")
+	fl.waitText("? keys")
+	fl.keys("q")
+	fl.waitText("y quits")
+	fl.keys("y")
+	tm.WaitFinished(t, teatest.WithFinalTimeout(5*time.Second))
 }
 
 func TestFlowCtrlC(t *testing.T) {
@@ -240,7 +294,7 @@ func TestFlowParseError(t *testing.T) {
 	if e == nil || !e.failed || string(e.raw) != `{"type":1,"target":"oops"` || e.msg.Error == "" {
 		t.Fatalf("selected %+v, want the unreadable record", e)
 	}
-	if m.stream.len() != 38 || m.stats.count != 38 {
-		t.Fatalf("view %d total %d, want 38 and 38", m.stream.len(), m.stats.count)
+	if m.stream.len() != 20 || m.stats.count != 38 {
+		t.Fatalf("view %d total %d, want 20 (19 messages and the record) and 38", m.stream.len(), m.stats.count)
 	}
 }

@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"slices"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
@@ -15,12 +16,21 @@ type form struct {
 	note   string
 	labels []string
 	inputs []textinput.Model
-	focus  int
-	submit func(values []string) tea.Cmd
+	// choices are a choice field's values, nil for a text field; chosen is
+	// the index of the one chosen.
+	choices [][]string
+	chosen  []int
+	focus   int
+	submit  func(values []string) tea.Cmd
 }
 
-// field is one input of a form: its label, placeholder and first value.
-type field struct{ label, placeholder, value string }
+// field is one input of a form: its label, placeholder and first value;
+// or, with choices, a choice among them (value is the first chosen), which
+// takes no typing, so that a typo cannot stand for an action.
+type field struct {
+	label, placeholder, value string
+	choices                   []string
+}
 
 func newForm(title, note string, submit func([]string) tea.Cmd, fields ...field) *form {
 	f := &form{title: title, note: note, submit: submit}
@@ -29,8 +39,18 @@ func newForm(title, note string, submit func([]string) tea.Cmd, fields ...field)
 		in.SetValue(fl.value)
 		f.labels = append(f.labels, fl.label)
 		f.inputs = append(f.inputs, in)
+		f.choices = append(f.choices, fl.choices)
+		f.chosen = append(f.chosen, max(slices.Index(fl.choices, fl.value), 0))
 	}
 	return f
+}
+
+// value is what field i holds.
+func (f *form) value(i int) string {
+	if f.choices[i] != nil {
+		return f.choices[i][f.chosen[i]]
+	}
+	return f.inputs[i].Value()
 }
 
 func (m *Model) newConnForm() *form {
@@ -42,9 +62,9 @@ func (m *Model) newConnForm() *form {
 	}
 	return newForm("New connection", "Opens another connection in this session, as another identity.",
 		func(v []string) tea.Cmd { return m.openConn(v[0], v[1], v[2]) },
-		field{"hub", "none: the URL's own", hub},
-		field{"user", "anonymous", ""},
-		field{"headers", "name: value; name2: value2", ""},
+		field{label: "hub", placeholder: "none: the URL's own", value: hub},
+		field{label: "user", placeholder: "anonymous"},
+		field{label: "headers", placeholder: "name: value; name2: value2"},
 	)
 }
 
@@ -62,9 +82,9 @@ func (m *Model) newGroupForm() *form {
 	}
 	return newForm("Join or leave a group", note,
 		func(v []string) tea.Cmd { return m.groupAction(v[0], v[1], v[2]) },
-		field{"group", "name", groupName},
-		field{"action", "join | leave", "join"},
-		field{"member", "user:ID | conn:ID", member},
+		field{label: "group", placeholder: "name", value: groupName},
+		field{label: "action", value: "add", choices: []string{"add", "remove"}},
+		field{label: "member", placeholder: "user:ID | conn:ID", value: member},
 	)
 }
 
@@ -74,7 +94,13 @@ func (f *form) setStyles(s textinput.Styles) {
 	}
 }
 
-func (f *form) input() *textinput.Model { return &f.inputs[f.focus] }
+// input is the text input that has the keys, nil on a choice field.
+func (f *form) input() *textinput.Model {
+	if f.choices[f.focus] != nil {
+		return nil
+	}
+	return &f.inputs[f.focus]
+}
 
 func (f *form) move(d int) tea.Cmd {
 	f.inputs[f.focus].Blur()
@@ -95,9 +121,18 @@ const (
 // PrevFocus and Up move between fields, Submit moves on and, on the last
 // field, submits; every other key goes to the field.
 func (f *form) update(msg tea.KeyPressMsg, k KeyMap) (tea.Cmd, formResult) {
+	if msg.Text != "" && msg.Text != " " && f.choices[f.focus] == nil {
+		// A key that types text is text in a text field, j and k included.
+		var cmd tea.Cmd
+		f.inputs[f.focus], cmd = f.inputs[f.focus].Update(msg)
+		return cmd, formOpen
+	}
 	switch {
 	case key.Matches(msg, k.Back):
 		return nil, formCancelled
+	case msg.Text != "" && !key.Matches(msg, k.Choose):
+		// A choice takes no typing.
+		return nil, formOpen
 	case key.Matches(msg, k.NextFocus, k.Down):
 		return f.move(1), formOpen
 	case key.Matches(msg, k.PrevFocus, k.Up):
@@ -107,14 +142,42 @@ func (f *form) update(msg tea.KeyPressMsg, k KeyMap) (tea.Cmd, formResult) {
 			return f.move(1), formOpen
 		}
 		values := make([]string, len(f.inputs))
-		for i, in := range f.inputs {
-			values[i] = in.Value()
+		for i := range f.inputs {
+			values[i] = f.value(i)
 		}
 		return f.submit(values), formSubmitted
+	}
+	if c := f.choices[f.focus]; c != nil {
+		// A choice takes no typing: the arrows and space pick.
+		if key.Matches(msg, k.Choose) {
+			d := 1
+			if msg.String() == "left" {
+				d = -1
+			}
+			f.chosen[f.focus] = (f.chosen[f.focus] + d + len(c)) % len(c)
+		}
+		return nil, formOpen
 	}
 	var cmd tea.Cmd
 	f.inputs[f.focus], cmd = f.inputs[f.focus].Update(msg)
 	return cmd, formOpen
+}
+
+// renderChoice shows choice field i: every value, the chosen one marked.
+func (f *form) renderChoice(s *Styles, i int) string {
+	var parts []string
+	for j, c := range f.choices[i] {
+		if j == f.chosen[i] {
+			parts = append(parts, s.Badge.Render("["+c+"]"))
+		} else {
+			parts = append(parts, s.Muted.Render(" "+c+" "))
+		}
+	}
+	hint := ""
+	if i == f.focus {
+		hint = s.Hint.Render("  ←/→ choose")
+	}
+	return strings.Join(parts, " ") + hint
 }
 
 // Render draws the form as a panel w cells wide.
@@ -131,7 +194,11 @@ func (f *form) Render(s *Styles, w int) string {
 		if i == f.focus {
 			label = s.Bold.Render(fit(f.labels[i], labelW))
 		}
-		lines = append(lines, fit(label+"  "+in.View(), inner))
+		v := in.View()
+		if f.choices[i] != nil {
+			v = f.renderChoice(s, i)
+		}
+		lines = append(lines, fit(label+"  "+v, inner))
 	}
 	lines = append(lines, "")
 	for _, l := range strings.Split(wrapText(f.note, inner), "\n") {

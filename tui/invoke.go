@@ -30,6 +30,7 @@ type invocation struct {
 	args   json.RawMessage
 	stream bool
 	sent   time.Time
+	rec    uint64 // its record in the sent log
 }
 
 // call is how the detail view names it: target(args).
@@ -83,8 +84,10 @@ func (is *invocations) of(e *entry) *invocation {
 	return is.byKey[invKey{e.conn, e.msg.InvocationID}]
 }
 
-// invokeStartedMsg reports that an invocation was written, or why not.
+// invokeStartedMsg reports that an invocation was written, or why not;
+// rec is its record in the sent log.
 type invokeStartedMsg struct {
+	rec  uint64
 	call Call
 	p    Pending
 	err  error
@@ -104,10 +107,11 @@ func (m *Model) invoke(c Call) tea.Cmd {
 		m.setFlash("invoking hub methods is not available in this session", true)
 		return nil
 	}
-	ctx := m.cfg.Context
+	r := m.sent.add(sentRecord{kind: sentInvoke, time: m.cfg.Now(), as: c.Conn, target: c.Target, text: string(c.Args), stream: c.Stream})
+	ctx, id := m.cfg.Context, r.id
 	return func() tea.Msg {
 		p, err := inv.Invoke(ctx, c)
-		return invokeStartedMsg{call: c, p: p, err: err}
+		return invokeStartedMsg{rec: id, call: c, p: p, err: err}
 	}
 }
 
@@ -120,7 +124,13 @@ func (m *Model) invokeStarted(msg invokeStartedMsg) tea.Cmd {
 		return nil
 	}
 	now := m.cfg.Now()
-	iv := &invocation{conn: int32(ci), id: msg.p.ID, target: msg.call.Target, args: msg.call.Args, stream: msg.call.Stream, sent: now}
+	iv := &invocation{conn: int32(ci), id: msg.p.ID, target: msg.call.Target, args: msg.call.Args, stream: msg.call.Stream, sent: now, rec: msg.rec}
+	if r := m.sent.byID(msg.rec); r != nil {
+		r.invID = msg.p.ID
+		if msg.err != nil {
+			r.pending, r.err = false, "not sent: "+msg.err.Error()
+		}
+	}
 	if msg.err != nil {
 		m.note(iv, now, "not sent: "+msg.err.Error())
 		m.setFlash("invoke "+sanitize(msg.call.Target)+" failed: "+sanitize(msg.err.Error()), true)
@@ -163,6 +173,9 @@ func (m *Model) invokeDone(msg invokeDoneMsg) {
 	text := msg.err.Error()
 	if errors.Is(msg.err, context.DeadlineExceeded) {
 		text = "no completion within " + invokeTimeout.String() + ": " + m.silenceCause(m.roster.conns[ci])
+	}
+	if r := m.sent.byID(iv.rec); r != nil && r.kind == sentInvoke {
+		r.pending, r.err = false, text
 	}
 	m.note(iv, m.cfg.Now(), text)
 }

@@ -52,7 +52,7 @@ func started(m *Model, c Call, id string) {
 // broadcast received by both, and alice's invocations answered with a
 // value, a stream, a hub error, and nothing at all.
 func newPlainModel(w, h int) *Model {
-	m := newTestModel(w, h, Config{})
+	m := newTestModel(w, h, Config{As: "alice"})
 	m.cfg.URL = "http://127.0.0.1:5000/hub"
 	// The clock the invocations are sent by, and sigr's note is written.
 	clock := t0
@@ -155,8 +155,7 @@ func TestAnswerRowsNameTheInvocation(t *testing.T) {
 		rows = append(rows, strings.Join(f[1:], " "))
 	}
 	want := []string{
-		`alice newMessage ~broadcast ["hi all"]`,
-		`bob newMessage ~broadcast ["hi all"]`,
+		`all 2 newMessage ~broadcast ["hi all"]`, // one row per message, by default with two connections
 		`alice echo completion "hello"`,
 		`alice counter item 1`,
 		`alice counter item 2`,
@@ -195,7 +194,7 @@ func TestAnswerBeforeStart(t *testing.T) {
 // without a redirect, Azure once one was redirected; the composer's
 // default destination and what it refuses follow.
 func TestHubKind(t *testing.T) {
-	m := newTestModel(100, 30, Config{})
+	m := newTestModel(100, 30, Config{As: "alice"})
 	if k := m.roster.kind(); k != hubUnknown {
 		t.Fatalf("kind %d before any connection, want unknown", k)
 	}
@@ -325,7 +324,7 @@ func TestFlowInvokeTestHub(t *testing.T) {
 	if err := sess.Open(context.Background(), ConnSpec{User: "alice"}); err != nil {
 		t.Fatal(err)
 	}
-	m := New(Config{Session: sess, Feed: f, URL: hub.URL(), Location: time.UTC})
+	m := New(Config{Session: sess, Feed: f, URL: hub.URL(), Location: time.UTC, As: "alice"})
 	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(110, 30),
 		teatest.WithProgramOptions(tea.WithColorProfile(colorprofile.Ascii)))
 	fl := &flow{t: t, tm: tm}
@@ -333,14 +332,14 @@ func TestFlowInvokeTestHub(t *testing.T) {
 
 	fl.keys("i")
 	fl.tm.Type("[3,1]")
-	fl.keys("tab") // the destination: invoke by default here, stream asked
+	fl.keys("shift+tab", "shift+tab") // the destination: invoke by default here, stream asked
 	fl.tm.Type("stream")
 	fl.keys("tab")
 	fl.tm.Type("counter")
 	fl.keys("enter", "enter") // to the arguments, then send
 	fl.waitText("end of stream")
 
-	fl.keys("tab")
+	fl.keys("shift+tab", "shift+tab")
 	for range len("stream") {
 		fl.keys("backspace")
 	}

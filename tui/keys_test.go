@@ -47,7 +47,7 @@ func TestHelpListsEveryBinding(t *testing.T) {
 }
 
 // helpKeys maps the glyphs and short names the help shows to key names.
-var helpKeys = map[string]string{"↑": "up", "↓": "down", "pgdn": "pgdown"}
+var helpKeys = map[string]string{"↑": "up", "↓": "down", "←": "left", "→": "right", "pgdn": "pgdown"}
 
 // TestHelpNamesOnlyBoundKeys: every key the `?` page or a hint line names
 // is a key its binding matches, in every mode of the hint line.

@@ -46,7 +46,43 @@ type Config struct {
 	// bob in devs), so that the Groups section shows them and routes to
 	// them are recognised. Default: none.
 	Groups []GroupMember
+	// As is who the composer sends as at first: the chat body's sender,
+	// and the identity whose connection invocations go over. The composer
+	// changes it; the sidebar's selection never does. Default
+	// DefaultSender.
+	As string
+	// AccessKey is the service's access key, when known (the demo, a
+	// connection string, --access-key): the token inspector checks
+	// signatures with it. Default: the key the Service's view was found
+	// with, if any; else none, and the inspector says so.
+	AccessKey string
+	// Service follows the service's own view (sigr's emulator's live state
+	// and trace) for the sidebar and the trace pane; the caller stops it.
+	// Default nil: the sidebar shows what this screen did, and says so.
+	Service *ServiceView
+	// Initial is how many connections the command opened. Quitting with
+	// more (opened here with n) asks first, since they are gone for good.
+	// Default 0: never asks.
+	Initial int
+	// SaveDir is where w writes. Default "": the working directory.
+	SaveDir string
+	// Replay, when set, is a saved stream to show instead of a live
+	// session: the screen is read-only, every view works, and the
+	// composer is disabled. Default nil.
+	Replay *Replay
 }
+
+// Replay is a saved stream, as ReadEventLines reads it.
+type Replay struct {
+	Name   string // the file, for the note that says what is shown
+	Conns  []ConnSpec
+	Events []Event
+}
+
+// DefaultSender is the name sigr sends chat messages as when no user is
+// given, in the TUI and in `sigr send --text`: the name the screen gives
+// an anonymous connection.
+const DefaultSender = "anon"
 
 // GroupMember is one member of one group: a user id, a connection id or a
 // connection's label.
@@ -61,15 +97,18 @@ type common struct {
 	loc    *time.Location
 }
 
-// focusArea is what receives the keys.
+// focusArea is what receives the keys. Tab walks them in this order: the
+// composer's inputs as they appear on its line, left to right, the message
+// last, and then out of the composer.
 type focusArea int
 
 const (
 	focusStream focusArea = iota
 	focusSidebar
-	focusBody
+	focusAs
 	focusTo
 	focusTarget
+	focusBody
 	focusCount
 )
 
@@ -83,6 +122,17 @@ const (
 	overlayHelp
 	overlayToken
 	overlayForm
+	overlaySent
+	overlayTrace
+)
+
+// mainView is what the main area shows under the overlays: the stream of
+// every record received, or the chat.
+type mainView int
+
+const (
+	viewStream mainView = iota
+	viewChat
 )
 
 // Model is the one Bubble Tea model of the screen. It routes messages to
@@ -101,6 +151,7 @@ type Model struct {
 	now           time.Time
 	focus         focusArea
 	overlay       overlay
+	view          mainView
 
 	roster   *roster
 	routing  *routing
@@ -108,10 +159,16 @@ type Model struct {
 	stream   *stream
 	composer composer
 	calls    *invocations
+	chat     *chatLog
+	sent     *sentLog
+	trace    *traceLog
 
 	filtering    bool
+	confirming   bool // asking whether to quit
+	viewChosen   bool // m chose per message or per receipt: no default since
 	filter       textinput.Model
 	form         *form
+	detail       detailTarget
 	detailScroll int
 	flash        flash
 
@@ -144,10 +201,15 @@ func New(cfg Config) *Model {
 	if cfg.Location == nil {
 		cfg.Location = time.Local
 	}
+	if cfg.As == "" {
+		cfg.As = DefaultSender
+	}
 	com := &common{styles: DefaultStyles(!cfg.Light), loc: cfg.Location}
 	r := newRoster(com, cfg.Hub, cfg.Groups)
-	rt := newRouting(com, r)
+	r.key = cfg.AccessKey
+	rt := newRouting(com, r, cfg.ChatTarget)
 	calls := newInvocations()
+	sent := newSentLog(com)
 	m := &Model{
 		cfg:      cfg,
 		keys:     DefaultKeyMap(),
@@ -158,12 +220,18 @@ func New(cfg Config) *Model {
 		routing:  rt,
 		stats:    newStats(com),
 		stream:   newStream(com, r, rt, calls, cfg.History),
-		composer: newComposer(com, cfg.ChatTarget),
+		composer: newComposer(com, cfg.ChatTarget, cfg.As),
 		calls:    calls,
-		filter:   newInput("filter: target:, conn:, user: or text", "/ "),
+		chat:     newChatLog(com, r, rt, sent),
+		sent:     sent,
+		trace:    newTraceLog(com, r),
+		filter:   newInput("filter: text, target: route: conn: user:, !not, a | b", "/ "),
 		quitting: make(chan struct{}),
 	}
 	m.applyStyles()
+	if cfg.Replay != nil {
+		m.ingest(Batch{Opened: cfg.Replay.Conns, Events: cfg.Replay.Events})
+	}
 	if cfg.Notice != "" {
 		m.flash = flash{text: sanitize(cfg.Notice), until: m.now.Add(15 * time.Second)}
 	}
@@ -214,6 +282,9 @@ func (m *Model) Init() tea.Cmd {
 	cmds := []tea.Cmd{tea.RequestBackgroundColor, m.tick()}
 	if m.cfg.Feed != nil {
 		cmds = append(cmds, m.cfg.Feed.Next())
+	}
+	if m.cfg.Service != nil {
+		cmds = append(cmds, m.cfg.Service.Next())
 	}
 	return tea.Batch(cmds...)
 }

@@ -154,7 +154,7 @@ func TestRouteInference(t *testing.T) {
 }
 
 func TestComposeChatAndJSON(t *testing.T) {
-	m := newTestModel(100, 30, Config{})
+	m := newTestModel(100, 30, Config{As: "alice"})
 	feed(m, []Event{stateEv(0, "alice@chat", "alice", client.Connected)})
 	m.composer.body.SetValue("hi bob")
 	m.composer.to.SetValue("user:bob")

@@ -2,64 +2,97 @@ package tui
 
 import (
 	"bytes"
+	"slices"
 	"strings"
+	"time"
 	"unicode/utf8"
 )
 
-// query is a parsed filter: space-separated terms that must all match. A
-// term is `target:X`, `conn:X`, `user:X` or plain text, which matches any of
-// them or the message's payload. Matching ignores ASCII case.
+// query is a parsed filter: alternatives separated by `|` or ` OR `, each
+// of space-separated terms that must all match. A term is `target:X`,
+// `conn:X`, `user:X`, `route:X` or plain text, which matches any of them
+// or the message's payload; `!` before a term negates it. Matching ignores
+// ASCII case.
 type query struct {
-	raw   string
-	terms []term
+	raw  string
+	alts [][]term
 }
 
 type term struct {
-	field string // "", "target", "conn", "user"
+	field string // "", "target", "conn", "user", "route"
 	text  string // lower-cased
+	neg   bool
 }
+
+// orWord separates alternatives, as | does.
+const orWord = " OR "
 
 func parseQuery(s string) query {
 	q := query{raw: strings.TrimSpace(s)}
-	for _, w := range strings.Fields(s) {
-		t := term{text: strings.ToLower(w)}
-		if f, v, ok := strings.Cut(w, ":"); ok && v != "" {
-			switch strings.ToLower(f) {
-			case "target", "t":
-				t = term{field: "target", text: strings.ToLower(v)}
-			case "conn", "connection", "c":
-				t = term{field: "conn", text: strings.ToLower(v)}
-			case "user", "u":
-				t = term{field: "user", text: strings.ToLower(v)}
+	for _, alt := range strings.Split(strings.ReplaceAll(s, orWord, "|"), "|") {
+		var terms []term
+		for _, w := range strings.Fields(alt) {
+			if t, ok := parseTerm(w); ok {
+				terms = append(terms, t)
 			}
 		}
-		q.terms = append(q.terms, t)
+		if len(terms) > 0 {
+			q.alts = append(q.alts, terms)
+		}
 	}
 	return q
 }
 
-func (q query) active() bool { return len(q.terms) > 0 }
-
-func (q query) equal(o query) bool {
-	if len(q.terms) != len(o.terms) {
-		return false
+// parseTerm reads one word of a filter; a lone ! is nothing.
+func parseTerm(w string) (term, bool) {
+	neg := strings.HasPrefix(w, "!")
+	w = strings.TrimPrefix(w, "!")
+	if w == "" {
+		return term{}, false
 	}
-	for i := range q.terms {
-		if q.terms[i] != o.terms[i] {
-			return false
+	t := term{text: strings.ToLower(w), neg: neg}
+	if f, v, ok := strings.Cut(w, ":"); ok && v != "" {
+		switch strings.ToLower(f) {
+		case "target", "t":
+			t.field = "target"
+		case "conn", "connection", "c":
+			t.field = "conn"
+		case "user", "u":
+			t.field = "user"
+		case "route", "r":
+			t.field = "route"
+		}
+		if t.field != "" {
+			t.text = strings.ToLower(v)
 		}
 	}
-	return true
+	return t, true
+}
+
+func (q query) active() bool { return len(q.alts) > 0 }
+
+func (q query) equal(o query) bool {
+	return slices.EqualFunc(q.alts, o.alts, func(a, b []term) bool { return slices.Equal(a, b) })
 }
 
 // match reports whether e, received on c, matches every term; target is
 // the target its row shows. A record that failed to parse matches on the
 // parser's text and the record.
-func (q query) match(e *entry, c *conn, target string) bool {
+func (q query) match(e *entry, c *conn, target, route string) bool {
 	if e == nil {
 		return false
 	}
-	for _, t := range q.terms {
+	for _, alt := range q.alts {
+		if allMatch(alt, e, c, target, route) {
+			return true
+		}
+	}
+	return false
+}
+
+// allMatch reports whether e matches every term of one alternative.
+func allMatch(terms []term, e *entry, c *conn, target, route string) bool {
+	for _, t := range terms {
 		ok := false
 		switch t.field {
 		case "target":
@@ -68,13 +101,16 @@ func (q query) match(e *entry, c *conn, target string) bool {
 			ok = containsFold(c.label, t.text) || containsFold(c.connectionID, t.text)
 		case "user":
 			ok = containsFold(c.who(), t.text) || containsFold(c.user, t.text)
+		case "route":
+			ok = containsFold(route, t.text)
 		default:
-			ok = containsFold(target, t.text) || containsFold(c.label, t.text) ||
+			ok = containsFold(target, t.text) || containsFold(route, t.text) || containsFold(c.label, t.text) ||
 				containsFold(c.who(), t.text) || containsFoldBytes(e.msg.Arguments, t.text) ||
 				containsFoldBytes(e.msg.Item, t.text) || containsFoldBytes(e.msg.Result, t.text) ||
-				containsFold(e.msg.Error, t.text) || (e.failed && containsFoldBytes(e.raw, t.text))
+				containsFold(e.msg.Error, t.text) || (e.failed && containsFoldBytes(e.raw, t.text)) ||
+				(e.gap != nil && containsFold(e.gap.text(e.time, time.UTC), t.text))
 		}
-		if !ok {
+		if ok == t.neg {
 			return false
 		}
 	}

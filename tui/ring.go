@@ -24,6 +24,9 @@ type entry struct {
 	// note marks a row of sigr's own, not received: why the invocation it
 	// points to has no answer (msg holds the text in Error).
 	note *invocation
+	// gap marks a row of sigr's own, not received: the connection was
+	// away until time.
+	gap *gap
 }
 
 // ring is the bounded history of received messages. It grows on demand up

@@ -15,12 +15,14 @@ import (
 // groups joined through sigr with their known members.
 type roster struct {
 	com        *common
+	key        string // the access key that tokens are checked with, if known
 	defaultHub string // shown while no connection is known
 	conns      []*conn
 	index      map[string]int // by label
 	sel        int
 	groups     map[string]*group
 	groupOrder []string
+	live       liveState // the service's own view, when it serves one
 }
 
 // conn is what the screen knows about one connection.
@@ -38,6 +40,7 @@ type conn struct {
 	dismissed    string // the err that esc dismissed from the error panel
 	token        string
 	claims       map[string]any
+	sigErr       string // why the token's signature does not match the key
 	// resumes counts stateful-reconnect resumes (same connection, nothing
 	// lost); reconnects counts full reconnects, each a new connection id.
 	resumes    int
@@ -45,6 +48,10 @@ type conn struct {
 	// known is set once it has connected; service says whether it went to
 	// Azure SignalR Service (a redirect named the hub) or to a plain hub.
 	known, service bool
+	// closed is set while it is closed from the screen (x); lostAt is when
+	// it was last connected, while it is not.
+	closed bool
+	lostAt time.Time
 }
 
 // who is the user id to show: the token's, else the one asked for.
@@ -82,9 +89,14 @@ func newRoster(com *common, defaultHub string, initial []GroupMember) *roster {
 
 // open adds a connection the session has just opened, as connecting.
 func (r *roster) open(spec ConnSpec) {
-	if _, ok := r.index[spec.Label()]; !ok {
+	i, ok := r.index[spec.Label()]
+	if !ok {
 		r.add(spec).state = client.Connecting
+		return
 	}
+	// Opened again (R, x): the same connection in the sidebar, on its way.
+	c := r.conns[i]
+	c.state, c.closed, c.retryAt, c.attempt = client.Connecting, false, time.Time{}, 0
 }
 
 // connFor returns the index of ev's connection, adding it if the session
@@ -153,18 +165,34 @@ func (r *roster) applyState(ev *Event) {
 	} else if ev.Err != nil {
 		c.err = ev.Err.Error()
 	}
-	c.setToken(ev.AccessToken)
+	c.setToken(ev.AccessToken, r.key)
 }
 
-func (c *conn) setToken(tok string) {
+// setToken records c's access token, decoded and, with the access key,
+// checked.
+func (c *conn) setToken(tok, key string) {
 	if tok == "" || tok == c.token {
 		return
 	}
 	c.token = tok
 	c.claims = decodeClaims(tok)
-	c.tokenUser = ""
+	c.tokenUser, c.sigErr = "", ""
 	if c.claims != nil {
 		c.tokenUser = protocol.UserIDFromClaims(c.claims)
+		if key != "" {
+			c.sigErr = verifyToken(tok, key)
+		}
+	}
+}
+
+// verifyWith checks every token with key from now on, those already
+// received too.
+func (r *roster) verifyWith(key string) {
+	r.key = key
+	for _, c := range r.conns {
+		if c.claims != nil {
+			c.sigErr = verifyToken(c.token, key)
+		}
 	}
 }
 
@@ -196,6 +224,31 @@ func (r *roster) removeMember(hub, name, member string) *group {
 	g := r.addMember(hub, name, member)
 	g.members = removeString(g.members, member)
 	return g
+}
+
+// groupsOf is the groups c is in: the service's view when it is known,
+// else as far as this screen knows, those it saw c, its user or its
+// connection id join. live says which.
+func (r *roster) groupsOf(c *conn) (groups []string, live bool) {
+	if lc := r.liveConn(c); lc != nil {
+		return lc.Groups, true
+	}
+	return r.joinedGroups(c), false
+}
+
+// joinedGroups is the groups this screen saw c, its user or its
+// connection id join.
+func (r *roster) joinedGroups(c *conn) []string {
+	var out []string
+	for _, name := range r.groupOrder {
+		for _, mb := range r.groups[name].members {
+			if mb == c.who() || mb == c.label || (c.connectionID != "" && mb == c.connectionID) {
+				out = append(out, name)
+				break
+			}
+		}
+	}
+	return out
 }
 
 // nameOf is how group members are named: the label of our connection

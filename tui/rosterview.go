@@ -13,6 +13,9 @@ import (
 // Render returns the sidebar's Connections and Groups sections, w cells
 // wide; focused marks the selection as having the keys.
 func (r *roster) Render(w int, focused bool) []string {
+	if r.live.known {
+		return r.renderLive(w, focused)
+	}
 	s := r.com.styles
 	var lines []string
 	lines = append(lines, heading(s, "CONNECTIONS", w, focused))
@@ -23,7 +26,7 @@ func (r *roster) Render(w int, focused bool) []string {
 	// come first, under no hub's name.
 	for i, c := range r.conns {
 		if c.hub == "" {
-			lines = append(lines, r.connLine(c, w, i == r.sel, focused))
+			lines = append(lines, r.connLine(c, w, i == r.sel, focused, ""))
 		}
 	}
 	hubs := r.hubs()
@@ -33,12 +36,14 @@ func (r *roster) Render(w int, focused bool) []string {
 		}
 		for i, c := range r.conns {
 			if c.hub == hub {
-				lines = append(lines, r.connLine(c, w, i == r.sel, focused))
+				lines = append(lines, r.connLine(c, w, i == r.sel, focused, ""))
 			}
 		}
 	}
 
-	lines = append(lines, "", heading(s, "GROUPS", w, false))
+	// Without the service's own view, the groups are only what this
+	// screen did: say so, so that nobody takes them for the service's.
+	lines = append(lines, "", fit(heading(s, "GROUPS", 6, false)+s.Faint.Render(" as joined here"), w))
 	if len(r.groupOrder) == 0 {
 		lines = append(lines, s.Faint.Render(fit(" g to join one", w)))
 	}
@@ -57,14 +62,20 @@ func (r *roster) Render(w int, focused bool) []string {
 	return lines
 }
 
-func (r *roster) connLine(c *conn, w int, selected, focused bool) string {
+// connLine is one of our connections, w cells wide: its state, label,
+// extra (its groups, from the service) and transport.
+func (r *roster) connLine(c *conn, w int, selected, focused bool, extra string) string {
 	s := r.com.styles
 	tr := transportShort(c.transport)
 	if c.state != client.Connected {
 		tr = c.state.String()
 	}
 	right := " " + tr
-	body := fit(" "+r.shortLabel(c), max(w-3-ansi.StringWidth(right), 1)) + right
+	label := " " + r.shortLabel(c)
+	if extra != "" {
+		label += " " + s.Muted.Render(extra)
+	}
+	body := fit(label, max(w-3-ansi.StringWidth(right), 1)) + right
 	switch {
 	case selected && focused:
 		return " " + s.dot(c.state) + s.Selected.Render(fit(body, w-2))
@@ -99,6 +110,12 @@ func (r *roster) badge(c *conn, withTransport bool, now time.Time) string {
 			}
 		}
 		b += s.Muted.Render(" " + word)
+	case client.Disconnected:
+		if c.closed {
+			b += s.Muted.Render(" closed (x reopens)")
+		} else {
+			b += s.Muted.Render(" disconnected")
+		}
 	default:
 		b += s.Muted.Render(" disconnected")
 	}

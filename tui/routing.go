@@ -11,18 +11,21 @@ import (
 // routing tells why a message arrived. It keeps the recent deliveries (one
 // message as sent, seen by one or more of our connections) and reads a
 // route from the emulator's route header or, without one, infers it from
-// which connections received the same record.
+// which connections received the same record. Sends from this screen that
+// reached nobody join them, so that the routing matrix shows them too.
 type routing struct {
-	com    *common
-	roster *roster
-	recent []delivery // a ring of maxDeliveries
-	start  int
-	next   uint64 // id of the next delivery
+	com        *common
+	roster     *roster
+	chatTarget string
+	recent     idRing[delivery] // ids are delivery ids
+	nav        listNav          // the routing matrix's selection
 }
 
 // delivery is one message as sent, seen by one or more of our connections:
 // the receipts of identical records within a short window. The routing
-// matrix shows one row per delivery.
+// matrix shows one row per delivery. A send from this screen that the
+// service wrote to no connection is a delivery without receipts, with the
+// service's reason.
 type delivery struct {
 	id     uint64
 	key    uint64 // hash of type, target, arguments and invocation id
@@ -30,6 +33,17 @@ type delivery struct {
 	target string
 	route  string // the route header, if any
 	conns  []bool // indexed like roster.conns; shorter when they came later
+	seq    uint64 // the stream seq of the first receipt
+	// sender and text are the chat message's author and text, or no
+	// sender and the arguments as one line of JSON.
+	sender, text string
+	chat         uint64 // the chat view's line; noDelivery when not a chat message
+
+	// undelivered marks a send that reached nobody; sent is its record
+	// in the sent log and reason the service's why.
+	undelivered bool
+	sent        uint64
+	reason      string
 }
 
 // received reports whether connection i received d.
@@ -47,22 +61,33 @@ const maxDeliveries = 512
 // (completions, closes, pings): the matrix leaves them out.
 const noDelivery = ^uint64(0)
 
-func newRouting(com *common, r *roster) *routing { return &routing{com: com, roster: r} }
+// maxSummary bounds the payload a delivery keeps for the matrix.
+const maxSummary = 256
 
-func (r *routing) clear() { r.recent, r.start = nil, 0 }
+func newRouting(com *common, r *roster, chatTarget string) *routing {
+	return &routing{com: com, roster: r, chatTarget: chatTarget, recent: newIDRing[delivery](maxDeliveries), nav: newListNav()}
+}
+
+func (r *routing) clear() {
+	r.recent.clear()
+	r.nav = newListNav()
+}
 
 // deliver finds the delivery that e is another receipt of (the same record
-// on another of our connections within deliveryWindow) or starts a new one,
-// and returns its id.
-func (r *routing) deliver(e *entry) uint64 {
+// on another of our connections within deliveryWindow) or starts a new one;
+// it returns the delivery, nil for a message that is not a routed send,
+// and whether it is new.
+func (r *routing) deliver(e *entry) (*delivery, bool) {
 	if e.msg.Type != protocol.TypeInvocation && e.msg.Type != protocol.TypeStreamInvocation {
-		return noDelivery
+		return nil, false
 	}
 	key := deliveryKey(&e.msg)
 	ci := int(e.conn)
-	n := len(r.recent)
-	for back := 0; back < n && back < 64; back++ {
-		d := &r.recent[(r.start+n-1-back)%n]
+	for back := 0; back < r.recent.len() && back < 64; back++ {
+		d := r.recent.newest(back)
+		if d.undelivered {
+			continue
+		}
 		if e.time.Sub(d.time) > deliveryWindow {
 			break
 		}
@@ -71,33 +96,39 @@ func (r *routing) deliver(e *entry) uint64 {
 				d.conns = append(d.conns, make([]bool, ci+1-len(d.conns))...)
 			}
 			d.conns[ci] = true
-			return d.id
+			return d, false
 		}
 	}
-	d := delivery{id: r.next, key: key, time: e.time, target: e.msg.Target, conns: make([]bool, len(r.roster.conns))}
+	d := delivery{id: r.recent.end(), key: key, time: e.time, target: e.msg.Target, conns: make([]bool, len(r.roster.conns)), chat: noDelivery}
 	if rt, ok := e.msg.Header("route"); ok {
 		d.route = rt
 	}
 	d.conns[ci] = true
-	r.next++
-	if n < maxDeliveries {
-		r.recent = append(r.recent, d)
-	} else {
-		r.recent[r.start] = d
-		r.start = (r.start + 1) % maxDeliveries
+	r.recent.push(d)
+	return r.recent.byID(d.id), true
+}
+
+// undelivered adds the matrix's row for rec, a send that reached nobody.
+func (r *routing) undelivered(rec *sentRecord) {
+	text := rec.text
+	if !rec.chat {
+		text = rec.target + " " + rec.text
 	}
-	return d.id
+	r.recent.push(delivery{id: r.recent.end(), time: rec.time, target: rec.target, route: routeText(rec.to, rec.name),
+		sender: rec.as, text: text, chat: noDelivery, undelivered: true, sent: rec.id, reason: rec.why()})
 }
 
 // byID returns the delivery with id, or nil once it has left the bounded
 // list.
-func (r *routing) byID(id uint64) *delivery {
-	n := uint64(len(r.recent))
-	if n == 0 || id >= r.next || r.next-id > n {
+func (r *routing) byID(id uint64) *delivery { return r.recent.byID(id) }
+
+// selectedDelivery is the matrix row under the cursor, or nil.
+func (r *routing) selectedDelivery() *delivery {
+	id, ok := r.nav.selected(r.recent.first(), r.recent.end())
+	if !ok {
 		return nil
 	}
-	oldest := r.next - n
-	return &r.recent[(uint64(r.start)+id-oldest)%n]
+	return r.recent.byID(id)
 }
 
 func deliveryKey(msg *protocol.Message) uint64 {
@@ -175,10 +206,16 @@ func (r *routing) infer(d *delivery) string {
 			return "user:" + sanitize(user)
 		}
 	}
-	for _, name := range r.roster.groupOrder {
-		g := r.roster.groups[name]
-		if r.groupMatches(g, got) {
-			return "group:" + sanitize(g.name)
+	if r.roster.live.known {
+		if g := r.roster.liveGroupMatch(got); g != "" {
+			return "group:" + sanitize(g)
+		}
+	} else {
+		for _, name := range r.roster.groupOrder {
+			g := r.roster.groups[name]
+			if r.groupMatches(g, got) {
+				return "group:" + sanitize(g.name)
+			}
 		}
 	}
 	if len(got) == 1 {

@@ -3,12 +3,14 @@ package tui
 import (
 	"encoding/json"
 	"errors"
+	"net/http"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/sigr-dev/sigr/client"
+	"github.com/sigr-dev/sigr/manage"
 	"github.com/sigr-dev/sigr/protocol"
 )
 
@@ -87,11 +89,30 @@ func TestHostilePayloads(t *testing.T) {
 		{Conn: who, Event: client.Event{Kind: client.EventError, Time: t0.Add(3 * time.Second), Raw: []byte(`{"type":1,` + hostile),
 			Err: errors.New("Unexpected token '" + hostile + "'")}},
 	})
+	// A chat message, the service's view and a send that reached nobody,
+	// every field hostile.
+	chatArgs, _ := json.Marshal([]map[string]string{{"sender": hostile, "text": hostile, "recipient": hostile}})
+	feed(m, []Event{{Conn: who, Event: client.Event{Kind: client.EventMessage, Time: t0.Add(4 * time.Second),
+		Message: protocol.NewInvocation("newMessage", chatArgs)}}})
+	n0 := 0
+	m.Update(serviceMsg{found: true, from: hostile, hasState: true, states: []protocol.HubState{{Hub: hostile,
+		Connections: []protocol.ConnectionState{{ID: hostile, User: hostile, Transport: hostile, Groups: []string{hostile}}},
+		Groups:      []protocol.GroupState{{Name: hostile, Connections: []string{hostile}, Users: []string{hostile}}}}},
+		events: []protocol.TraceEvent{{Kind: hostile, User: hostile, ConnectionID: hostile, Target: hostile, Route: hostile, Reason: hostile},
+			{Kind: protocol.TraceDelivered, Target: hostile, Route: hostile, Recipients: &n0, Reason: hostile, Error: hostile},
+			{Kind: protocol.TraceUpstream, URL: "http://x/" + hostile, UpstreamEvent: hostile, Hub: hostile}}})
+	m.cfg.Sender = &fakeSender{answer: func(Outgoing) (manage.Outcome, error) {
+		h := http.Header{}
+		h.Set(protocol.HeaderDelivered, "0")
+		h.Set(protocol.HeaderUndelivered, hostile)
+		return manage.Outcome{Status: 200, Header: h}, nil
+	}}
+	sendNow(m, hostile, "user:"+hostile, hostile)
 	// The record that failed to parse, the completion, the invocation.
 	for _, move := range []string{"end", "up", "up"} {
 		m.Update(press("esc"))
 		m.Update(press(move))
-		for _, k := range []string{"", "enter", "r", "t", "?", "n"} {
+		for _, k := range []string{"", "enter", "r", "t", "?", "n", "v", "s", "e"} {
 			if k != "" {
 				m.Update(press("esc"))
 				m.Update(press(k))
@@ -111,7 +132,7 @@ func TestHostilePayloads(t *testing.T) {
 	for _, r := range "owned" {
 		m.Update(press(string(r)))
 	}
-	if len(m.stream.matches) != 3 {
-		t.Errorf("filter on hostile text: %d matches, want 3 (the invocation, the completion and the unreadable record)", len(m.stream.matches))
+	if len(m.stream.matches) != 4 {
+		t.Errorf("filter on hostile text: %d matches, want 4 (the invocation, the completion, the unreadable record and the chat message)", len(m.stream.matches))
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 
 	"github.com/sigr-dev/sigr/client"
+	"github.com/sigr-dev/sigr/manage"
 )
 
 // Session owns the hub connections the screen shows. It announces each
@@ -40,12 +41,14 @@ type Event struct {
 }
 
 // Sender posts messages and group actions over HTTP, through the function
-// app or the service REST API.
+// app or the service REST API. The Outcome is the server's answer: its
+// status and headers, in which sigr's emulator says to how many
+// connections a message went and, for none, why.
 type Sender interface {
 	// Send delivers one message.
-	Send(ctx context.Context, out Outgoing) error
+	Send(ctx context.Context, out Outgoing) (manage.Outcome, error)
 	// Group adds a user or a connection to a group, or removes it.
-	Group(ctx context.Context, act GroupAction) error
+	Group(ctx context.Context, act GroupAction) (manage.Outcome, error)
 }
 
 // ConnSpec is the identity of one connection: the hub, who we are, and any
@@ -86,6 +89,19 @@ type Invoker interface {
 	// ended. ctx bounds the write and, for a stream, its life: when ctx
 	// ends the stream is cancelled.
 	Invoke(ctx context.Context, c Call) (Pending, error)
+}
+
+// Reconnector closes and reopens single connections of a Session, so that
+// "bob is offline" can be tried without quitting, and a connection waiting
+// out its backoff can be told to try now. A Session may implement it;
+// ClientSession does. A reopened connection is announced again on Conns
+// under the same label.
+type Reconnector interface {
+	// CloseConn closes the connection labelled label and waits for it.
+	CloseConn(ctx context.Context, label string) error
+	// Reopen closes the connection labelled label if it is open, then
+	// opens it again at once.
+	Reopen(ctx context.Context, label string) error
 }
 
 // Call is one hub method invocation made from the screen.

@@ -16,20 +16,53 @@ type stats struct {
 	com     *common
 	targets map[string]*targetStat
 	order   []*targetStat // in the order first seen
-	total   rate
-	count   int
-	dropped int
+	sel     int           // the target selected in the sidebar, by rank; -1 none
+	// perMessage counts each message once, however many of our
+	// connections received it, as the stream's per-message view shows.
+	perMessage bool
+	total      rate
+	count      int
+	dropped    int
 }
 
 // targetStat is what the sidebar knows about one target.
 type targetStat struct {
 	name  string
-	count int
+	count int // receipts: one per connection that received a message
+	msgs  int // messages: their first receipts
 	rate  rate
 }
 
 func newStats(com *common) *stats {
-	return &stats{com: com, targets: map[string]*targetStat{}}
+	return &stats{com: com, targets: map[string]*targetStat{}, sel: -1}
+}
+
+// moveSelection moves the TARGETS selection by n within the first rows
+// shown; it returns false, leaving none selected, when it moves up out of
+// them.
+func (s *stats) moveSelection(n, rows int) bool {
+	shown := min(len(s.order), rows)
+	if shown == 0 {
+		s.sel = -1
+		return false
+	}
+	s.sel += n
+	if s.sel < 0 {
+		s.sel = -1
+		return false
+	}
+	s.sel = min(s.sel, shown-1)
+	return true
+}
+
+// selectedTarget is the target selected in the sidebar, shown in rows
+// rows, or "".
+func (s *stats) selectedTarget(rows int) string {
+	ts := s.top(rows)
+	if s.sel < 0 || s.sel >= len(ts) {
+		return ""
+	}
+	return ts[s.sel].name
 }
 
 func (s *stats) target(name string) *targetStat {
@@ -54,6 +87,22 @@ func (s *stats) received(t time.Time, msg *protocol.Message) {
 	}
 }
 
+// firstReceipt counts a message once, at its first receipt, for the
+// per-message view.
+func (s *stats) firstReceipt(msg *protocol.Message) {
+	if msg.Type == protocol.TypeInvocation || msg.Type == protocol.TypeStreamInvocation {
+		s.target(msg.Target).msgs++
+	}
+}
+
+// shown is t's count as the sidebar shows it: per message or per receipt.
+func (s *stats) shown(t *targetStat) int {
+	if s.perMessage {
+		return t.msgs
+	}
+	return t.count
+}
+
 // droppedByFeed counts the records the Feed dropped: they were received, so
 // they count in the totals and per target, though no row shows them.
 func (s *stats) droppedByFeed(now time.Time, n int, byTarget map[string]int) {
@@ -64,19 +113,22 @@ func (s *stats) droppedByFeed(now time.Time, n int, byTarget map[string]int) {
 	s.count += n
 	s.total.add(now, n)
 	for t, k := range byTarget {
-		s.target(t).count += k
+		// Which of them were copies is unknown: each counts as a message.
+		ts := s.target(t)
+		ts.count += k
+		ts.msgs += k
 	}
 }
 
 func (s *stats) clear() {
-	*s = stats{com: s.com, targets: map[string]*targetStat{}}
+	*s = stats{com: s.com, targets: map[string]*targetStat{}, sel: -1, perMessage: s.perMessage}
 }
 
 // top returns the n busiest targets. Sorting copies only the small
 // per-target table, never the history.
 func (s *stats) top(n int) []*targetStat {
 	ts := slices.Clone(s.order)
-	slices.SortStableFunc(ts, func(a, b *targetStat) int { return b.count - a.count })
+	slices.SortStableFunc(ts, func(a, b *targetStat) int { return s.shown(b) - s.shown(a) })
 	if len(ts) > n {
 		ts = ts[:n]
 	}
@@ -86,17 +138,21 @@ func (s *stats) top(n int) []*targetStat {
 // Render returns the sidebar's target rows, at most rows of them, w cells
 // wide: the busiest targets with their counts and a sparkline of the last
 // seconds.
-func (s *stats) Render(w, rows int, now time.Time) []string {
+func (s *stats) Render(w, rows int, now time.Time, focused bool) []string {
 	st := s.com.styles
 	if len(s.order) == 0 {
 		return []string{st.Faint.Render(fit(" none yet", w))}
 	}
 	var lines []string
-	for _, t := range s.top(max(rows, 0)) {
-		count := strconv.Itoa(t.count)
+	for i, t := range s.top(max(rows, 0)) {
+		count := strconv.Itoa(s.shown(t))
 		spark := sparkline(t.rate.series(now, 6))
 		nameW := max(w-1-len(count)-1-6-1, 3)
 		name := fit(sanitize(t.name), nameW)
+		if i == s.sel && focused {
+			lines = append(lines, st.Selected.Render(fit(" "+name+" "+count+" "+spark, w)))
+			continue
+		}
 		lines = append(lines, " "+st.Stream.Target.Render(name)+" "+st.Muted.Render(count)+" "+st.Spark.Render(spark))
 	}
 	return lines

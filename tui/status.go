@@ -49,20 +49,16 @@ func (m *Model) statusLine(w int) string {
 	return line + strings.Repeat(" ", gap) + right
 }
 
-// asLabel is who the composer sends as.
-func (m *Model) asLabel() string {
-	if c := m.roster.selected(); c != nil {
-		return c.who()
-	}
-	return "anon"
-}
-
 // bottomLine is the filter input while filtering, else a flash message,
 // else one line of key hints for what has the focus.
 func (m *Model) bottomLine(w int) string {
 	s := m.com.styles
 	if m.filtering {
 		return fit(m.filter.View()+"  "+m.stream.matchCount(), w)
+	}
+	if m.confirming {
+		extra := len(m.roster.conns) - m.cfg.Initial
+		return fit(s.FlashErr.Render(fmt.Sprintf("quit, closing %d connection(s) opened here too? y quits, any other key stays", extra)), w)
 	}
 	if m.flash.text != "" && m.now.Before(m.flash.until) {
 		st := s.Flash
@@ -83,13 +79,24 @@ func (m *Model) bottomLine(w int) string {
 // hints are the keys the hint line shows for what has the focus.
 func (m *Model) hints() []key.Binding {
 	k := m.keys
+	closes := relabel(k.Quit, "q", "close")
 	switch {
 	case m.overlay == overlayForm:
 		return []key.Binding{relabel(k.Submit, "enter", "next/submit"), relabel(k.NextFocus, "tab", "field"), relabel(k.Back, "esc", "cancel")}
-	case m.focus >= focusBody:
-		return []key.Binding{k.Submit, k.NextFocus, relabel(k.Back, "esc", "leave input"), relabel(k.Quit, "ctrl+c", "quit")}
+	case m.focus >= focusAs:
+		return []key.Binding{k.Submit, k.NextFocus, relabel(k.Back, "esc", "leave input"), k.Interrupt}
+	case m.overlay == overlayTrace:
+		return []key.Binding{k.Back, k.Up, k.Down, closes}
+	case m.overlay == overlayMatrix || m.overlay == overlaySent:
+		return []key.Binding{k.Back, k.Up, k.Down, k.Details, closes}
+	case m.overlay == overlayToken:
+		return []key.Binding{k.Back, relabel(k.Copy, "y", "copy claims"), closes}
 	case m.overlay != overlayNone:
-		return []key.Binding{k.Back, k.Up, k.Down, k.Copy, k.Quit}
+		return []key.Binding{k.Back, k.Up, k.Down, k.Copy, closes}
+	}
+	if m.cfg.Replay != nil {
+		// Nothing to write or open in a replay.
+		return []key.Binding{k.Help, k.ChatView, k.NextFocus, k.Filter, k.Details, k.Matrix, k.PerMessage, relabel(k.Quit, "q", "quit")}
 	}
 	return k.ShortHelp()
 }

@@ -21,7 +21,10 @@ type stream struct {
 	pauseNext uint64 // history.next when paused: the view shows seqs below it
 
 	query   query
-	matches []uint64 // seqs matching query, ascending; only when query is set
+	matches []uint64 // seqs of the view's rows, ascending; only when filtered
+	// perMessage shows one row per message, its first receipt, with the
+	// connections that received it, instead of one per receipt.
+	perMessage bool
 }
 
 func newStream(com *common, r *roster, rt *routing, calls *invocations, history int) *stream {
@@ -29,19 +32,72 @@ func newStream(com *common, r *roster, rt *routing, calls *invocations, history 
 }
 
 // push adds e to the history, and to the matches when it matches the
-// filter.
-func (s *stream) push(e entry) {
+// filter; it returns e's seq.
+func (s *stream) push(e entry) uint64 {
 	seq := s.history.push(e)
-	if s.query.active() {
-		if kept := s.history.at(seq); s.query.match(kept, s.roster.of(kept), s.targetOf(kept)) {
+	if s.filtered() {
+		if kept := s.history.at(seq); s.visible(kept) {
 			s.matches = append(s.matches, seq)
 		}
 	}
+	return seq
+}
+
+// filtered reports whether the view is the matches, not the whole history.
+func (s *stream) filtered() bool { return s.query.active() || s.perMessage }
+
+// visible reports whether e is a row of the view: it matches the filter
+// and, per message, it is its message's first receipt.
+func (s *stream) visible(e *entry) bool {
+	if e == nil {
+		return false
+	}
+	if s.perMessage {
+		if d := s.routing.byID(e.delivery); d != nil && d.seq != e.seq {
+			return false
+		}
+	}
+	return !s.query.active() || s.matchesQuery(s.query, e)
+}
+
+// setPerMessage switches between a row per message and a row per
+// receipt, scanning the history once.
+func (s *stream) setPerMessage(on bool) {
+	if s.perMessage == on {
+		return
+	}
+	s.perMessage = on
+	s.rebuild()
+}
+
+// rebuild finds the view's rows again after the filter or the mode
+// changed.
+func (s *stream) rebuild() {
+	s.matches = nil
+	if s.filtered() {
+		for seq := s.history.first; seq < s.history.next; seq++ {
+			if s.visible(s.history.at(seq)) {
+				s.matches = append(s.matches, seq)
+			}
+		}
+	}
+	s.follow = true
+	s.cursor = s.last()
+}
+
+// matchesQuery reports whether q matches e, with the target and the route its
+// row shows.
+func (s *stream) matchesQuery(q query, e *entry) bool {
+	route, _ := s.routing.routeOf(e)
+	return q.match(e, s.roster.of(e), s.targetOf(e), route)
 }
 
 // targetOf is the target a row shows and the filter matches: the
 // message's, or for the answer to an invocation made here, its method.
 func (s *stream) targetOf(e *entry) string {
+	if e.gap != nil {
+		return e.gap.word()
+	}
 	if iv := s.calls.of(e); iv != nil {
 		return iv.target
 	}
@@ -77,16 +133,7 @@ func (s *stream) setQuery(text string) {
 		return
 	}
 	s.query = q
-	s.matches = nil
-	if q.active() {
-		for seq := s.history.first; seq < s.history.next; seq++ {
-			if e := s.history.at(seq); q.match(e, s.roster.of(e), s.targetOf(e)) {
-				s.matches = append(s.matches, seq)
-			}
-		}
-	}
-	s.follow = true
-	s.cursor = s.last()
+	s.rebuild()
 }
 
 // The view is the history, or the matches when a filter is set, cut at
@@ -102,7 +149,7 @@ func (s *stream) limit() uint64 {
 // len is the number of rows in the view.
 func (s *stream) len() int {
 	lim := s.limit()
-	if s.query.active() {
+	if s.filtered() {
 		return sort.Search(len(s.matches), func(i int) bool { return s.matches[i] >= lim })
 	}
 	if lim <= s.history.first {
@@ -113,7 +160,7 @@ func (s *stream) len() int {
 
 // seq is the seq of view row i.
 func (s *stream) seq(i int) uint64 {
-	if s.query.active() {
+	if s.filtered() {
 		return s.matches[i]
 	}
 	return s.history.first + uint64(i)
@@ -121,7 +168,7 @@ func (s *stream) seq(i int) uint64 {
 
 // index is the view row of the first entry at or after seq.
 func (s *stream) index(seq uint64) int {
-	if s.query.active() {
+	if s.filtered() {
 		return sort.Search(len(s.matches), func(i int) bool { return s.matches[i] >= seq })
 	}
 	if seq < s.history.first {
@@ -159,6 +206,18 @@ func (s *stream) move(n int) {
 	i = clampInt(i+n, 0, total-1)
 	s.cursor = s.seq(i)
 	s.follow = i == total-1
+}
+
+// selectRow selects the row'th visible row from top, if there is one.
+func (s *stream) selectRow(row int) bool {
+	total := s.len()
+	i := min(s.index(s.top), max(total-1, 0)) + row
+	if total == 0 || i >= total {
+		return false
+	}
+	s.cursor = s.seq(i)
+	s.follow = i == total-1
+	return true
 }
 
 // fixScroll keeps the selection inside the first rows rows from top.

@@ -18,6 +18,11 @@ func (s *stream) Header(w int, st *stats) string {
 	if st.dropped > 0 {
 		head += sty.FlashErr.Render(fmt.Sprintf(" %d dropped", st.dropped))
 	}
+	if s.perMessage {
+		head += sty.Muted.Render("  per message")
+	} else if len(s.roster.conns) > 1 {
+		head += sty.Muted.Render("  per receipt")
+	}
 	switch {
 	case s.paused:
 		head += "  " + sty.Badge.Render(fmt.Sprintf(" paused, %d new ", s.history.next-s.pauseNext))
@@ -75,6 +80,10 @@ func (s *stream) columns(w int) cols {
 	}
 	c.conn = min(c.conn, 14)
 	if w >= 90 {
+		if s.perMessage {
+			// Room for the connections that received a message.
+			c.conn = 14
+		}
 		c.target, c.route = 14, 16
 	}
 	return c
@@ -86,6 +95,9 @@ func (s *stream) columns(w int) cols {
 func (s *stream) row(e *entry, c cols, w int, selected, focused bool) string {
 	sty := s.com.styles
 	t := e.time.In(s.com.loc).Format("15:04:05")
+	if e.gap != nil {
+		return s.gapRow(e, t, c, w, selected, focused)
+	}
 	target, tgtStyle := e.msg.Target, sty.Stream.Target
 	route, inferred := s.routing.routeOf(e)
 	routeStyle := sty.Stream.Route
@@ -124,9 +136,17 @@ func (s *stream) row(e *entry, c cols, w int, selected, focused bool) string {
 		}
 	default:
 		args = payloadText(&e.msg, argW*4+16)
+		if c, ok := s.chatOf(e); ok {
+			// A chat message reads as one: its author and text first.
+			args = c + "  " + args
+		}
 	}
 
-	cells := []string{t, fit(s.roster.shortLabel(s.roster.of(e)), c.conn), fit(sanitize(target), c.target), fit(route, c.route), fit(args, argW)}
+	who := s.roster.shortLabel(s.roster.of(e))
+	if s.perMessage {
+		who = s.receivers(e)
+	}
+	cells := []string{t, fit(who, c.conn), fit(sanitize(target), c.target), fit(route, c.route), fit(args, argW)}
 	if selected {
 		st := sty.SelectedDim
 		if focused {
@@ -136,6 +156,45 @@ func (s *stream) row(e *entry, c cols, w int, selected, focused bool) string {
 	}
 	return sty.Stream.Time.Render(cells[0]) + " " + sty.Stream.Conn.Render(cells[1]) + " " + tgtStyle.Render(cells[2]) + " " +
 		routeStyle.Render(cells[3]) + " " + sty.Stream.Args.Render(cells[4])
+}
+
+// gapRow is a gap's row: when, which connection, and what was lost.
+func (s *stream) gapRow(e *entry, t string, c cols, w int, selected, focused bool) string {
+	sty := s.com.styles
+	argW := max(w-8-1-c.conn-1-c.target-1, 4)
+	who := s.roster.shortLabel(s.roster.of(e))
+	if s.perMessage {
+		who = s.receivers(e)
+	}
+	cells := []string{t, fit(who, c.conn), fit(e.gap.word(), c.target), fit(e.gap.text(e.time, s.com.loc), argW)}
+	if selected {
+		st := sty.SelectedDim
+		if focused {
+			st = sty.Selected
+		}
+		return st.Render(fit(strings.Join(cells, " "), w))
+	}
+	st := sty.FlashErr
+	if e.gap.resumed {
+		st = sty.Muted
+	}
+	return sty.Stream.Time.Render(cells[0]) + " " + sty.Stream.Conn.Render(cells[1]) + " " + st.Render(cells[2]+" "+cells[3])
+}
+
+// chatOf is `sender: text` when e is a chat message that names its
+// author, from its delivery when that is still kept, else from e itself.
+// Without an author the JSON reads as well on its own.
+func (s *stream) chatOf(e *entry) (string, bool) {
+	b, ok := chatContent{}, false
+	if d := s.routing.byID(e.delivery); d != nil {
+		b, ok = chatContent{sender: d.sender, text: d.text}, d.chat != noDelivery
+	} else if e.delivery != noDelivery {
+		b, ok = chatOf(&e.msg, s.routing.chatTarget)
+	}
+	if !ok || b.sender == "" {
+		return "", false
+	}
+	return chatText(b), true
 }
 
 // answerPart names which part of iv's answer e is: an item of its stream,

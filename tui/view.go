@@ -5,6 +5,7 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
 )
 
 // Screen layout: one status line at the top, the composer and the hint line
@@ -57,10 +58,7 @@ func (m *Model) render() string {
 	lines = append(lines, m.statusLine(m.width))
 
 	bodyH := m.bodyRows()
-	if m.overlay == overlayHelp {
-		// The key map needs the room more than the sidebar does.
-		lines = append(lines, m.mainArea(m.width, bodyH)...)
-	} else if sw := m.sidebarWidth(); sw > 0 {
+	if sw := m.sidebarWidth(); sw > 0 {
 		main := m.mainArea(m.mainWidth(), bodyH)
 		side := m.sidebar(sw, bodyH)
 		sep := m.com.styles.Separator.Render("│")
@@ -70,7 +68,12 @@ func (m *Model) render() string {
 	} else {
 		lines = append(lines, m.mainArea(m.width, bodyH)...)
 	}
-	lines = append(lines, m.composer.Render(m.width, m.focus, m.asLabel(), m.roster.kind()), m.bottomLine(m.width))
+	if m.overlay == overlayHelp {
+		// The key map is drawn over the whole screen, which stays in
+		// sight around it.
+		over(lines[1:], m.helpPanel(min(m.width-2, 92)), m.width)
+	}
+	lines = append(lines, m.composerLine(), m.bottomLine(m.width))
 	for i := range lines {
 		lines[i] = fit(lines[i], m.width)
 	}
@@ -89,18 +92,24 @@ func (m *Model) mainArea(w, h int) []string {
 		out = m.detailPane(w, h)
 	case overlayMatrix:
 		out = m.routing.Render(w, h)
-	case overlayHelp:
-		out = centered(m.helpPanel(min(w-2, 92)), w, h)
-	case overlayToken:
-		out = centered(tokenPanel(m.com, m.roster.selected(), m.now, min(w-2, 90)), w, h)
-	case overlayForm:
-		if m.form != nil {
-			out = centered(m.form.Render(m.com.styles, min(w-2, 70)), w, h)
-		}
+	case overlaySent:
+		out = m.sent.Render(w, h)
+	case overlayTrace:
+		out = m.trace.Render(w, h)
 	default:
-		out = m.streamArea(w, h)
+		if m.view == viewChat {
+			out = m.chatArea(w, h)
+		} else {
+			out = m.streamArea(w, h)
+		}
 	}
-	return padLines(out, w, h)
+	out = padLines(out, w, h)
+	if p := m.panel(w); p != "" {
+		// The token and the forms are drawn over the main area, leaving the
+		// sidebar to pick a connection from.
+		over(out, p, w)
+	}
+	return out
 }
 
 // streamArea is the stream's header, the error panel when a connection
@@ -112,9 +121,51 @@ func (m *Model) streamArea(w, h int) []string {
 	return append(lines, m.stream.Render(w, max(h-len(lines), 0), m.focus == focusStream)...)
 }
 
-// centered places a rendered panel in the middle of a w×h area.
-func centered(panel string, w, h int) []string {
-	return strings.Split(lipgloss.Place(w, h, lipgloss.Center, lipgloss.Center, panel), "\n")
+// chatArea is the chat's header, the error panel when a connection
+// failed, then the chat.
+func (m *Model) chatArea(w, h int) []string {
+	lines := make([]string, 0, h)
+	lines = append(lines, m.chat.Header(w))
+	lines = append(lines, m.roster.RenderErrors(w, m.now)...)
+	return append(lines, m.chat.Render(w, max(h-len(lines), 0), m.focus == focusStream)...)
+}
+
+// composerLine is the composer, or in a replay the note that says why
+// there is none.
+func (m *Model) composerLine() string {
+	if r := m.cfg.Replay; r != nil {
+		return m.com.styles.Hint.Render(fit("read-only replay of "+sanitize(r.Name)+": the composer is disabled; w saves, ? keys, q quits", m.width))
+	}
+	return m.composer.Render(m.width, m.focus, m.roster.kind())
+}
+
+// panel is the token or a form, w cells at most: what is drawn over the
+// main area, or "".
+func (m *Model) panel(w int) string {
+	switch {
+	case m.overlay == overlayToken:
+		return m.tokenPanel(m.roster.selected(), min(w-2, 90))
+	case m.overlay == overlayForm && m.form != nil:
+		return m.form.Render(m.com.styles, min(w-2, 70))
+	}
+	return ""
+}
+
+// over draws panel in the middle of lines, each w cells wide, keeping what
+// lies to either side of it.
+func over(lines []string, panel string, w int) {
+	rows := strings.Split(panel, "\n")
+	pw := lipgloss.Width(panel)
+	top := max((len(lines)-len(rows))/2, 0)
+	left := max((w-pw)/2, 0)
+	for i, r := range rows {
+		if top+i >= len(lines) {
+			break
+		}
+		base := fit(lines[top+i], w)
+		r = fit(r, pw)
+		lines[top+i] = ansi.Truncate(base, left, "") + "\x1b[m" + r + "\x1b[m" + ansi.TruncateLeft(base, left+pw, "")
+	}
 }
 
 // padLines makes lines exactly h lines of exactly w cells.

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"os"
 	"os/signal"
 	"strings"
@@ -216,9 +215,8 @@ func (f *benchFlags) options(ctx context.Context, stderr io.Writer, args []strin
 		return o, nothing, errors.New("bench: a function app URL is required, e.g. http://127.0.0.1:7071/api (or --connection-string, or $" + connectionStringEnv + ", or --emulator)")
 	}
 	if o.URL != "" {
-		u, err := url.Parse(o.URL)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return o, nothing, fmt.Errorf("bench: %q is not an http(s) URL; pass the function app base URL, e.g. http://127.0.0.1:7071/api", o.URL)
+		if err := checkURL(o.URL); err != nil {
+			return o, nothing, fmt.Errorf("bench: %w", err)
 		}
 	}
 	// Many sends share few hosts: keep enough idle connections per host

@@ -66,7 +66,8 @@ func TestBenchFlagErrors(t *testing.T) {
 		want string
 	}{
 		{nil, benchFlags{connections: 0, rate: 1, duration: time.Second}, "more than 0"},
-		{[]string{"ftp://x/api"}, benchFlags{connections: 1, rate: 1, duration: time.Second}, "not an http(s) URL"},
+		{[]string{"ftp://x/api"}, benchFlags{connections: 1, rate: 1, duration: time.Second}, `URL "ftp://x/api" must start with http:// or https://`},
+		{[]string{"127.0.0.1:7071/api"}, benchFlags{connections: 1, rate: 1, duration: time.Second}, "did you mean http://127.0.0.1:7071/api?"},
 		{[]string{"http://127.0.0.1:1/api"}, benchFlags{emulator: true, connections: 1, rate: 1, duration: time.Second}, "--emulator starts its own"},
 		{[]string{"http://127.0.0.1:1/api"}, benchFlags{connections: 1, rate: 1, duration: time.Second, headers: []string{"nocolon"}}, "Name: value"},
 	} {

@@ -10,10 +10,12 @@ import (
 	"github.com/sigr-dev/sigr/protocol"
 )
 
-// connFlags choose how a hub connection travels: the transport and
-// stateful reconnect. Shared by connect (the TUI), watch and invoke.
+// connFlags choose how a hub connection travels: the transport, the hub
+// protocol and stateful reconnect. Shared by connect (the TUI), watch and
+// invoke.
 type connFlags struct {
 	transport string
+	protocol  string
 	stateful  bool
 }
 
@@ -21,6 +23,13 @@ func addConnFlags(cmd *cobra.Command) *connFlags {
 	f := &connFlags{}
 	fs := cmd.Flags()
 	fs.StringVar(&f.transport, "transport", "", "force one transport: websockets, sse or longpolling (default: the server's order, falling back when one fails to start)")
+	_ = cmd.RegisterFlagCompletionFunc("transport", cobra.FixedCompletions([]cobra.Completion{
+		cobra.CompletionWithDesc("websockets", "WebSockets"),
+		cobra.CompletionWithDesc("sse", "Server-Sent Events"),
+		cobra.CompletionWithDesc("longpolling", "long polling"),
+	}, cobra.ShellCompDirectiveNoFileComp))
+	fs.StringVar(&f.protocol, "protocol", protocol.ProtocolJSON, protocolFlagUsage+" (messagepack travels over WebSockets and long polling only)")
+	registerProtocolCompletion(cmd)
 	fs.BoolVar(&f.stateful, "stateful-reconnect", false, "ask for stateful reconnect: a dropped WebSocket resumes the same connection, replaying unacknowledged messages, before any full reconnect")
 	return f
 }
@@ -50,6 +59,14 @@ func (f *connFlags) apply(o *client.Options) error {
 		}
 		o.Transports = []string{name}
 	}
+	proto, err := parseProtocolFlag(f.protocol)
+	if err != nil {
+		return err
+	}
+	if proto == protocol.ProtocolMessagePack && len(o.Transports) == 1 && o.Transports[0] == protocol.TransportServerSentEvents {
+		return fmt.Errorf("--transport sse carries only text and --protocol messagepack is binary: use websockets or longpolling")
+	}
+	o.Protocol = proto
 	o.StatefulReconnect = f.stateful
 	return nil
 }

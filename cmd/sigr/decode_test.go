@@ -99,3 +99,25 @@ func TestDecodeCommand(t *testing.T) {
 		t.Fatalf("not a HAR file: %v", err)
 	}
 }
+
+// TestDecodeMessagePackCommand decodes length-prefixed MessagePack records
+// from standard input with --protocol messagepack, and refuses an unknown
+// protocol.
+func TestDecodeMessagePackCommand(t *testing.T) {
+	const ts = `"time":"2026-11-28T09:30:00.000000005Z"`
+	// The spec's Invocation example and a Ping, each after its length.
+	in := "\x11\x96\x01\x80\xa3xyz\xa6method\x91\x2a\x90" + "\x02\x91\x06"
+	out, err := runDecodeCmd(t, strings.NewReader(in), "--protocol", "messagepack")
+	wantExit(t, err, 0)
+	if want := `{` + ts + `,"event":"invocation","target":"method","arguments":[42],"invocationId":"xyz"}` + "\n" + `{` + ts + `,"event":"ping"}` + "\n"; out != want {
+		t.Fatalf("\n got %s\nwant %s", out, want)
+	}
+	out, err = runDecodeCmd(t, strings.NewReader("\x02\x91"), "--protocol", "msgpack", "--strict")
+	wantExit(t, err, 1)
+	if !strings.Contains(out, `"error":"Incomplete message."`) {
+		t.Fatalf("got %s", out)
+	}
+	if _, err := runDecodeCmd(t, strings.NewReader(""), "--protocol", "xml"); err == nil || !strings.Contains(err.Error(), "use json or messagepack") {
+		t.Fatalf("error %v", err)
+	}
+}

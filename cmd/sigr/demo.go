@@ -43,7 +43,12 @@ q or ctrl+c stops everything.`,
 		Example: `  sigr demo
   sigr demo --functions-addr 127.0.0.1:7071 --service-addr 127.0.0.1:8888`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return runDemo(cmd.Context(), f) },
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := requireTerminal(cmd.OutOrStdout(), "sigr demo", "to run its pieces without one, start sigr emulator, then sigr watch and sigr send on http://127.0.0.1:7071/api"); err != nil {
+				return err
+			}
+			return runDemo(cmd.Context(), f)
+		},
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&f.functionsAddr, "functions-addr", "127.0.0.1:0", "host:port of the function app (port 0: a free one)")
@@ -92,15 +97,22 @@ func runDemo(ctx context.Context, f demoFlags) error {
 	defer cancel()
 	wg.Go(func() { simulateChat(ctx, fa, dave, f.every) })
 
+	cs, err := protocol.ParseConnectionString(st.ConnectionString)
+	if err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
 	return runTUI(ctx, tuiSetup{
-		base:    client.Options{URL: st.FunctionsURL},
-		specs:   []tui.ConnSpec{{Hub: "chat", User: "alice"}, {Hub: "chat", User: "bob"}, {Name: "alice#2@chat", Hub: "chat", User: "alice"}},
-		sender:  &tui.ClientSender{Via: fa},
-		url:     st.FunctionsURL,
-		hub:     "chat",
-		history: f.history,
-		groups:  []tui.GroupMember{{Hub: "chat", Group: "devs", Member: "bob"}},
-		notice:  fmt.Sprintf("demo: try  sigr send %s --text hi  from another terminal; r shows routing, ? the keys", st.FunctionsURL),
+		as:        "alice",
+		accessKey: cs.AccessKey,
+		inspect:   inspectSource{url: st.ServiceURL, connectionString: st.ConnectionString, csFrom: "the demo's key"},
+		base:      client.Options{URL: st.FunctionsURL},
+		specs:     []tui.ConnSpec{{Hub: "chat", User: "alice"}, {Hub: "chat", User: "bob"}, {Name: "alice#2@chat", Hub: "chat", User: "alice"}},
+		sender:    &tui.ClientSender{Via: fa},
+		url:       st.FunctionsURL,
+		hub:       "chat",
+		history:   f.history,
+		groups:    []tui.GroupMember{{Hub: "chat", Group: "devs", Member: "bob"}},
+		notice:    fmt.Sprintf("demo: try  sigr send %s --text hi  from another terminal; r shows routing, ? the keys", st.FunctionsURL),
 	})
 }
 

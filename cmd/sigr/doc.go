@@ -11,7 +11,10 @@
 // share are registered by helpers (identity.go: who I am and how to reach
 // the app; connflags.go: transport and stateful reconnect), so they read
 // the same everywhere. The packages below say what failed in their own
-// terms; hints.go adds the flag that mends an error, and main prints it
-// as one line on standard error, with exit status 1 unless the error
-// carries its own (exitCoder).
+// terms; hints.go adds the flag that mends an error, and execute (which
+// main and the CLI tests run) prints it as one line on standard error,
+// with exit status 1 unless the error carries its own (exitCoder).
+// suggest.go holds the rules for a command line that cannot run (exit
+// status 2): unknown commands with suggestions, flag and argument errors;
+// urlcheck.go is the one check of every URL argument.
 package main

@@ -25,6 +25,8 @@ func flagHint(err error) string {
 		return "; check --connection-string, or the function app's AzureSignalRConnectionString"
 	case errors.Is(err, client.ErrCredentialsRefused):
 		return "; pass them with --header and --query code=<function key>"
+	case errors.As(err, &fe) && fe.HTMLPage:
+		return "; if it is the app's login page, pass credentials with --header, or a function key with --query code=<key>"
 	case errors.As(err, &fe) && (fe.Status == http.StatusUnauthorized || fe.Status == http.StatusForbidden):
 		return "; pass --query code=<function key> or --header"
 	case errors.As(err, &le) && le.Server == "service":

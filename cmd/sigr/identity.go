@@ -59,7 +59,7 @@ func (f *identityFlags) resolve(args []string) (baseURL, connString string, err 
 	case baseURL != "" && f.connectionString != "":
 		return "", "", errors.New("give a function app URL or --connection-string, not both")
 	case baseURL != "":
-		return baseURL, "", nil
+		return baseURL, "", checkURL(baseURL)
 	case f.connectionString != "":
 		return "", f.connectionString, nil
 	case os.Getenv(connectionStringEnv) != "":

@@ -98,9 +98,12 @@ func resolveInspect(ctx context.Context, src inspectSource) (inspectTarget, erro
 // key when there is one.
 func (src inspectSource) endpoint(ctx context.Context) (string, string, error) {
 	if src.url != "" {
+		if err := checkURL(src.url); err != nil {
+			return "", "", err
+		}
 		u, err := url.Parse(strings.TrimSpace(src.url))
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return "", "", fmt.Errorf("URL %q: give the service's URL (e.g. http://127.0.0.1:8888) or the function app's (e.g. http://127.0.0.1:7071/api)", textsafe.RedactURL(src.url))
+		if err != nil {
+			return "", "", err // checkURL has parsed it already
 		}
 		key := ""
 		if src.connectionString != "" {

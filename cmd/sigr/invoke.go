@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -23,9 +22,6 @@ import (
 
 // defaultInvokeTimeout is how long invoke waits for an answer.
 const defaultInvokeTimeout = 30 * time.Second
-
-// maxArgsFile bounds --args-file: far above any hub message a server takes.
-const maxArgsFile = 16 << 20
 
 // exitInterrupted is the shell's status for a command ended by Ctrl-C.
 const exitInterrupted = 130
@@ -54,9 +50,10 @@ ASP.NET Core hub (the URL is the hub's, e.g. http://localhost:5000/chathub),
 and on Azure SignalR Service in serverless mode when the hub has an upstream
 (sigr emulator has one by default).
 
-Each ARG is a JSON value; a bare word that is not JSON is taken as a string.
---args-file reads one JSON array of arguments from a file, or from standard
-input with -.
+Each ARG is a JSON value; a bare word that is not JSON is taken as a string,
+while a word that starts like JSON ({, [ or ") but does not parse is an
+error. --args-file reads one JSON array of arguments from a file, or from
+standard input with -.
 
 By default it sends an Invocation and prints its completion line: exit 0
 with a result or from a void method, exit 1 with the hub's error. --stream
@@ -94,40 +91,6 @@ completion of a plain invocation exits 130.`,
 	return cmd
 }
 
-// invokeArgs returns the arguments as a JSON array: from --args-file, or
-// the words after the URL.
-func invokeArgs(stdin io.Reader, words []string, file string) (json.RawMessage, error) {
-	if file == "" {
-		return parseArgs(words), nil
-	}
-	if len(words) > 0 {
-		return nil, errors.New("give the arguments as ARGs or with --args-file, not both")
-	}
-	name, r := file, stdin
-	if file == "-" {
-		name = "standard input"
-	} else {
-		fh, err := os.Open(file)
-		if err != nil {
-			return nil, fmt.Errorf("--args-file: %w", err)
-		}
-		defer fh.Close()
-		r = fh
-	}
-	b, err := io.ReadAll(io.LimitReader(r, maxArgsFile+1))
-	if err != nil {
-		return nil, fmt.Errorf("--args-file: reading %s: %w", name, err)
-	}
-	if len(b) > maxArgsFile {
-		return nil, fmt.Errorf("--args-file: %s holds more than %d MiB", name, maxArgsFile>>20)
-	}
-	b = bytes.TrimSpace(b)
-	if len(b) == 0 || b[0] != '[' || !json.Valid(b) {
-		return nil, fmt.Errorf("--args-file: %s must hold one JSON array of arguments, e.g. [\"alice\", 42]", name)
-	}
-	return b, nil
-}
-
 func runInvoke(ctx context.Context, stdin io.Reader, stdout io.Writer, args []string, f *invokeFlags) error {
 	urlArgs, words := splitURLArg(f.id, args)
 	baseURL, cs, err := f.id.resolve(urlArgs)
@@ -142,7 +105,7 @@ func runInvoke(ctx context.Context, stdin io.Reader, stdout io.Writer, args []st
 	case f.timeout < 0:
 		return errors.New("--timeout must be 0 (wait for ever) or more")
 	}
-	hubArgs, err := invokeArgs(stdin, words, f.argsFile)
+	hubArgs, err := readArgs(stdin, words, f.argsFile)
 	if err != nil {
 		return err
 	}

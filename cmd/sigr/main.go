@@ -1,8 +1,7 @@
 package main
 
 import (
-	"errors"
-	"fmt"
+	"context"
 	"os"
 	"runtime/debug"
 	"time"
@@ -55,10 +54,12 @@ Start with:  sigr demo`,
 		newTraceCmd(),
 		newTokenCmd(),
 		newDecodeCmd(time.Now),
+		newReplayCmd(),
 		newEmulatorCmd(),
 		newDemoCmd(),
 		newBenchCmd(),
 	)
+	setUsageRules(root)
 	return root
 }
 
@@ -73,18 +74,7 @@ func buildVersion() string {
 }
 
 func main() {
-	if err := newRootCmd().Execute(); err != nil {
-		err = withFlagHint(err)
-		var ec exitCoder
-		if errors.As(err, &ec) {
-			if msg := err.Error(); msg != "" {
-				fmt.Fprintln(os.Stderr, "sigr:", msg)
-			}
-			os.Exit(ec.ExitCode())
-		}
-		fmt.Fprintln(os.Stderr, "sigr:", err)
-		os.Exit(1)
-	}
+	os.Exit(execute(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
 // exitCoder is an error that carries its own exit status, such as decode's

@@ -2,16 +2,15 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"io"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/sigr-dev/sigr/manage"
 	"github.com/sigr-dev/sigr/protocol"
+	"github.com/sigr-dev/sigr/tui"
 )
 
 // sendTimeout bounds one send, HTTP round trip included.
@@ -24,6 +23,8 @@ type sendFlags struct {
 	toUser       string
 	toGroup      string
 	toConnection string
+	argsFile     string
+	stdin        io.Reader // what --args-file - reads; nil: os.Stdin
 }
 
 func newSendCmd() *cobra.Command {
@@ -33,8 +34,12 @@ func newSendCmd() *cobra.Command {
 		Short: "Send a message through the function app (or the service REST API)",
 		Long: `send posts a message to the function app's messages function, to everyone or
 to one user, group or connection. Each ARG is a JSON value; a bare word that
-is not JSON is taken as a string. --text posts the serverless chat sample's
-body instead ({sender, text, recipient|groupname}), with --user as sender.
+is not JSON is taken as a string, while a word that starts like JSON ({, [
+or ") but does not parse is an error. --args-file reads one JSON array of
+arguments from a file, or from standard input with -: no size limit of the
+command line. --text posts the serverless chat sample's body instead
+({sender, text, recipient|groupname}), with --user as sender ("anon"
+without one, as in the TUI).
 
 With --connection-string (or $AzureSignalRConnectionString and no URL) it goes
 straight to the Azure SignalR Service REST API, as a function's output
@@ -49,10 +54,12 @@ anybody was there to get it. On failure it prints the status and the
 response body.`,
 		Example: `  sigr send http://127.0.0.1:7071/api --to-user alice --target newMessage '{"text":"hi"}'
   sigr send http://127.0.0.1:7071/api --user bob --to-group room1 --text "hello room"
-  sigr send --connection-string "$CS" --hub chat --target notify hello 42`,
+  sigr send --connection-string "$CS" --hub chat --target notify hello 42
+  jq -c '[.]' big.json | sigr send http://127.0.0.1:7071/api --target load --args-file -`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx, cancel := context.WithTimeout(cmd.Context(), sendTimeout)
 			defer cancel()
+			sf.stdin = cmd.InOrStdin()
 			return runSend(ctx, cmd.ErrOrStderr(), args, sf)
 		},
 	}
@@ -63,39 +70,17 @@ response body.`,
 	fs.StringVar(&sf.toUser, "to-user", "", "send to every connection of this user")
 	fs.StringVar(&sf.toGroup, "to-group", "", "send to every connection in this group")
 	fs.StringVar(&sf.toConnection, "to-connection", "", "send to this connection id")
+	fs.StringVar(&sf.argsFile, "args-file", "", "read the arguments from this file as one JSON array (- reads standard input)")
 	return cmd
 }
 
-// splitURLArg separates the optional URL from the message arguments: the
-// first argument is the URL unless a connection string is in use.
-func splitURLArg(id *identityFlags, args []string) (urlArgs, rest []string) {
-	if len(args) > 0 && looksLikeURL(args[0]) {
-		return args[:1], args[1:]
+// chatSender is the sender of a chat body: the user, else the name the
+// TUI sends as without one, so that both say the same.
+func chatSender(user string) string {
+	if user == "" {
+		return tui.DefaultSender
 	}
-	return nil, args
-}
-
-func looksLikeURL(s string) bool {
-	return strings.HasPrefix(s, "http://") || strings.HasPrefix(s, "https://")
-}
-
-// parseArgs turns command-line words into a JSON array: JSON values as
-// they are, anything else as a JSON string.
-func parseArgs(words []string) json.RawMessage {
-	out := []byte{'['}
-	for i, w := range words {
-		if i > 0 {
-			out = append(out, ',')
-		}
-		t := strings.TrimSpace(w)
-		if t != "" && json.Valid([]byte(t)) {
-			out = append(out, t...)
-			continue
-		}
-		s, _ := json.Marshal(w)
-		out = append(out, s...)
-	}
-	return append(out, ']')
+	return user
 }
 
 // runSend sends and reports the outcome on w (standard error).
@@ -115,7 +100,7 @@ func runSend(ctx context.Context, w io.Writer, args []string, sf *sendFlags) err
 		return errors.New("give at most one of --to-user, --to-group, --to-connection")
 	}
 	if sf.text != "" {
-		if len(words) > 0 || (sf.target != "" && sf.target != protocol.ChatTarget) {
+		if len(words) > 0 || sf.argsFile != "" || (sf.target != "" && sf.target != protocol.ChatTarget) {
 			return errors.New("--text sends the chat sample body; it takes no --target and no arguments")
 		}
 		if sf.toConnection != "" {
@@ -125,19 +110,25 @@ func runSend(ctx context.Context, w io.Writer, args []string, sf *sendFlags) err
 		return errors.New("--target is required (the client method, e.g. newMessage), or use --text")
 	}
 
+	var hubArgs []byte
+	if sf.text == "" {
+		if hubArgs, err = readArgs(sf.stdin, words, sf.argsFile); err != nil {
+			return err
+		}
+	}
 	s, err := sf.id.sender(baseURL, cs)
 	if err != nil {
 		return err
 	}
 	m := manage.SignalR(protocol.SignalRMessage{
 		Target:       sf.target,
-		Arguments:    parseArgs(words),
+		Arguments:    hubArgs,
 		UserID:       sf.toUser,
 		GroupName:    sf.toGroup,
 		ConnectionID: sf.toConnection,
 	})
 	if sf.text != "" {
-		m = manage.Chat(protocol.ChatMessage{Sender: sf.id.user, Text: sf.text, Recipient: sf.toUser, GroupName: sf.toGroup})
+		m = manage.Chat(protocol.ChatMessage{Sender: chatSender(sf.id.user), Text: sf.text, Recipient: sf.toUser, GroupName: sf.toGroup})
 	}
 	out, err := s.Send(ctx, s.hub, m)
 	if err != nil {

@@ -15,24 +15,6 @@ func newRESTForTest(st *emulator.Stack) (*manage.RESTClient, error) {
 	return manage.NewRESTClient(st.ConnectionString, manage.RESTOptions{})
 }
 
-func TestParseArgs(t *testing.T) {
-	cases := []struct {
-		in   []string
-		want string
-	}{
-		{nil, `[]`},
-		{[]string{"hello"}, `["hello"]`},
-		{[]string{"42", "true", "null", `{"a":1}`, `"quoted"`}, `[42,true,null,{"a":1},"quoted"]`},
-		{[]string{"two words", "{bad"}, `["two words","{bad"]`},
-		{[]string{""}, `[""]`},
-	}
-	for _, c := range cases {
-		if got := string(parseArgs(c.in)); got != c.want {
-			t.Errorf("parseArgs(%q) = %s, want %s", c.in, got, c.want)
-		}
-	}
-}
-
 func TestSendFlagErrors(t *testing.T) {
 	ctx := context.Background()
 	id := &identityFlags{}

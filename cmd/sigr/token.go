@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sigr-dev/sigr/client"
+	"github.com/sigr-dev/sigr/internal/humantime"
 	"github.com/sigr-dev/sigr/internal/textsafe"
 	"github.com/sigr-dev/sigr/manage"
 	"github.com/sigr-dev/sigr/protocol"
@@ -151,7 +152,7 @@ func inspectToken(w io.Writer, tok, key string, now time.Time) error {
 			}
 			continue
 		}
-		field(tc.name, d.UTC().Format(time.RFC3339)+" ("+relative(d.Time, now, tc.name == "expires")+")")
+		field(tc.name, d.UTC().Format(time.RFC3339)+" ("+humantime.Relative(d.Time, now, tc.name == "expires")+")")
 	}
 
 	verr := error(nil)
@@ -187,44 +188,6 @@ func inspectToken(w io.Writer, tok, key string, now time.Time) error {
 		return errors.New("token inspect: the signature does not match the key")
 	}
 	return nil
-}
-
-// relative says when t is relative to now, in words: "in 59 minutes",
-// "3 hours ago", with "expired" for a past expiry.
-func relative(t, now time.Time, expiry bool) string {
-	d := t.Sub(now)
-	if d >= 0 {
-		return "in " + words(d)
-	}
-	if expiry {
-		return "EXPIRED " + words(-d) + " ago"
-	}
-	return words(-d) + " ago"
-}
-
-func words(d time.Duration) string {
-	d = d.Round(time.Second)
-	unit := func(n int64, name string) string {
-		if n == 1 {
-			return "1 " + name
-		}
-		return fmt.Sprintf("%d %ss", n, name)
-	}
-	switch {
-	case d < time.Minute:
-		return unit(int64(d/time.Second), "second")
-	case d < time.Hour:
-		return unit(int64(d/time.Minute), "minute")
-	case d < 48*time.Hour:
-		h := int64(d / time.Hour)
-		m := int64(d%time.Hour) / int64(time.Minute)
-		if m == 0 {
-			return unit(h, "hour")
-		}
-		return unit(h, "hour") + " " + unit(m, "minute")
-	default:
-		return unit(int64(d/(24*time.Hour)), "day")
-	}
 }
 
 func newTokenIssueCmd() *cobra.Command {

@@ -99,22 +99,6 @@ func TestExtractToken(t *testing.T) {
 	}
 }
 
-func TestWords(t *testing.T) {
-	cases := map[time.Duration]string{
-		30 * time.Second:                "30 seconds",
-		time.Minute:                     "1 minute",
-		59*time.Minute + 59*time.Second: "59 minutes",
-		2 * time.Hour:                   "2 hours",
-		26*time.Hour + 5*time.Minute:    "26 hours 5 minutes",
-		72 * time.Hour:                  "3 days",
-	}
-	for d, want := range cases {
-		if got := words(d); got != want {
-			t.Errorf("words(%s) = %q, want %q", d, got, want)
-		}
-	}
-}
-
 func TestIdentityFlags(t *testing.T) {
 	f := &identityFlags{headers: []string{"X-A: 1", "X-B=two"}, query: []string{"code=abc=="}}
 	h, err := f.header()

@@ -27,18 +27,22 @@ type watchFlags struct {
 	forever   bool
 	readLimit int64
 	verbose   bool
+	format    string
 }
 
 func newWatchCmd() *cobra.Command {
 	wf := &watchFlags{}
 	cmd := &cobra.Command{
 		Use:   "watch [URL]",
-		Short: "Print every event of a hub connection as JSON lines",
+		Short: "Print every event of a hub connection as a line: JSON, or text on a terminal",
 		Long: `watch connects like the official JavaScript client (negotiate at URL, follow
 the redirect to the service, WebSockets, else Server-Sent Events, else long
-polling, JSON hub protocol) and writes one
-JSON object per line on standard output for every message and every state
-change. Logs go to standard error. It reconnects on its own (0, 2, 10, 30 s).
+polling, JSON hub protocol) and writes one line on standard output for every
+message and every state change: a JSON object (--format json, the default
+when standard output is a pipe or a file), or aligned text in the columns of
+the live monitor's stream, coloured unless NO_COLOR is set (--format text,
+the default on a terminal). Logs go to standard error. It reconnects on its
+own (0, 2, 10, 30 s).
 
 It exits 0 after --count invocations or on Ctrl-C, and 1 with a one-line
 reason when the connection cannot be made or is closed for good.`,
@@ -46,7 +50,8 @@ reason when the connection cannot be made or is closed for good.`,
   sigr watch https://myapp.azurewebsites.net/api --query code=$KEY --count 10
   sigr watch --connection-string "$AzureSignalRConnectionString" --hub chat --user bob
   sigr watch http://127.0.0.1:7071/api --transport longpolling
-  sigr watch http://127.0.0.1:7071/api --stateful-reconnect`,
+  sigr watch http://127.0.0.1:7071/api --stateful-reconnect
+  sigr watch http://127.0.0.1:7071/api --format json | jq .`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
@@ -64,6 +69,11 @@ reason when the connection cannot be made or is closed for good.`,
 	fs.BoolVar(&wf.forever, "forever", false, "never stop reconnecting (repeat the last delay, 30 s)")
 	fs.Int64Var(&wf.readLimit, "read-limit", client.DefaultReadLimit, "largest message accepted, in bytes (-1: no limit)")
 	fs.BoolVarP(&wf.verbose, "verbose", "v", false, "debug logs on standard error")
+	fs.StringVar(&wf.format, "format", "", "json (one JSON object per line) or text (aligned columns); default text on a terminal, json otherwise")
+	_ = cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions([]cobra.Completion{
+		cobra.CompletionWithDesc(formatJSON, "one JSON object per line, for programs"),
+		cobra.CompletionWithDesc(formatText, "aligned columns, coloured on a terminal"),
+	}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }
 
@@ -73,6 +83,10 @@ const watchFlushSize = 64 << 10
 
 func runWatch(ctx context.Context, stdout io.Writer, args []string, wf *watchFlags) error {
 	baseURL, cs, err := wf.id.resolve(args)
+	if err != nil {
+		return err
+	}
+	format, err := watchFormat(wf.format, wf.raw, stdout)
 	if err != nil {
 		return err
 	}
@@ -96,8 +110,12 @@ func runWatch(ctx context.Context, stdout io.Writer, args []string, wf *watchFla
 	go func() { startErr <- c.Start(ctx) }()
 
 	out := bufio.NewWriterSize(stdout, watchFlushSize)
-	w := &lineWriter{out: out, raw: wf.raw, hub: strings.ToLower(c.Hub()), id: wf.id}
-	w.label = wf.id.label(w.hub)
+	lw := &lineWriter{out: out, raw: wf.raw, hub: strings.ToLower(c.Hub()), id: wf.id}
+	lw.label = wf.id.label(lw.hub)
+	var w eventWriter = lw
+	if format == formatText {
+		w = newTextWriter(lw, stdout)
+	}
 	events := c.Events()
 	invocations := 0
 	var last client.Event
@@ -165,6 +183,11 @@ func runWatch(ctx context.Context, stdout io.Writer, args []string, wf *watchFla
 		return fmt.Errorf("connection closed: %w", last.Err)
 	}
 	return nil
+}
+
+// eventWriter writes an event to watch's output, in one format or another.
+type eventWriter interface {
+	write(ev client.Event)
 }
 
 // lineWriter turns events into event lines (docs/events.md).

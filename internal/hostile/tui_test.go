@@ -1,6 +1,7 @@
 package hostile
 
 import (
+	"context"
 	"encoding/json"
 	"regexp"
 	"strconv"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/sigr-dev/sigr/client"
 	"github.com/sigr-dev/sigr/manage"
+	"github.com/sigr-dev/sigr/protocol"
 	"github.com/sigr-dev/sigr/tui"
 )
 
@@ -52,7 +54,7 @@ var streamHeader = regexp.MustCompile(`STREAM (\d+) msgs`)
 func tuiRows() []row {
 	return []row{
 		{area: "TUI", input: "escape sequences in the user id, group name, target, arguments, route header and token claims, sent through the emulator to the screen",
-			outcome: "every view (stream, details, routing matrix, token inspector, help) shows them as visible text; only the screen's own colour codes reach the terminal",
+			outcome: "every view (stream, chat, details, routing matrix, sent log, token inspector, the service's live state and trace, help) shows them as visible text; only the screen's own colour codes reach the terminal",
 			check: func(t *testing.T, e *env) {
 				st := e.stack()
 				user := "mallory" + evil
@@ -61,8 +63,17 @@ func tuiRows() []row {
 				feed := tui.NewFeed(sess.Conns(), time.Millisecond, 0)
 				defer feed.Stop()
 				group := "room" + evil
-				m := tui.New(tui.Config{Feed: feed, URL: st.FunctionsURL + evil, Hub: "chat", Now: time.Now, Location: time.UTC,
-					Groups: []tui.GroupMember{{Hub: "chat", Group: group, Member: user}}})
+				cs, err := protocol.ParseConnectionString(st.ConnectionString)
+				if err != nil {
+					t.Fatal(err)
+				}
+				view := tui.NewServiceView(ctxFor(t, 20*time.Second), func(context.Context) (tui.ServiceFound, error) {
+					ins := &tui.ClientInspector{Inspect: manage.Inspect{Endpoint: st.ServiceURL, AccessKey: cs.AccessKey, HTTPClient: httpc(t)}}
+					return tui.ServiceFound{Inspector: ins, From: "key" + evil, AccessKey: cs.AccessKey}, nil
+				}, 50*time.Millisecond)
+				defer view.Stop()
+				m := tui.New(tui.Config{Feed: feed, Service: view, URL: st.FunctionsURL + evil, Hub: "chat", Now: time.Now, Location: time.UTC,
+					Groups: []tui.GroupMember{{Hub: "chat", Group: group, Member: user}}, As: user})
 				m.Update(tea.WindowSizeMsg{Width: 140, Height: 40})
 				if err := sess.Open(ctxFor(t, 10*time.Second), tui.ConnSpec{Hub: "chat", User: user}); err != nil {
 					t.Fatal(err)
@@ -72,15 +83,17 @@ func tuiRows() []row {
 					t.Fatal(err)
 				}
 				args, _ := json.Marshal([]any{evil, map[string]string{"k" + evil: evil}})
+				chat, _ := json.Marshal([]map[string]string{{"sender": evil, "text": evil}})
 				deadline := time.Now().Add(10 * time.Second)
 				got := 0
-				for got < 2 && time.Now().Before(deadline) {
+				for got < 3 && time.Now().Before(deadline) {
 					// Join and send until both messages reach the screen (the
 					// connection may still be connecting on the first tries).
 					ctx := ctxFor(t, 5*time.Second)
 					_ = rest.AddUserToGroup(ctx, "chat", group, user, 0)
 					_ = rest.SendToGroup(ctx, "chat", group, "target"+evil, args)
 					_ = rest.SendToUser(ctx, "chat", user, "t2"+evil, args)
+					_ = rest.SendToUser(ctx, "chat", user, "newMessage", chat)
 					msg := feed.Next()()
 					if msg == nil {
 						break
@@ -88,11 +101,21 @@ func tuiRows() []row {
 					m.Update(msg)
 					got = streamCount(m.View().Content)
 				}
-				if got < 2 {
-					t.Fatalf("%d messages reached the screen, want 2", got)
+				if got < 3 {
+					t.Fatalf("%d messages reached the screen, want 3", got)
+				}
+				// The service's view, with the hostile user, group and
+				// targets in its state and trace.
+				for live := false; !live && time.Now().Before(deadline); {
+					msg := view.Next()()
+					if msg == nil {
+						break
+					}
+					m.Update(msg)
+					live = strings.Contains(m.View().Content, "live")
 				}
 				m.Update(key("up"))
-				for _, k := range []string{"", "enter", "r", "t", "?"} {
+				for _, k := range []string{"", "enter", "r", "t", "?", "v", "s", "e"} {
 					if k != "" {
 						m.Update(key("esc"))
 						m.Update(key(k))

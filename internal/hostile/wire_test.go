@@ -104,14 +104,19 @@ func wireRows() []row {
 				send(t, other, []byte("{\"type\":7}\x1e"))
 				readClose(t, other, 5*time.Second)
 			}},
-		{area: "emulator wire", input: "handshake for an unknown protocol (`messagepack`, version 99)",
-			outcome: "handshake answer `{\"error\":\"The protocol 'messagepack' is not supported.\"}`, then close",
+		{area: "emulator wire", input: "handshake for an unknown protocol (`protobuf`), or messagepack version 99",
+			outcome: "handshake answer `{\"error\":\"The protocol 'protobuf' is not supported.\"}` or `The server does not support version 99 of the 'messagepack' protocol.`, then close",
 			check: func(t *testing.T, e *env) {
-				ws := rawConn(t, e.stack(), "mallory", true)
-				send(t, ws, []byte("{\"protocol\":\"messagepack\",\"version\":99}\x1e"))
-				_, p, err := ws.Read(ctxFor(t, 5*time.Second))
-				if err != nil || !bytes.Contains(p, []byte(`The protocol 'messagepack' is not supported.`)) {
-					t.Fatalf("answer %q, %v", p, err)
+				for hs, want := range map[string]string{
+					`{"protocol":"protobuf","version":1}`:     `The protocol 'protobuf' is not supported.`,
+					`{"protocol":"messagepack","version":99}`: `The server does not support version 99 of the 'messagepack' protocol.`,
+				} {
+					ws := rawConn(t, e.stack(), "mallory", true)
+					send(t, ws, []byte(hs+"\x1e"))
+					_, p, err := ws.Read(ctxFor(t, 5*time.Second))
+					if err != nil || !bytes.Contains(p, []byte(want)) {
+						t.Fatalf("answer %q, %v", p, err)
+					}
 				}
 			}},
 		{area: "emulator wire", input: "a connection that never sends its handshake",

@@ -27,7 +27,7 @@ func Require(t testing.TB) string {
 		missing(t, "node is not on PATH")
 	}
 	_ = node
-	if _, err := os.Stat(filepath.Join(dir, "node_modules", "@microsoft", "signalr", "package.json")); err != nil {
+	if !installed(dir) {
 		installOnce.Do(func() {
 			npm, err := exec.LookPath("npm")
 			if err != nil {
@@ -68,3 +68,14 @@ type installError struct {
 }
 
 func (e *installError) Error() string { return e.err.Error() + ": " + e.out }
+
+// installed reports whether every package of interop/package.json is in
+// node_modules, so that a checkout that gained a package installs again.
+func installed(dir string) bool {
+	for _, pkg := range []string{"signalr", "signalr-protocol-msgpack"} {
+		if _, err := os.Stat(filepath.Join(dir, "node_modules", "@microsoft", pkg, "package.json")); err != nil {
+			return false
+		}
+	}
+	return true
+}

@@ -34,8 +34,13 @@ func Upgrade(w http.ResponseWriter, r *http.Request) (net.Conn, *bufio.Reader, e
 }
 
 // AppendFrame appends p as one unmasked, final text frame.
-func AppendFrame(dst, p []byte) []byte {
-	dst = append(dst, 0x81)
+func AppendFrame(dst, p []byte) []byte { return appendFrame(dst, 0x81, p) }
+
+// AppendBinaryFrame appends p as one unmasked, final binary frame.
+func AppendBinaryFrame(dst, p []byte) []byte { return appendFrame(dst, 0x82, p) }
+
+func appendFrame(dst []byte, head byte, p []byte) []byte {
+	dst = append(dst, head)
 	switch n := len(p); {
 	case n < 126:
 		dst = append(dst, byte(n))

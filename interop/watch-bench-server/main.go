@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"flag"
 	"fmt"
 	"io"
@@ -13,6 +14,7 @@ import (
 	"syscall"
 
 	"github.com/sigr-dev/sigr/internal/rawws"
+	"github.com/sigr-dev/sigr/protocol"
 )
 
 func main() {
@@ -23,6 +25,7 @@ func main() {
 	log.SetPrefix("watch-bench-server: ")
 
 	stream := buildStream(*count)
+	mpStream := buildMessagePackStream(*count)
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		log.Fatal(err)
@@ -39,13 +42,18 @@ func main() {
 			return
 		}
 		defer conn.Close()
-		if _, err := rawws.ReadFrame(br); err != nil { // the handshake request
+		hs, err := rawws.ReadFrame(br) // the handshake request
+		if err != nil {
 			return
+		}
+		out := stream
+		if bytes.Contains(hs, []byte(`"messagepack"`)) {
+			out = mpStream
 		}
 		if _, err := conn.Write(rawws.AppendFrame(nil, []byte("{}\x1e"))); err != nil {
 			return
 		}
-		if _, err := conn.Write(stream); err != nil {
+		if _, err := conn.Write(out); err != nil {
 			return
 		}
 		for { // until the client goes
@@ -67,6 +75,25 @@ func main() {
 	}()
 	<-stop
 	srv.Close()
+}
+
+// buildMessagePackStream pre-encodes the same invocations in MessagePack,
+// one binary frame each, for a client whose handshake asks for it.
+func buildMessagePackStream(n int) []byte {
+	var out, args, rec []byte
+	for i := range n {
+		args = args[:0]
+		args = append(args, `[{"sender":"bob","text":"message `...)
+		args = strconv.AppendInt(args, int64(i), 10)
+		args = append(args, ` of the side-by-side benchmark","recipient":"alice"}]`...)
+		m := protocol.NewInvocation("newMessage", args)
+		var err error
+		if rec, err = protocol.AppendMessagePack(rec[:0], &m); err != nil {
+			log.Fatal(err)
+		}
+		out = rawws.AppendBinaryFrame(out, rec)
+	}
+	return out
 }
 
 // buildStream pre-encodes n chat invocations as WebSocket text frames, as

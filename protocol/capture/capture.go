@@ -22,6 +22,12 @@ type Options struct {
 	// official TypeScript client's, the default) or protocol.Strict (the
 	// .NET server's).
 	Mode protocol.Mode
+	// Protocol is the hub protocol of the capture: protocol.ProtocolJSON
+	// (the default) or protocol.ProtocolMessagePack, whose records are
+	// length-prefixed. A MessagePack capture may begin with the JSON
+	// handshake, which is decoded as such; in a HAR file, text frames are
+	// read as JSON and binary frames as MessagePack.
+	Protocol string
 	// Raw adds each record to its line (raw, or rawBase64 when it is not
 	// UTF-8). Error lines always carry it. Default false.
 	Raw bool
@@ -51,8 +57,12 @@ func DecodeRaw(in io.Reader, w io.Writer, o Options) (Result, error) {
 	for {
 		n, err := in.Read(buf)
 		if n > 0 {
-			f.Feed(buf[:n])
-			d.drain(s, f, d.now())
+			if d.binary {
+				d.feedBinaryRaw(s, buf[:n], d.now())
+			} else {
+				f.Feed(buf[:n])
+				d.drain(s, f, d.now(), d.record)
+			}
 		}
 		if errors.Is(err, io.EOF) {
 			break
@@ -63,7 +73,11 @@ func DecodeRaw(in io.Reader, w io.Writer, o Options) (Result, error) {
 			return d.res, fmt.Errorf("reading input: %w", err)
 		}
 	}
-	d.finish(s, f, d.now())
+	if d.binary {
+		d.finishBinary(s, d.now())
+	} else {
+		d.finish(s, f, d.now())
+	}
 	return d.flush()
 }
 
@@ -113,9 +127,15 @@ func DecodeHAR(in io.Reader, w io.Writer, o Options) (Result, error) {
 				}
 			}
 			s.direction = msg.Type
+			if d.binary && msg.Opcode == 2 {
+				bf := s.binaryFramer(msg.Type, d.maxRecord)
+				bf.Feed(data)
+				d.drain(s, bf, t, d.binaryRecord)
+				continue
+			}
 			f := s.framer(msg.Type, d.maxRecord)
 			f.Feed(data)
-			d.drain(s, f, t)
+			d.drain(s, f, t, d.record)
 		}
 		if last.IsZero() {
 			last = d.now()
@@ -132,6 +152,12 @@ func DecodeHAR(in io.Reader, w io.Writer, o Options) (Result, error) {
 				d.finish(s, f, last)
 			}
 		}
+		for _, dir := range []string{"send", "receive"} {
+			if _, ok := s.bframers[dir]; ok {
+				s.direction = dir
+				d.finishBinary(s, last)
+			}
+		}
 	}
 	return d.flush()
 }
@@ -141,6 +167,7 @@ func DecodeHAR(in io.Reader, w io.Writer, o Options) (Result, error) {
 type decoder struct {
 	w         *bufio.Writer
 	mode      protocol.Mode
+	binary    bool // MessagePack
 	raw       bool
 	maxRecord int
 	now       func() time.Time
@@ -156,7 +183,8 @@ func newDecoder(w io.Writer, o Options) *decoder {
 	if o.MaxRecordSize <= 0 {
 		o.MaxRecordSize = protocol.DefaultMaxRecordSize
 	}
-	return &decoder{w: bufio.NewWriter(w), mode: o.Mode, raw: o.Raw, maxRecord: o.MaxRecordSize, now: o.Now}
+	return &decoder{w: bufio.NewWriter(w), mode: o.Mode, raw: o.Raw, maxRecord: o.MaxRecordSize, now: o.Now,
+		binary: o.Protocol == protocol.ProtocolMessagePack}
 }
 
 // flush writes what is buffered and returns the first write error.
@@ -174,6 +202,10 @@ func (d *decoder) flush() (Result, error) {
 // be split across frames) and where the handshake stands.
 type stream struct {
 	framers   map[string]*protocol.Framer
+	bframers  map[string]*protocol.BinaryFramer
+	mp        protocol.MessagePackDecoder
+	head      []byte // a raw MessagePack capture's JSON handshake, while it lasts
+	pastHead  bool
 	seen      bool // a record was classified already
 	afterReq  bool // the last record was a handshake request
 	ctx       protocol.EventContext
@@ -181,7 +213,8 @@ type stream struct {
 }
 
 func (d *decoder) newStream() *stream {
-	return &stream{framers: map[string]*protocol.Framer{}}
+	return &stream{framers: map[string]*protocol.Framer{}, bframers: map[string]*protocol.BinaryFramer{},
+		mp: protocol.MessagePackDecoder{Mode: d.mode}}
 }
 
 func (s *stream) framer(direction string, limit int) *protocol.Framer {
@@ -222,8 +255,14 @@ func harTime(sec float64, now func() time.Time) time.Time {
 	return time.Unix(int64(whole), int64(math.Round(frac*1e6))*1e3).UTC()
 }
 
-// drain decodes every complete record the framer holds.
-func (d *decoder) drain(s *stream, f *protocol.Framer, t time.Time) {
+// framer is what drain takes records from: a protocol.Framer or a
+// protocol.BinaryFramer.
+type framer interface {
+	Next() (record []byte, ok bool, err error)
+}
+
+// drain decodes every complete record the framer holds with decode.
+func (d *decoder) drain(s *stream, f framer, t time.Time, decode func(*stream, []byte, time.Time)) {
 	for {
 		rec, ok, err := f.Next()
 		if err != nil {
@@ -233,7 +272,7 @@ func (d *decoder) drain(s *stream, f *protocol.Framer, t time.Time) {
 		if !ok {
 			return
 		}
-		d.record(s, rec, t)
+		decode(s, rec, t)
 	}
 }
 

@@ -1,5 +1,5 @@
-// Package capture turns captured SignalR JSON hub protocol traffic into
-// event lines, the lines `sigr watch` prints (docs/events.md): the raw
+// Package capture turns captured SignalR hub protocol traffic, JSON or
+// MessagePack, into event lines, the lines `sigr watch` prints (docs/events.md): the raw
 // bytes of frames with their 0x1E separators, as a browser's WebSocket
 // inspector copies them, or a HAR file exported from its Network panel
 // (each WebSocket's messages, in order, with their capture times and
@@ -11,6 +11,10 @@
 // handshake request, is a handshake response; everything else is a hub
 // message. A malformed record becomes an error line carrying the parser's
 // own text and the record, and decoding goes on.
+//
+// A MessagePack capture (Options.Protocol) holds length-prefixed records
+// after the JSON handshake; in a HAR file its binary frames are base64.
+// Its values become the same JSON lines, binary ones {"$binary":"…"}.
 //
 // The package reads and writes only through the io.Reader and io.Writer
 // it is given.
