@@ -43,6 +43,7 @@
 //	record over MaxMessageSize                       Close {"error":"Connection closed with an error. Message of more than N bytes ..."}
 //	a record that is not a hub message               Close {"error":"Connection closed with an error. Invalid message: ..."}
 //	a client that does not read (queue full)         Close with an error, transport dropped
+//	a write that makes no progress for WriteTimeout  transport dropped (stateful: socket dropped, kept for a resume)
 //
 // Stateful reconnect (negotiate useStatefulReconnect=true, then handshake
 // version 2 on a WebSocket) works as ASP.NET Core's: the service numbers
@@ -72,5 +73,7 @@
 // written and, for none, why (X-Sigr-Delivered, X-Sigr-Undelivered; group
 // actions X-Sigr-Applied, X-Sigr-Unapplied); GET /_sigr/v1/hubs/{hub} is a
 // hub's live state; GET /_sigr/v1/trace streams the service's events as
-// Server-Sent Events. The last two take REST API tokens.
+// Server-Sent Events. GET /_sigr/v1/process gives the process's CPU time,
+// allocations and memory, for a load test to tell the emulator's cost from
+// its own. The last three take REST API tokens.
 package emulator

@@ -46,7 +46,11 @@ type ServiceOptions struct {
 	// QueueSize bounds each connection's outgoing queue, in messages; a
 	// connection whose queue is full is closed. Default 1024.
 	QueueSize int
-	// WriteTimeout bounds one write to a client. Default 10 s.
+	// WriteTimeout bounds one write to a client: a WebSocket or SSE write
+	// that makes no progress for this long ends the connection (a stateful
+	// connection's socket only). A watchdog checks every quarter of it (at
+	// most every second), so the end comes within that much more.
+	// Default 10 s.
 	WriteTimeout time.Duration
 	// PollTimeout is how long a long poll waits for data. Default 90 s.
 	PollTimeout time.Duration
