@@ -5,10 +5,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/sigr-dev/sigr/internal/textsafe"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/sigr-dev/sigr/internal/textsafe"
 
 	"github.com/sigr-dev/sigr/protocol"
 )

@@ -5,11 +5,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/sigr-dev/sigr/internal/textsafe"
 	"io"
 	"mime"
 	"net/http"
 	"sync"
+
+	"github.com/sigr-dev/sigr/internal/textsafe"
 
 	"github.com/sigr-dev/sigr/protocol"
 )

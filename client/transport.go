@@ -4,10 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/sigr-dev/sigr/internal/textsafe"
 	"net/url"
 	"slices"
 	"strings"
+
+	"github.com/sigr-dev/sigr/internal/textsafe"
 
 	"github.com/sigr-dev/sigr/protocol"
 )

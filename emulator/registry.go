@@ -1,11 +1,12 @@
 package emulator
 
 import (
-	"github.com/sigr-dev/sigr/internal/textsafe"
-	"github.com/sigr-dev/sigr/protocol"
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/sigr-dev/sigr/internal/textsafe"
+	"github.com/sigr-dev/sigr/protocol"
 )
 
 // maxNoTTLGroups is how many user-group memberships without a TTL the

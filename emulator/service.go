@@ -1,12 +1,13 @@
 package emulator
 
 import (
-	"github.com/sigr-dev/sigr/internal/textsafe"
 	"log/slog"
 	"net"
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/sigr-dev/sigr/internal/textsafe"
 
 	"github.com/sigr-dev/sigr/protocol"
 )

@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"github.com/sigr-dev/sigr/internal/textsafe"
 	"io"
 	"net"
 	"net/http"
@@ -13,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/sigr-dev/sigr/internal/textsafe"
 
 	"github.com/coder/websocket"
 
