@@ -33,9 +33,11 @@ rate=${RATE:-1}
 duration=${DURATION:-20s}
 limit=${TIMEOUT:-600}
 
-# Each side needs one descriptor per connection, plus some.
+# Each side needs one descriptor per connection, plus some; the floor,
+# which holds both ends of its connections, two.
 most=$hold
 for n in ${latency//,/ }; do
+  if [ "${FLOOR:-1}" != 0 ]; then n=$((2 * n)); fi
   if [ "$n" -gt "$most" ]; then most=$n; fi
 done
 want=$((most + 1024))
