@@ -286,30 +286,15 @@ const batchBytes = 32 << 10
 // most max records and, past the first, at most batchBytes in all. With
 // sf it stops early once the batch would fill the stateful buffer.
 func (c *conn) drain(batch [][]byte, max int, sf *stateful) [][]byte {
-	size := 0
-	for _, f := range batch {
-		size += len(f)
-	}
 	room := int(^uint(0) >> 1)
 	if sf != nil {
 		_, used := sf.pending()
-		room = sf.limit - used - size
-	}
-	for len(batch) < max && room > 0 {
-		within := batchBytes - size
-		if len(batch) == 0 {
-			within = int(^uint(0) >> 1)
+		room = sf.limit - used
+		for _, f := range batch {
+			room -= len(f)
 		}
-		f, ok := c.out.popWithin(within)
-		if !ok {
-			break
-		}
-		batch = append(batch, f)
-		room -= len(f)
-		size += len(f)
 	}
-	c.out.pending() // records left (too many, too large): the writer must come back
-	return batch
+	return c.out.take(batch, max, room)
 }
 
 // sink writes a batch of records to a transport. A write has no deadline
@@ -403,7 +388,8 @@ func (c *conn) writeLoop(w sink, quit context.Context, a *attachment, replay boo
 				return fail(err)
 			}
 		}
-		if pingDue.Swap(false) {
+		if pingDue.Load() {
+			pingDue.Store(false)
 			if idle := time.Duration(monoNow() - last); idle < interval {
 				ping.Reset(interval - idle)
 			} else {
@@ -425,7 +411,8 @@ func (c *conn) writeLoop(w sink, quit context.Context, a *attachment, replay boo
 				if err := write(batch); err != nil {
 					return fail(err)
 				}
-				continue
+				// No second look at the queue: what came in during the
+				// write left a token, and take left one for what it left.
 			}
 		}
 		if sf == nil {

@@ -33,20 +33,29 @@ func (q *outQueue) push(b []byte) bool {
 	return true
 }
 
-// pop takes the oldest record, if any.
-func (q *outQueue) pop() ([]byte, bool) { return q.popWithin(int(^uint(0) >> 1)) }
-
-// popWithin takes the oldest record if there is one of at most max bytes.
-func (q *outQueue) popWithin(max int) ([]byte, bool) {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	if q.head == len(q.items) || len(q.items[q.head]) > max {
-		return nil, false
+// take moves queued records to batch, all under one lock: at most max
+// in the batch, past its first record at most batchBytes in all, and no
+// more than room bytes. It re-arms ready when it leaves records behind,
+// for a writer that stopped early.
+func (q *outQueue) take(batch [][]byte, max, room int) [][]byte {
+	size := 0
+	for _, f := range batch {
+		size += len(f)
 	}
-	b := q.items[q.head]
-	q.items[q.head] = nil
-	q.head++
-	if q.head == len(q.items) {
+	q.mu.Lock()
+	for len(batch) < max && room > 0 && q.head < len(q.items) {
+		f := q.items[q.head]
+		if len(batch) > 0 && size+len(f) > batchBytes {
+			break
+		}
+		q.items[q.head] = nil
+		q.head++
+		batch = append(batch, f)
+		size += len(f)
+		room -= len(f)
+	}
+	left := len(q.items) - q.head
+	if left == 0 {
 		// Empty: start over, and let a burst's large backing array go.
 		if cap(q.items) > 64 {
 			q.items = nil
@@ -55,7 +64,11 @@ func (q *outQueue) popWithin(max int) ([]byte, bool) {
 		}
 		q.head = 0
 	}
-	return b, true
+	q.mu.Unlock()
+	if left > 0 {
+		q.signal()
+	}
+	return batch
 }
 
 // pending reports whether records are waiting, re-arming ready if so, for

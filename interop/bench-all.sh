@@ -57,7 +57,11 @@ r_lib=$(best_rate BenchmarkReceive "$out/receive.txt")
 r_bare=$(best_rate BenchmarkReceiveBareWebSocket "$out/receive.txt")
 held=$(sed -n 's/^idle connections: \([0-9]*\) of \([0-9]*\) held.*/\1 of \2/p' "$out/fanout.txt")
 perconn=$(sed -n 's/.*: \([0-9.]*\) KB per connection (heap \([0-9.]*\) KB.*/\1 KB RSS, \2 KB heap/p' "$out/fanout.txt")
-lat() { sed -n "s/^broadcast 1\/s to $1 connections.*p50 \([0-9.]*\) ms.*p99 \([0-9.]*\) ms max \([0-9.]*\) ms; \(.*\) delivered, \([0-9]*\) lost.*/p50 \1 ms, p99 \2 ms, max \3 ms (\5 lost)/p" "$out/fanout.txt"; }
+lat() { sed -n "s/^broadcast 1\/s asked.* to $1 connections .*p50 \([0-9.]*\) ms.*p99 \([0-9.]*\) ms max \([0-9.]*\) ms; \(.*\) delivered, \([0-9]*\) lost.*/p50 \1 ms, p99 \2 ms, max \3 ms (\5 lost)/p" "$out/fanout.txt"; }
+# cost N: the emulator's CPU and allocations per delivery in the latency run to N.
+cost() { awk -v n="$1" '/^broadcast / { hit = index($0, " to " n " connections ") > 0; next } hit && /^  emulator process:/ { sub(/^  emulator process: /, ""); sub(/ \(.*/, ""); print; exit }' "$out/fanout.txt"; }
+# floor N: CPU per write(2) from one loop to N connections.
+floor_us() { awk -v n="$1" '/^floor:/ && index($0, " to " n " connections ") { for (i = 1; i <= NF; i++) if ($i == "µs") { print $(i - 1); exit } }' "$out/fanout.txt"; }
 frame_ns=$(best_ns BenchmarkFrame "$out/tui.txt")
 ingest_ns=$(best_ns BenchmarkIngest20k "$out/tui.txt")
 per_frame=$(awk '$1 ~ /^BenchmarkIngest20k/ { for (i = 2; i <= NF; i++) if ($i == "msgs/frame") { print $(i - 1) + 0; exit } }' "$out/tui.txt")
@@ -65,7 +69,7 @@ per_frame=$(awk '$1 ~ /^BenchmarkIngest20k/ { for (i = 2; i <= NF; i++) if ($i =
 awk -v ps="$p_sigr" -v po="$p_off" -v pr="$p_ratio" -v pj="$p_std" -v pjr="$p_std_ratio" -v qs="$o_sigr" -v qo="$o_off" -v qr="$o_ratio" \
   -v ws="$w_sigr" -v wo="$w_off" -v wr="$w_ratio" \
   -v rl="$r_lib" -v rb="$r_bare" \
-  -v held="$held" -v per="$perconn" -v l1="$(lat 1000)" -v l5="$(lat 5000)" \
+  -v held="$held" -v per="$perconn" -v l1="$(lat 1000)" -v l5="$(lat 5000)" -v c5="$(cost 5000)" -v f5="$(floor_us 5000)" \
   -v fns="$frame_ns" -v ins="$ingest_ns" -v pf="${per_frame:-333}" 'BEGIN {
   printf "| # | measurement | sigr | reference | ratio |\n"
   printf "|---|---|---|---|---|\n"
@@ -77,6 +81,7 @@ awk -v ps="$p_sigr" -v po="$p_off" -v pr="$p_ratio" -v pj="$p_std" -v pjr="$p_st
   printf "| 3b | emulator: memory per idle connection | %s | | |\n", per
   printf "| 3c | emulator: broadcast latency, 1/s to 1 000 connections | %s | | |\n", l1
   printf "| 3d | emulator: broadcast latency, 1/s to 5 000 connections | %s | | |\n", l5
+  if (f5 > 0) printf "| 3e | emulator: its own CPU and allocations per delivery, 1/s to 5 000 connections | %s | floor: one write(2) per connection from one loop, %s µs | %.2fx the floor |\n", c5, f5, (c5 + 0) / f5
   printf "| 4a | TUI: one frame, 200x60, full 50 000-message ring | %.2f ms | 16.7 ms frame budget | %.0fx headroom |\n", fns / 1e6, 16.7e6 / fns
   printf "| 4b | TUI: ingest, %d msgs + render + 2 keys per 16 ms frame | %.2f ms per frame | sustains %.0f msgs/s | |\n", pf, ins / 1e6, pf / (ins / 1e9)
 }'

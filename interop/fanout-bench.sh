@@ -13,6 +13,10 @@
 #      through its GET /_sigr/v1/process before the first send and after
 #      the last delivery.
 #
+#   3. the floor of a delivery on this machine: one frame-sized write(2) to
+#      each of the same number of loopback connections from one loop
+#      (fanout floor), for DURATION, unless FLOOR=0.
+#
 #   bash interop/fanout-bench.sh
 #   HOLD=2000 LATENCY=500 DURATION=5s bash interop/fanout-bench.sh
 #   HOLD=0 LATENCY=1000 RATE=200,250,300 DURATION=10s bash interop/fanout-bench.sh
@@ -29,9 +33,11 @@ rate=${RATE:-1}
 duration=${DURATION:-20s}
 limit=${TIMEOUT:-600}
 
-# Each side needs one descriptor per connection, plus some.
+# Each side needs one descriptor per connection, plus some; the floor,
+# which holds both ends of its connections, two.
 most=$hold
 for n in ${latency//,/ }; do
+  if [ "${FLOOR:-1}" != 0 ]; then n=$((2 * n)); fi
   if [ "$n" -gt "$most" ]; then most=$n; fi
 done
 want=$((most + 1024))
@@ -76,3 +82,8 @@ fi
 
 echo "machine: $(nproc) cores, $(free -h | awk '/^Mem:/ {print $2}') RAM, $(go version | awk '{print $3}'); open files limit $(ulimit -n)"
 timeout "$limit" "$tmp/fanout" run -cs "$cs" -stats "$stats" -hold "$hold" -latency "$latency" -rate "$rate" -duration "$duration" ${FANOUT_ARGS:-}
+if [ "${FLOOR:-1}" != 0 ]; then
+  for n in ${latency//,/ }; do
+    timeout "$limit" "$tmp/fanout" floor -n "$n" -duration "$duration"
+  done
+fi

@@ -13,8 +13,9 @@ import (
 )
 
 // ProcessCost is what one process spent over a run's send phase, between
-// two samples of its counters: one just before the first send, one once
-// the last delivery arrived (or Settle ran out). It covers everything the
+// two samples of its counters: one just before the first send (for the
+// emulator, once it has gone quiet after the connects), one once the last
+// delivery arrived (or Settle ran out). It covers everything the
 // process did meanwhile (for the service: the sends' REST calls, the
 // deliveries, the idle connections' pings), which is what serving the
 // load cost it.
@@ -90,12 +91,39 @@ func (p *serverProbe) sample(ctx context.Context) (protocol.ProcessStats, bool) 
 	return ps, false
 }
 
-// start takes the first samples.
+// Before its first sample, the probe waits (at most quietWait) until the
+// emulator spends under quietShare of a core over quietStep: connects
+// leave work behind them (the upstream's connected events, the closes of
+// a run before), and it is not the deliveries'.
+const (
+	quietWait  = 10 * time.Second
+	quietStep  = 200 * time.Millisecond
+	quietShare = 0.1
+)
+
+// start takes the first samples, once the emulator has gone quiet.
 func (p *serverProbe) start(ctx context.Context) {
-	p.self = procstat.Read()
 	if p.in.Endpoint != "" {
-		p.before, _ = p.sample(ctx)
+		var ok bool
+		p.before, ok = p.sample(ctx)
+		for deadline := time.Now().Add(quietWait); ok && time.Now().Before(deadline); {
+			select {
+			case <-time.After(quietStep):
+			case <-ctx.Done():
+				return
+			}
+			var next protocol.ProcessStats
+			if next, ok = p.sample(ctx); !ok {
+				break
+			}
+			busy := (next.CPUSeconds - p.before.CPUSeconds) / next.Time.Sub(p.before.Time).Seconds()
+			p.before = next
+			if busy < quietShare {
+				break
+			}
+		}
 	}
+	p.self = procstat.Read()
 }
 
 // finish takes the second samples and puts the costs in res.

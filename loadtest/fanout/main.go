@@ -140,6 +140,7 @@ func run(args []string) error {
 	duration := fs.Duration("duration", 20*time.Second, "send phase of each latency run")
 	rates := fs.String("rate", "1", "broadcasts per second of the latency runs; a list runs each rate in turn")
 	concurrency := fs.Int("concurrency", 128, "connects in flight")
+	senders := fs.Int("senders", 32, "broadcasts in flight in the latency runs: a tick that finds them all busy is skipped")
 	asJSON := fs.Bool("json", false, "print one JSON object per measurement")
 	cpuProfile := fs.String("cpuprofile", "", "write this process's CPU profile (the connections' side) to the file")
 	if err := fs.Parse(args); err != nil {
@@ -226,7 +227,7 @@ func run(args []string) error {
 		for _, rate := range rs {
 			res, err := loadtest.Run(ctx, loadtest.Options{
 				ConnectionString: *cs, Via: loadtest.ViaREST, Mode: loadtest.Broadcast,
-				Connections: n, ConnectConcurrency: *concurrency, Rate: rate, Duration: *duration, Settle: 5 * time.Second,
+				Connections: n, ConnectConcurrency: *concurrency, Rate: rate, Duration: *duration, Settle: 5 * time.Second, Senders: *senders,
 				UserPrefix: "lat" + f,
 			})
 			if err != nil {
