@@ -1,13 +1,17 @@
 package client
 
 import (
+	"bufio"
 	"bytes"
 	"context"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
-	"net/http/httptest"
+	"os"
+	"os/exec"
+	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -22,35 +26,81 @@ import (
 // the serverless chat sample delivers them.
 var benchFrame = []byte(`{"type":1,"target":"newMessage","arguments":[{"sender":"bob","text":"hello from the benchmark, message body of a typical size","recipient":"alice"}],"headers":{"route":"user:alice"}}` + "\x1e")
 
-// benchChunk is how many frames benchServer encodes ahead; it writes them
-// again and again. A stream of b.N frames held in the benchmark's own
-// process would inflate its heap, so the garbage collector would hardly
-// run and every buffer the client allocates would be fresh pages from the
-// kernel, which no real client process sees.
+// benchChunk is how many frames the benchmark server encodes ahead; it
+// writes them again and again, so that its memory does not grow with b.N.
 const benchChunk = 4096
 
-// benchServer negotiates, answers the handshake, waits for a record
-// containing "go", then writes n frames in large writes. It speaks
-// WebSocket itself, writing pre-encoded frames, so that the sender is
-// never the bottleneck and the benchmark measures the client. The
-// client's Start and the handshake happen before the timer.
-func benchServer(b *testing.B, n int) (*httptest.Server, *sync.WaitGroup) {
-	var wg sync.WaitGroup
+// benchServerEnv, set in the environment, makes the test binary the
+// benchmark server (see TestMain); its value is the number of frames.
+const benchServerEnv = "SIGR_CLIENT_BENCH_SERVER"
+
+// benchServer starts the test binary again as a server that negotiates,
+// answers the handshake, waits for a record containing "go", then writes
+// n frames in large writes (serveBench), and returns its base URL. It
+// speaks WebSocket itself, writing pre-encoded frames, so that the sender
+// is never the bottleneck and the benchmark measures the client.
+//
+// It runs in a process of its own, as a real server does. In the
+// benchmark's process its goroutines would share the Go scheduler's two
+// Ps with the client's: while the client's goroutines kept both busy, the
+// netpoller would wake the writer late, the socket would run dry and the
+// reader would wait, a stall no client sees whose server is elsewhere;
+// and its heap would change how often the client's garbage is collected.
+func benchServer(b *testing.B, n int) string {
+	cmd := exec.Command(os.Args[0])
+	cmd.Env = append(os.Environ(), benchServerEnv+"="+strconv.Itoa(n))
+	cmd.Stderr = os.Stderr
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() {
+		stdin.Close()
+		if err := cmd.Wait(); err != nil {
+			b.Errorf("benchmark server: %v", err)
+		}
+	})
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil {
+		b.Fatalf("benchmark server: no URL: %v", err)
+	}
+	return strings.TrimSpace(line)
+}
+
+// serveBench is the benchmark server's process (benchServer): n is the
+// number of frames to write on each connection. It prints its base URL
+// and serves until its standard input closes.
+func serveBench(n string) int {
+	count, err := strconv.Atoi(n)
+	if err != nil || count < 1 {
+		fmt.Fprintf(os.Stderr, "%s=%q: want a positive count\n", benchServerEnv, n)
+		return 2
+	}
 	chunk := make([]byte, 0, benchChunk*(len(benchFrame)+4))
-	for range min(n, benchChunk) {
+	for range min(count, benchChunk) {
 		chunk = rawws.AppendFrame(chunk, benchFrame)
 	}
-	frameLen := len(chunk) / min(n, benchChunk)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	frameLen := len(chunk) / min(count, benchChunk)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasSuffix(r.URL.Path, "/negotiate") {
 			io.WriteString(w, `{"connectionId":"b","connectionToken":"b","negotiateVersion":1,"availableTransports":[{"transport":"WebSockets","transferFormats":["Text"]}]}`)
 			return
 		}
-		wg.Add(1)
-		defer wg.Done()
 		conn, br, err := rawws.Upgrade(w, r)
 		if err != nil {
-			b.Error(err)
+			fmt.Fprintln(os.Stderr, err)
 			return
 		}
 		defer conn.Close()
@@ -69,7 +119,7 @@ func benchServer(b *testing.B, n int) (*httptest.Server, *sync.WaitGroup) {
 				break
 			}
 		}
-		for left := n; left > 0; left -= benchChunk {
+		for left := count; left > 0; left -= benchChunk {
 			if _, err := conn.Write(chunk[:min(left, benchChunk)*frameLen]); err != nil {
 				return
 			}
@@ -80,17 +130,20 @@ func benchServer(b *testing.B, n int) (*httptest.Server, *sync.WaitGroup) {
 				return
 			}
 		}
-	}))
-	return srv, &wg
+	})}
+	go srv.Serve(ln)
+	fmt.Printf("http://%s\n", ln.Addr())
+	io.Copy(io.Discard, os.Stdin)
+	srv.Close()
+	return 0
 }
 
 // BenchmarkReceive is the library's receive path end to end on loopback:
 // a server writes b.N invocations and the client delivers each as an
 // Event on the channel, decoded, with its own copy of the record.
 func BenchmarkReceive(b *testing.B) {
-	srv, wg := benchServer(b, b.N)
-	defer func() { srv.Close(); wg.Wait() }()
-	c, err := New(Options{URL: srv.URL + "/hub", Reconnect: NoReconnect, ServerTimeout: time.Minute})
+	base := benchServer(b, b.N)
+	c, err := New(Options{URL: base + "/hub", Reconnect: NoReconnect, ServerTimeout: time.Minute})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -127,10 +180,9 @@ func BenchmarkReceive(b *testing.B) {
 // reader must, reading each message whole into a reused buffer and
 // splitting it into records, and nothing else.
 func BenchmarkReceiveBareWebSocket(b *testing.B) {
-	srv, wg := benchServer(b, b.N)
-	defer func() { srv.Close(); wg.Wait() }()
+	base := benchServer(b, b.N)
 	ctx := context.Background()
-	c, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(srv.URL, "http")+"/hub?id=b", nil)
+	c, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(base, "http")+"/hub?id=b", nil)
 	if err != nil {
 		b.Fatal(err)
 	}
