@@ -34,11 +34,9 @@ type StateEvent struct {
 	Error        string
 }
 
-const timeLayout = "2006-01-02T15:04:05.000000000Z07:00"
-
 func appendHead(dst []byte, t time.Time, event string) []byte {
 	dst = append(dst, `{"time":"`...)
-	dst = t.AppendFormat(dst, timeLayout)
+	dst = appendTime(dst, t)
 	dst = append(dst, `","event":"`...)
 	dst = append(dst, event...)
 	return append(dst, '"')
