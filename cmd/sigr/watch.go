@@ -137,13 +137,19 @@ func runWatch(ctx context.Context, stdout io.Writer, args []string, wf *watchFla
 		}
 		return err
 	}
+	done := ctx.Done()
 	for {
+		// Two receives that do not wait, rather than one select over both
+		// channels, which locks both for every event of a flood.
+		select {
+		case <-done:
+			return finish(nil)
+		default:
+		}
 		var ev client.Event
 		var ok bool
 		select {
 		case ev, ok = <-events:
-		case <-ctx.Done():
-			return finish(nil)
 		default:
 			// Nothing waiting: a good moment to show what we have.
 			if err := out.Flush(); err != nil {
@@ -151,7 +157,7 @@ func runWatch(ctx context.Context, stdout io.Writer, args []string, wf *watchFla
 			}
 			select {
 			case ev, ok = <-events:
-			case <-ctx.Done():
+			case <-done:
 				return finish(nil)
 			}
 		}
