@@ -26,12 +26,17 @@ type queued struct {
 // the dispatcher takes everything queued at once, so on a busy connection
 // the two goroutines rarely wake each other.
 type recQueue struct {
-	mu       sync.Mutex
-	recs     []queued
-	closed   bool
-	err      error
-	notEmpty chan struct{} // capacity 1: "something was pushed or closed"
-	notFull  chan struct{} // capacity 1: "the dispatcher took a batch"
+	mu     sync.Mutex
+	recs   []queued
+	closed bool
+	err    error
+	// idle says the dispatcher found the queue empty and waits on
+	// notEmpty; full says the reader found it full and waits on notFull.
+	// Each side signals the other only then, so a busy connection costs a
+	// lock per record and no channel operation.
+	idle, full bool
+	notEmpty   chan struct{} // capacity 1: "something was pushed or closed"
+	notFull    chan struct{} // capacity 1: "the dispatcher took a batch"
 }
 
 func (q *recQueue) init() {
@@ -53,10 +58,15 @@ func (q *recQueue) push(r queued, stop <-chan struct{}) bool {
 		q.mu.Lock()
 		if len(q.recs) < maxQueued {
 			q.recs = append(q.recs, r)
+			wake := q.idle
+			q.idle = false
 			q.mu.Unlock()
-			signal(q.notEmpty)
+			if wake {
+				signal(q.notEmpty)
+			}
 			return true
 		}
+		q.full = true
 		q.mu.Unlock()
 		select {
 		case <-q.notFull:
@@ -75,14 +85,21 @@ func (q *recQueue) close(err error) {
 }
 
 // swap hands the queued records to the dispatcher in exchange for its
-// emptied batch slice, and reports whether the reader has finished.
+// emptied batch slice, and reports whether the reader has finished. When
+// it hands over nothing, the dispatcher is taken to wait on notEmpty
+// until the next push or close.
 func (q *recQueue) swap(batch []queued) ([]queued, bool, error) {
 	q.mu.Lock()
 	out := q.recs
 	q.recs = batch[:0]
 	closed, err := q.closed, q.err
+	q.idle = len(out) == 0
+	wake := q.full && len(out) > 0
+	if wake {
+		q.full = false
+	}
 	q.mu.Unlock()
-	if len(out) > 0 {
+	if wake {
 		signal(q.notFull)
 	}
 	return out, closed, err
