@@ -81,15 +81,23 @@
 //
 // # Receive path
 //
-//  1. The transport's Read returns one payload (a WebSocket message, one
-//     Server-Sent Events event, one poll answer) in a buffer it reuses.
+//  1. The transport returns one payload (a WebSocket message, one
+//     Server-Sent Events event, one poll answer). A WebSocket message is
+//     read straight into a block of the reader's own (readRing) that
+//     nothing overwrites until the dispatcher has copied its records out;
+//     one that does not fit the room left is read apart into memory of its
+//     own. The HTTP transports return a buffer they reuse. The receive time
+//     is taken once per read from the socket (timedConn), not per message.
 //  2. The reader splits it at each 0x1E (protocol.Framer.SplitOwned, in
 //     place; a record cut across payloads waits for its separator, and one
-//     longer than ReadLimit ends the connection), drops pings in their
+//     longer than ReadLimit ends the connection) and drops pings in their
 //     usual exact form unless Options.Pings (the dispatcher drops any
-//     other), and copies each record once, into a shared 8 KiB slab (a
+//     other). Each record is copied once, into a shared 8 KiB slab (a
 //     record over 2 KiB gets its own), so an Event can be kept without
-//     copying. All records of a payload share its receive time.
+//     copying: by the dispatcher for a record in a ring block, which keeps
+//     the copy and its allocation off the reader, the path every byte
+//     takes; by the reader for a record in a reused buffer. All records of
+//     a payload share its receive time.
 //  3. The records wait in a queue (recQueue) of at most 1 024: when it is
 //     full the reader waits, which leaves data in the socket and pushes
 //     back on the server instead of growing memory. A resume puts two

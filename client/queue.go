@@ -14,6 +14,9 @@ const maxQueued = 1024
 type queued struct {
 	rec []byte
 	t   time.Time
+	// block, when not 0, is the readRing block rec lies in: the
+	// dispatcher copies it out before anything keeps it.
+	block uint64
 	// state, when set, is a state change to emit in order with the
 	// records (a stateful-reconnect resume) instead of a record.
 	state *Event

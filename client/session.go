@@ -44,8 +44,7 @@ type session struct {
 	hub     string    // the hub= of the endpoint URL, when it names one
 	epoch   time.Time // monotonic base for lastRecv and lastSend
 
-	lastRecv atomic.Int64 // ns since epoch
-	lastSend atomic.Int64
+	lastSend atomic.Int64 // ns since epoch
 	// quietUntil holds the keep-alive's pings and the acker's Acks back
 	// after a suspension (see wokeLate); ns since epoch.
 	quietUntil atomic.Int64
@@ -53,7 +52,6 @@ type session struct {
 	hsDone chan error // the handshake outcome, buffered
 	hsRaw  []byte     // the handshake response, set before hsDone gets nil
 	hsTime time.Time
-	q      recQueue // records from the reader to the dispatcher
 	// stopped is closed when the session ends, so that a reader waiting
 	// for room in the queue gives up.
 	stopped chan struct{}
@@ -69,38 +67,36 @@ type session struct {
 	endErr    error
 	reconnect bool
 
+	// What the reader and the dispatcher write for every message lies on
+	// cache lines of its own: a field one of them writes beside one the
+	// other reads makes the line travel between their cores each time.
+	_ cacheLinePad
+
+	q recQueue // records from the reader to the dispatcher
+	_ cacheLinePad
+
+	// The reader's.
+	lastRecv atomic.Int64 // ns since epoch
+	framer   framer       // keeps a record split across payloads
+	recs     [][]byte     // scratch for the records of one payload
+	ring     readRing     // where the reader reads WebSocket messages
+	slab     []byte       // the reader copies records here; see ownCopy
+	_        cacheLinePad
+
+	// The dispatcher's.
+	ringDone atomic.Uint64 // ring.done
+	dslab    []byte        // it copies the records it takes out of ring here
 	// replies are answers to client-result invocations that wait for room
-	// in the stateful buffer (see reply); only the dispatcher uses them.
+	// in the stateful buffer (see reply).
 	replies [][]byte
-
-	framer framer   // keeps a record split across payloads
-	recs   [][]byte // scratch for the records of one payload
-	slab   []byte   // records are copied here; see ownCopy
-	// mp decodes MessagePack records, on the dispatcher only.
+	// mp decodes MessagePack records.
 	mp protocol.MessagePackDecoder
+	_  cacheLinePad
 }
 
-// slabSize is the chunk records are copied into. One allocation serves
-// dozens of typical records, which halves the receive path's allocations;
-// a consumer that keeps one event keeps at most this much alive.
-const slabSize = 8 << 10
-
-// ownCopy copies rec into memory that nothing will write again, so an
-// Event can carry it without the consumer copying. Small records share a
-// slab; each copy is capped so that appending to it cannot touch a
-// neighbour.
-func (s *session) ownCopy(rec []byte) []byte {
-	n := len(rec)
-	if n > slabSize/4 {
-		return bytes.Clone(rec)
-	}
-	if cap(s.slab)-len(s.slab) < n {
-		s.slab = make([]byte, 0, slabSize)
-	}
-	start := len(s.slab)
-	s.slab = append(s.slab, rec...)
-	return s.slab[start : start+n : start+n]
-}
+// cacheLinePad keeps the fields around it on different cache lines (two
+// lines: a core may fetch lines in pairs).
+type cacheLinePad struct{ _ [128]byte }
 
 // release lets the reader deliver messages.
 func (s *session) release() { s.readyOnce.Do(func() { close(s.ready) }) }
@@ -247,6 +243,7 @@ func (c *Conn) connect(ctx context.Context) (*session, error) {
 	s.setTransport(t)
 	s.framer = newFramer(c.wp, s.maxRecord())
 	s.q.init()
+	s.ring.done = &s.ringDone
 	s.sctx, s.scancel = context.WithCancel(c.ctx)
 	// Version 1, as the official clients send: version 2 asks for
 	// stateful reconnect, which older servers reject.
@@ -321,23 +318,43 @@ func (s *session) readLoop() {
 		return
 	}
 	t := s.transport()
+	rr, ring := t.(ringReader)
 	for {
-		p, err := t.Read()
+		var p []byte
+		var err error
+		// Where the payload's records are: 0 in memory of their own, else
+		// the ring block the dispatcher copies them out of.
+		var block uint64
+		if ring {
+			var in bool
+			if p, in, err = rr.readInto(s.ring.dst()); in {
+				block = s.ring.commit(len(p))
+			}
+		} else {
+			p, err = t.Read()
+		}
 		if err != nil {
 			nt, rerr := s.resume(err)
 			if nt != nil {
 				t = nt
+				rr, ring = t.(ringReader)
 				continue
 			}
 			endErr = rerr
 			return
 		}
-		// One monotonic clock read per payload: the wall time is the
-		// session's start plus the elapsed monotonic time, which costs half
-		// of time.Now and cannot jump with the system clock mid-session.
-		d := s.c.clk.since(s.epoch)
+		// The wall time is the session's start plus the elapsed monotonic
+		// time, which costs half of time.Now and cannot jump with the
+		// system clock mid-session; a WebSocket reads it once per read
+		// from the socket rather than once per message.
+		var d time.Duration
+		if ring {
+			d = rr.received(s.epoch)
+		} else {
+			d = s.c.clk.since(s.epoch)
+		}
 		s.lastRecv.Store(int64(d))
-		if endErr = s.feed(p, s.epoch.Add(d)); endErr != nil {
+		if endErr = s.feed(p, s.epoch.Add(d), !ring, block); endErr != nil {
 			return
 		}
 	}
@@ -362,15 +379,26 @@ func (s *session) dispatch() {
 		var closed bool
 		var readErr error
 		batch, closed, readErr = s.q.swap(batch)
+		var block uint64
 		for i := range batch {
 			if ev := batch[i].state; ev != nil {
 				s.c.setState(*ev)
 			} else if batch[i].settled != nil {
 				close(batch[i].settled)
-			} else if !s.record(batch[i].rec, batch[i].t) {
-				return
+			} else {
+				rec := batch[i].rec
+				if batch[i].block != 0 {
+					block = batch[i].block
+					rec = ownCopy(&s.dslab, rec)
+				}
+				if !s.record(rec, batch[i].t) {
+					return
+				}
 			}
 			batch[i] = queued{}
+		}
+		if block != 0 {
+			s.ring.done.Store(block)
 		}
 		if len(batch) > 0 {
 			continue
@@ -434,7 +462,7 @@ func (s *session) readHandshake() bool {
 		// settled; connect emits the handshake event.
 		s.hsRaw, s.hsTime = raw, now
 		s.hsDone <- nil
-		return s.queue(s.recs[1:], now) == nil
+		return s.queue(s.recs[1:], now, true, 0) == nil
 	}
 }
 
@@ -445,13 +473,13 @@ func (s *session) maxRecord() int {
 	return int(s.c.opts.ReadLimit)
 }
 
-// feed splits a payload into records and queues a copy of each. A record
-// split across payloads is kept by the framer until its separator arrives.
-// A non-nil result ends reading.
-func (s *session) feed(p []byte, now time.Time) error {
+// feed splits a payload into records and queues them (see queue). A
+// record split across payloads is kept by the framer until its separator
+// arrives. A non-nil result ends reading.
+func (s *session) feed(p []byte, now time.Time, reused bool, block uint64) error {
 	var ferr error
 	s.recs, ferr = s.framer.SplitOwned(s.recs[:0], p)
-	if err := s.queue(s.recs, now); err != nil {
+	if err := s.queue(s.recs, now, reused, block); err != nil {
 		return err
 	}
 	if ferr != nil {
@@ -467,14 +495,19 @@ func (s *session) feed(p []byte, now time.Time) error {
 	return nil
 }
 
-// queue hands a copy of each record to the dispatcher. The records alias
-// the transport's read buffer, which the next Read overwrites.
-func (s *session) queue(recs [][]byte, now time.Time) error {
+// queue hands the records of a payload to the dispatcher. When reused,
+// they alias a read buffer the transport's next Read overwrites, and are
+// copied first; when block is not 0 they lie in that ring block, and the
+// dispatcher copies them; else they are in memory of their own.
+func (s *session) queue(recs [][]byte, now time.Time, reused bool, block uint64) error {
 	for _, rec := range recs {
 		if !s.c.opts.Pings && s.c.wp.isPing(rec) {
 			continue
 		}
-		if !s.q.push(queued{rec: s.ownCopy(rec), t: now}, s.stopped) {
+		if reused {
+			rec = ownCopy(&s.slab, rec)
+		}
+		if !s.q.push(queued{rec: rec, t: now, block: block}, s.stopped) {
 			return errors.New("the session ended")
 		}
 	}

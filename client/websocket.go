@@ -1,6 +1,7 @@
 package client
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -24,9 +26,9 @@ import (
 // text message.
 type wsTransport struct {
 	conn *websocket.Conn
-	raw  io.Closer // the upgraded TCP (or TLS) connection under conn
-	url  string    // redacted, for errors
-	buf  []byte    // reused by Read
+	raw  *timedConn // the upgraded TCP (or TLS) connection under conn
+	url  string     // redacted, for errors
+	big  []byte     // reused by readInto for a message that does not fit
 	once sync.Once
 }
 
@@ -36,10 +38,6 @@ type wsTransport struct {
 // clean close, and a server or proxy that never answers costs this much,
 // not coder/websocket's 5 s.
 const closeHandshakeWait = 250 * time.Millisecond
-
-// wsInitialBuffer is the starting size of the read buffer; it grows to the
-// largest message seen, up to the read limit.
-const wsInitialBuffer = 4 << 10
 
 func dialWebSocket(ctx context.Context, c *Conn, t dialTarget) (transport, error) {
 	u, err := url.Parse(t.connectURL)
@@ -61,7 +59,7 @@ func dialWebSocket(ctx context.Context, c *Conn, t dialTarget) (transport, error
 	}
 	shown := textsafe.RedactURL(u.String())
 	hc := *c.wsHTTPClient()
-	up := &upgradeCatcher{rt: hc.Transport}
+	up := &upgradeCatcher{rt: hc.Transport, clk: c.clk}
 	if up.rt == nil {
 		up.rt = http.DefaultTransport
 	}
@@ -97,26 +95,59 @@ func dialWebSocket(ctx context.Context, c *Conn, t dialTarget) (transport, error
 		limit = -1
 	}
 	ws.SetReadLimit(limit)
-	return &wsTransport{conn: ws, raw: up.conn, url: shown, buf: make([]byte, wsInitialBuffer)}, nil
+	if up.conn == nil {
+		ws.CloseNow()
+		return nil, &Error{Op: "connect", URL: shown, Msg: "WebSocket failed to connect: the upgraded connection is not readable and writable"}
+	}
+	return &wsTransport{conn: ws, raw: up.conn, url: shown}, nil
 }
 
 // upgradeCatcher keeps the connection a 101 answer hands over (net/http
 // makes it the response body), which coder/websocket hides: Close needs it
-// to drop a connection whose server does not answer the close handshake.
-// It is used for one dial at a time.
+// to drop a connection whose server does not answer the close handshake,
+// and the reader takes the time of each read from it (timedConn). It is
+// used for one dial at a time.
 type upgradeCatcher struct {
 	rt   http.RoundTripper
-	conn io.Closer
+	clk  clock
+	conn *timedConn
 }
 
 func (u *upgradeCatcher) RoundTrip(r *http.Request) (*http.Response, error) {
 	resp, err := u.rt.RoundTrip(r)
 	if err == nil && resp.StatusCode == http.StatusSwitchingProtocols {
 		if rwc, ok := resp.Body.(io.ReadWriteCloser); ok {
-			u.conn = rwc
+			u.conn = &timedConn{ReadWriteCloser: rwc, clk: u.clk, base: time.Now()}
+			resp.Body = u.conn
 		}
 	}
 	return resp, err
+}
+
+// timedConn notes when each read from the socket returned data. A
+// WebSocket reader reads the socket a buffer at a time, often a few
+// dozen messages at once; taking the time once per read rather than once
+// per message costs a clock read per buffer, and gives each message the
+// time its last bytes reached the process.
+type timedConn struct {
+	io.ReadWriteCloser
+	clk  clock
+	base time.Time
+	at   atomic.Int64 // when the last read returned data: ns since base on clk
+}
+
+func (t *timedConn) Read(p []byte) (int, error) {
+	n, err := t.ReadWriteCloser.Read(p)
+	if n > 0 {
+		t.at.Store(int64(t.clk.since(t.base)))
+	}
+	return n, err
+}
+
+// since returns the time of the last read that returned data, as time
+// since epoch on the same clock.
+func (t *timedConn) since(epoch time.Time) time.Duration {
+	return time.Duration(t.at.Load()) + t.base.Sub(epoch)
 }
 
 // wsHTTPClient returns the HTTP client for the upgrade. coder/websocket
@@ -135,21 +166,59 @@ func (c *Conn) wsHTTPClient() *http.Client {
 
 func (w *wsTransport) Name() string { return protocol.TransportWebSockets }
 
+// Read returns the next message in memory of its own. The session reads
+// the handshake response with it, and then messages with readInto.
 func (w *wsTransport) Read() ([]byte, error) {
+	p, _, err := w.readInto(nil)
+	return p, err
+}
+
+// readInto reads the next message into the free capacity of dst, where
+// the reader keeps payloads until the dispatcher has copied their records
+// (readRing), and reports true; a message that does not fit is returned
+// in memory of its own, which nothing writes again, and false.
+func (w *wsTransport) readInto(dst []byte) ([]byte, bool, error) {
 	_, r, err := w.conn.Reader(context.Background())
 	if err != nil {
-		return nil, w.readErr(err)
+		return nil, false, w.readErr(err)
 	}
+	free := dst[len(dst):cap(dst)]
 	n := 0
 	for {
-		if n == len(w.buf) {
-			w.buf = append(w.buf, 0)
-			w.buf = w.buf[:cap(w.buf)]
-		}
-		m, err := r.Read(w.buf[n:])
+		m, err := r.Read(free[n:])
 		n += m
 		if err == io.EOF {
-			return w.buf[:n], nil
+			return free[:n:n], true, nil
+		}
+		if err != nil {
+			return nil, false, w.readErr(err)
+		}
+		if n == len(free) {
+			p, err := w.readRest(r, free[:n])
+			return p, false, err
+		}
+	}
+}
+
+// received returns when the last message read arrived, as time since
+// epoch on the Conn's clock (see timedConn).
+func (w *wsTransport) received(epoch time.Time) time.Duration { return w.raw.since(epoch) }
+
+// readRest finishes a message that did not fit, whose first bytes are
+// head, and returns a copy of its own.
+func (w *wsTransport) readRest(r io.Reader, head []byte) ([]byte, error) {
+	w.big = append(w.big[:0], head...)
+	n := len(w.big)
+	w.big = w.big[:cap(w.big)]
+	for {
+		if n == len(w.big) {
+			w.big = append(w.big, 0)
+			w.big = w.big[:cap(w.big)]
+		}
+		m, err := r.Read(w.big[n:])
+		n += m
+		if err == io.EOF {
+			return bytes.Clone(w.big[:n]), nil
 		}
 		if err != nil {
 			return nil, w.readErr(err)
