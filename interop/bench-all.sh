@@ -33,7 +33,7 @@ bash interop/bench-parse.sh >"$out/parse.txt" 2>&1
 step "2/4 client receive (watch-bench.sh, client benchmarks)"
 COUNT=${WATCH_COUNT:-200000} bash interop/watch-bench.sh >"$out/watch.txt" 2>&1
 COUNT=${WATCH_COUNT:-200000} PROTOCOL=messagepack bash interop/watch-bench.sh >"$out/watch-msgpack.txt" 2>&1
-go test ./client -run '^$' -bench '^BenchmarkReceive(BareWebSocket)?$' -benchtime 200000x -count 3 >"$out/receive.txt" 2>&1
+go test ./client -run '^$' -bench '^BenchmarkReceive(BareWebSocket|BareHandoff)?$' -benchtime 200000x -count 3 >"$out/receive.txt" 2>&1
 step "3/4 emulator fan-out (fanout-bench.sh)"
 bash interop/fanout-bench.sh >"$out/fanout.txt" 2>&1
 step "4/4 TUI frame and ingest (tui benchmarks)"
@@ -53,8 +53,12 @@ read -r o_sigr o_off o_ratio <<<"$(awk '$1 == "sigr" && $2 == "DecodeOwned/lenie
 w_sigr=$(awk '/^sigr watch:/ { print $(NF - 1) }' "$out/watch.txt")
 w_off=$(awk '/^official client:/ { print $(NF - 1) }' "$out/watch.txt")
 w_ratio=$(awk '/^ratio:/ { print $2 }' "$out/watch.txt")
+w_bare=$(awk '/^bare reader:/ { print $(NF - 1) }' "$out/watch.txt")
+w_floor=$(awk '/^of the floor:/ { split($4, r, "/"); print r[2] }' "$out/watch.txt")
+w_cpu=$(awk '/^CPU:/ { split($2, r, "/"); print r[2] }' "$out/watch.txt")
 r_lib=$(best_rate BenchmarkReceive "$out/receive.txt")
 r_bare=$(best_rate BenchmarkReceiveBareWebSocket "$out/receive.txt")
+r_hand=$(best_rate BenchmarkReceiveBareHandoff "$out/receive.txt")
 held=$(sed -n 's/^idle connections: \([0-9]*\) of \([0-9]*\) held.*/\1 of \2/p' "$out/fanout.txt")
 perconn=$(sed -n 's/.*: \([0-9.]*\) KB per connection (heap \([0-9.]*\) KB.*/\1 KB RSS, \2 KB heap/p' "$out/fanout.txt")
 lat() { sed -n "s/^broadcast 1\/s asked.* to $1 connections .*p50 \([0-9.]*\) ms.*p99 \([0-9.]*\) ms max \([0-9.]*\) ms; \(.*\) delivered, \([0-9]*\) lost.*/p50 \1 ms, p99 \2 ms, max \3 ms (\5 lost)/p" "$out/fanout.txt"; }
@@ -68,7 +72,8 @@ per_frame=$(awk '$1 ~ /^BenchmarkIngest20k/ { for (i = 2; i <= NF; i++) if ($i =
 
 awk -v ps="$p_sigr" -v po="$p_off" -v pr="$p_ratio" -v pj="$p_std" -v pjr="$p_std_ratio" -v qs="$o_sigr" -v qo="$o_off" -v qr="$o_ratio" \
   -v ws="$w_sigr" -v wo="$w_off" -v wr="$w_ratio" \
-  -v rl="$r_lib" -v rb="$r_bare" \
+  -v wb="$w_bare" -v wf="$w_floor" -v wc="$w_cpu" \
+  -v rl="$r_lib" -v rb="$r_bare" -v rh="$r_hand" \
   -v held="$held" -v per="$perconn" -v l1="$(lat 1000)" -v l5="$(lat 5000)" -v c5="$(cost 5000)" -v f5="$(floor_us 5000)" \
   -v fns="$frame_ns" -v ins="$ingest_ns" -v pf="${per_frame:-333}" 'BEGIN {
   printf "| # | measurement | sigr | reference | ratio |\n"
@@ -76,7 +81,8 @@ awk -v ps="$p_sigr" -v po="$p_off" -v pr="$p_ratio" -v pj="$p_std" -v pjr="$p_st
   printf "| 1a | JSON decoding, 130-byte invocations, a copy per record | %s msgs/s | official JsonHubProtocol %s msgs/s; encoding/json %s msgs/s | %s; %s |\n", ps, po, pj, pr, pjr
   printf "| 1b | JSON decoding, records split in place in the received frame | %s msgs/s | official JsonHubProtocol %s msgs/s | %s |\n", qs, qo, qr
   printf "| 2a | client receive, whole `watch` process vs official JS client | %s msgs/s | official client %s msgs/s | %s faster |\n", ws, wo, wr
-  if (rb > 0) printf "| 2b | client library receive vs bare coder/websocket reader | %s msgs/s | bare reader %s msgs/s | %.2fx of the floor |\n", rl, rb, rl / rb
+  if (rb > 0) printf "| 2b | client library receive vs bare coder/websocket reader | %s msgs/s | bare reader %s msgs/s; handing each record to a goroutine %s msgs/s | %.2fx of the floor |\n", rl, rb, rh, rl / rb
+  printf "| 2d | client receive, whole `watch` process vs a bare-reader process (median of the rounds) | %s msgs/s, %sx its CPU | bare reader %s msgs/s | %s of the floor |\n", ws, wc, wb, wf
   printf "| 3a | emulator: idle WebSocket connections held (goal 10 000) | %s | | |\n", held
   printf "| 3b | emulator: memory per idle connection | %s | | |\n", per
   printf "| 3c | emulator: broadcast latency, 1/s to 1 000 connections | %s | | |\n", l1

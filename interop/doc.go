@@ -11,7 +11,7 @@
 //
 // The directory also holds the side-by-side benchmarks behind the
 // README's Performance table (bench-all.sh runs them all) and, in
-// subpackages, the loopback server of watch-bench.sh (watch-bench-server)
-// and the fault-injection tests (faults). The package has no code outside
-// its tests.
+// subpackages, the loopback server of watch-bench.sh (watch-bench-server),
+// its bare-reader process (watch-bench-bare) and the fault-injection tests
+// (faults). The package has no code outside its tests.
 package interop
