@@ -85,13 +85,15 @@ func (r *routing) deliver(e *entry) (*delivery, bool) {
 	ci := int(e.conn)
 	for back := 0; back < r.recent.len() && back < 64; back++ {
 		d := r.recent.newest(back)
-		if d.undelivered {
+		// The key first: during a flood every delivery looked at is
+		// recent and almost none is the same message.
+		if d.undelivered || d.key != key {
 			continue
 		}
 		if e.time.Sub(d.time) > deliveryWindow {
 			break
 		}
-		if d.key == key && !d.received(ci) {
+		if !d.received(ci) {
 			if ci >= len(d.conns) {
 				d.conns = append(d.conns, make([]bool, ci+1-len(d.conns))...)
 			}
