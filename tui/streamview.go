@@ -186,6 +186,11 @@ func (s *stream) row(e *entry, c cols, w int, selected, focused bool) string {
 	}
 	key := rowKey{w: w, c: c, selected: selected, focused: focused, perMsg: s.perMessage, who: who, route: route, target: target,
 		inferred: inferred, hasNote: e.note != nil, answered: iv != nil, styles: sty, loc: s.com.loc}
+	if selected {
+		// Not kept: one row a frame, and its style is the one that
+		// monochrome changes in place.
+		return s.drawRow(e, iv, key, tgtStyle, routeStyle)
+	}
 	if line, ok := s.rows.get(e.seq, &key); ok {
 		return line
 	}
