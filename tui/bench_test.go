@@ -220,3 +220,19 @@ func BenchmarkFeed(b *testing.B) {
 		b.Fatalf("%d events batched, want %d", n, b.N)
 	}
 }
+
+// BenchmarkIngest is the screen's cost per message with no frame drawn:
+// batches of 1 000 chat messages into a full ring.
+func BenchmarkIngest(b *testing.B) {
+	m := fullModel(b, 200, 60)
+	evs := benchEvents(16_000)
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		k := i % 16_000
+		i++
+		if k%1000 == 0 {
+			m.Update(batchMsg(Batch{Events: evs[k : k+1000]}))
+		}
+	}
+}

@@ -112,11 +112,11 @@ const (
 )
 
 // batchMax bounds the events of one batch: the screen ingests them in a
-// few milliseconds, so a key press waits no longer than that behind a
+// few tens of milliseconds, so a key press waits no longer than that behind a
 // burst. A backlog larger than that goes in several batches, each as soon
 // as the screen has taken the one before (backlogPoll).
 const (
-	batchMax    = 4096
+	batchMax    = 16384
 	backlogPoll = time.Millisecond
 )
 
