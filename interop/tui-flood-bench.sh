@@ -8,7 +8,7 @@
 # every KEY_EVERY during the flood (the key map opens, then closes) to time
 # each key press until the screen shows it.
 #
-#   bash interop/tui-flood-bench.sh                    # 3 rounds, bursts and 25 000 msgs/s
+#   bash interop/tui-flood-bench.sh                    # 3 rounds: a burst, 25 000 and 100 000 msgs/s
 #   BEFORE=/tmp/sigr-main bash interop/tui-flood-bench.sh   # the same for another binary, interleaved
 #   RATES=0 ROUNDS=1 bash interop/tui-flood-bench.sh
 #
@@ -24,7 +24,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 count=${COUNT:-100000}
 rounds=${ROUNDS:-3}
-rates=${RATES:-0 25000}
+rates=${RATES:-0 25000 100000}
 size=${SIZE:-200x50}
 key_every=${KEY_EVERY:-50ms}
 
