@@ -19,8 +19,8 @@ import (
 // frame, batches or not).
 const DefaultFrame = 16 * time.Millisecond
 
-// Batch is what the Feed hands to the screen at most once per frame: every
-// event that arrived since the last batch.
+// Batch is what the Feed hands to the screen at most once per frame: the
+// events that arrived since the last batch, batchMax at most.
 type Batch struct {
 	// Opened lists the connections the session announced since the last
 	// batch, in the order it opened them, so that the screen lists them in
