@@ -10,8 +10,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
-	"syscall"
 	"time"
 )
 
@@ -79,14 +77,6 @@ func (r result) String() string {
 	return s
 }
 
-func usage(ps *os.ProcessState) (time.Duration, int64) {
-	ru, ok := ps.SysUsage().(*syscall.Rusage)
-	if !ok {
-		return 0, 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()), ru.Maxrss
-}
-
 // runWatch times `sigr watch URL --count N >/dev/null` from start to exit.
 func runWatch(ctx context.Context, sigr, url string, count int) (result, error) {
 	cmd := exec.CommandContext(ctx, sigr, "watch", url, "--count", strconv.Itoa(count))
@@ -108,71 +98,6 @@ const (
 	helpMarker = "│ Keys "
 )
 
-// term is the terminal's side of the pseudo-terminal: it replays what the
-// TUI writes onto a grid and tells waiters when the grid shows what they
-// wait for.
-type term struct {
-	mu      sync.Mutex
-	scr     *screen
-	changed chan struct{} // closed and replaced on every write
-	err     error
-	// last is the last message's marker, lastAt when the screen first
-	// showed it.
-	last   string
-	lastAt time.Time
-}
-
-func (t *term) run(f *os.File) {
-	buf := make([]byte, 64<<10)
-	var raw *os.File
-	if p := os.Getenv("TUIFLOOD_RAW"); p != "" {
-		raw, _ = os.Create(p)
-		defer raw.Close()
-	}
-	for {
-		n, err := f.Read(buf)
-		if raw != nil && n > 0 {
-			raw.Write(buf[:n])
-		}
-		t.mu.Lock()
-		if n > 0 {
-			t.scr.Write(buf[:n])
-			if t.lastAt.IsZero() && t.scr.Contains(t.last) {
-				t.lastAt = time.Now()
-			}
-		}
-		if err != nil {
-			t.err = err
-		}
-		close(t.changed)
-		t.changed = make(chan struct{})
-		t.mu.Unlock()
-		if err != nil {
-			return
-		}
-	}
-}
-
-// wait returns when cond holds on the screen, with the time it first did.
-func (t *term) wait(ctx context.Context, cond func(*screen) bool) (time.Time, error) {
-	for {
-		t.mu.Lock()
-		ok, ch, err := cond(t.scr), t.changed, t.err
-		t.mu.Unlock()
-		if ok {
-			return time.Now(), nil
-		}
-		if err != nil {
-			return time.Time{}, fmt.Errorf("the terminal closed: %w", err)
-		}
-		select {
-		case <-ch:
-		case <-ctx.Done():
-			return time.Time{}, ctx.Err()
-		}
-	}
-}
-
 // lastScreen is the screen as runTUI left it, for TUIFLOOD_DEBUG.
 var lastScreen []string
 
@@ -183,15 +108,11 @@ func hasNot(sub string) func(*screen) bool { return func(s *screen) bool { retur
 // keyEvery from the first message to the last (each press opens the key
 // map or closes it, and is timed until the screen shows it), then q.
 func runTUI(ctx context.Context, sigr, url string, count, w, h int, keyEvery time.Duration) (result, error) {
-	master, slave, err := openPTY(w, h)
+	master, tty, err := openPTY(w, h)
 	if err != nil {
 		return result{}, err
 	}
 	defer master.Close()
-	tty, err := os.OpenFile(slave, os.O_RDWR|syscall.O_NOCTTY, 0)
-	if err != nil {
-		return result{}, err
-	}
 	cmd := exec.Command(sigr, url)
 	cmd.Env = append(os.Environ(), "TERM=xterm-256color", "COLORTERM=truecolor")
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = tty, tty, tty
@@ -203,7 +124,7 @@ func runTUI(ctx context.Context, sigr, url string, count, w, h int, keyEvery tim
 		defer f.Close()
 		cmd.Stderr = f
 	}
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
+	onTerminal(cmd)
 	last := lastMarker(count)
 	t := &term{scr: newScreen(w, h), changed: make(chan struct{}), last: last}
 	start := time.Now()
@@ -279,9 +200,6 @@ func runTUI(ctx context.Context, sigr, url string, count, w, h int, keyEvery tim
 			return result{}, err
 		}
 	}
-	if d, err := time.ParseDuration(os.Getenv("TUIFLOOD_QDELAY")); err == nil {
-		time.Sleep(d)
-	}
 	master.Write([]byte("q"))
 	select {
 	case err := <-exited:
@@ -291,7 +209,7 @@ func runTUI(ctx context.Context, sigr, url string, count, w, h int, keyEvery tim
 		}
 	case <-time.After(10 * time.Second):
 		if os.Getenv("TUIFLOOD_STDERR") != "" {
-			cmd.Process.Signal(syscall.SIGQUIT)
+			dumpGoroutines(cmd.Process)
 			time.Sleep(time.Second)
 		}
 		kill()
