@@ -42,7 +42,7 @@ func scanChatObject(b []byte, i int) (c chatContent, ok bool) {
 			i++
 			continue
 		}
-		name, end, okName := jsonString(b, i)
+		name, end, okName := jsonName(b, i)
 		if !okName {
 			return c, false
 		}
@@ -58,20 +58,20 @@ func scanChatObject(b []byte, i int) (c chatContent, ok bool) {
 			}
 			i = end
 			switch {
-			case strings.EqualFold(name, "sender"):
+			case nameIs(name, "sender"):
 				c.sender = v
-			case strings.EqualFold(name, "text"):
+			case nameIs(name, "text"):
 				c.text, hasText = v, true
-			case strings.EqualFold(name, "recipient"):
+			case nameIs(name, "recipient"):
 				c.recipient = v
-			case strings.EqualFold(name, "groupname"):
+			case nameIs(name, "groupname"):
 				c.group = v
-			case strings.EqualFold(name, "connectionId"):
+			case nameIs(name, "connectionId"):
 				c.connectionID = v
 			}
 			continue
 		}
-		if strings.EqualFold(name, "sender") || strings.EqualFold(name, "text") {
+		if nameIs(name, "sender") || nameIs(name, "text") {
 			if !jsonNull(b, i) {
 				return c, false
 			}
@@ -80,6 +80,55 @@ func scanChatObject(b []byte, i int) (c chatContent, ok bool) {
 			return c, false
 		}
 	}
+}
+
+// jsonName returns the member name at b[i] and the index after it: the
+// bytes as written when there is no escape, so that reading a name costs
+// no allocation (a chat message has three).
+func jsonName(b []byte, i int) ([]byte, int, bool) {
+	if i >= len(b) || b[i] != '"' {
+		return nil, i, false
+	}
+	for j := i + 1; j < len(b); j++ {
+		switch b[j] {
+		case '\\':
+			s, end, ok := jsonString(b, i)
+			return []byte(s), end, ok
+		case '"':
+			return b[i+1 : j], j + 1, true
+		}
+	}
+	return nil, i, false
+}
+
+// nameIs reports whether name is want ignoring case, as strings.EqualFold
+// (and encoding/json) match it.
+func nameIs(name []byte, want string) bool {
+	if len(name) != len(want) {
+		// A name with non-ASCII letters may fold to want at another length.
+		for _, c := range name {
+			if c >= 0x80 {
+				return strings.EqualFold(string(name), want)
+			}
+		}
+		return false
+	}
+	for k, c := range name {
+		if c >= 0x80 {
+			return strings.EqualFold(string(name), want)
+		}
+		w := want[k]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if 'A' <= w && w <= 'Z' {
+			w += 'a' - 'A'
+		}
+		if c != w {
+			return false
+		}
+	}
+	return true
 }
 
 func jsonNull(b []byte, i int) bool { return len(b)-i >= 4 && string(b[i:i+4]) == "null" }

@@ -14,8 +14,10 @@
 //     Source: its identity and its own client.Event channel.
 //  2. The Feed's one goroutine selects over every announced channel, pairs
 //     each client.Event with its connection (Event) and hands the screen a
-//     Batch at most once per frame (DefaultFrame). If the screen falls a
-//     ring's worth behind, it drops the oldest messages and counts them.
+//     Batch at most once per frame (DefaultFrame), once per two during a
+//     flood, and at most batchMax events at a time, so keys never wait
+//     long behind one. If the screen falls a ring's worth behind, it drops
+//     the oldest messages and counts them.
 //  3. Update takes the batch as one message and re-arms Feed.Next. ingest
 //     applies it: new connections and state changes go to the roster; each
 //     message, or record that failed to parse, is counted by stats, joined
@@ -28,7 +30,10 @@
 //  4. View draws only the visible rows: stream.fixScroll keeps the selected
 //     seq among them, and stream.Render reads the rows from the first
 //     visible seq, through the ring or the matches. A frame costs the rows
-//     on screen, whatever the size of the history.
+//     on screen, whatever the size of the history, and a row that was on
+//     screen in the last frame is reused as it was drawn (rowCache). Bubble
+//     Tea's renderer then diffs the frame with the last one and writes
+//     only the cells that changed.
 //
 // # Parts
 //

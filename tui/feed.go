@@ -11,12 +11,16 @@ import (
 	"github.com/sigr-dev/sigr/client"
 )
 
-// DefaultFrame is how often the Feed hands a batch to the screen: one frame
-// at 60 frames per second.
+// DefaultFrame is how soon the Feed hands the screen a message that ends a
+// quiet spell: one frame at 60 frames per second. During a flood it hands
+// one batch every two frames, about 30 a second: the screen still reads as
+// continuous, and a redraw costs the same whatever the batch holds, so the
+// CPU goes to the messages and the keys (which the screen answers within a
+// frame, batches or not).
 const DefaultFrame = 16 * time.Millisecond
 
-// Batch is what the Feed hands to the screen at most once per frame: every
-// event that arrived since the last batch.
+// Batch is what the Feed hands to the screen at most once per frame: the
+// events that arrived since the last batch, batchMax at most.
 type Batch struct {
 	// Opened lists the connections the session announced since the last
 	// batch, in the order it opened them, so that the screen lists them in
@@ -40,7 +44,7 @@ type batchMsg Batch
 type feedClosedMsg struct{}
 
 // Feed reads every connection of a Session on one goroutine and hands the
-// screen one Batch per frame at most, so a burst of thousands of SignalR
+// screen one Batch per frame at most (per two frames during a flood), so a burst of thousands of SignalR
 // messages costs one Update and one render, never one per message. It
 // reads each connection's client.Event channel itself (one select over all
 // of them), so no goroutine per connection copies events on their way.
@@ -107,6 +111,15 @@ const (
 	caseFirstSource
 )
 
+// batchMax bounds the events of one batch: the screen ingests them in a
+// few tens of milliseconds, so a key press waits no longer than that behind a
+// burst. A backlog larger than that goes in several batches, each as soon
+// as the screen has taken the one before (backlogPoll).
+const (
+	batchMax    = 16384
+	backlogPoll = time.Millisecond
+)
+
 // drainMax bounds the events taken from one connection without going back
 // to the select, so that the frame timer and the other connections get
 // their turn during a flood.
@@ -118,10 +131,24 @@ type feedState struct {
 	pending []Event
 	dropped int
 	byTgt   map[string]int
+	hint    int // the capacity to give pending: the last batch's size
 }
 
 func (st *feedState) batch() Batch {
 	return Batch{Opened: st.opened, Events: st.pending, Dropped: st.dropped, DroppedByTarget: st.byTgt}
+}
+
+// take returns a batch of at most n events, the oldest, and what is left
+// to send after it.
+func (st *feedState) take(n int) (Batch, feedState) {
+	if len(st.pending) <= n {
+		// The next batch is likely the size of this one: growing its
+		// slice by doubling would copy every event twice more.
+		return st.batch(), feedState{hint: len(st.pending)}
+	}
+	b := st.batch()
+	b.Events = st.pending[:n:n]
+	return b, feedState{pending: st.pending[n:], hint: n}
 }
 
 func (st *feedState) empty() bool {
@@ -135,14 +162,22 @@ func (f *Feed) run() {
 		srcs  []Source
 		timer = time.NewTimer(time.Hour)
 		armed bool
+		sent  time.Time // when the screen took the last batch
 	)
 	timer.Stop()
 	defer timer.Stop()
 	arm := func() {
-		if !armed {
-			timer.Reset(f.frame)
-			armed = true
+		if armed {
+			return
 		}
+		// A frame from the first event, and two from the last batch; a
+		// backlog goes as soon as the screen has taken the last batch.
+		d := max(f.frame, 2*f.frame-time.Since(sent))
+		if len(st.pending) >= batchMax {
+			d = backlogPoll
+		}
+		timer.Reset(d)
+		armed = true
 	}
 	// The set of connections grows as the session opens them, so the
 	// select is built at run time.
@@ -171,9 +206,14 @@ func (f *Feed) run() {
 			if st.empty() {
 				continue
 			}
+			b, rest := st.take(batchMax)
 			select {
-			case f.out <- st.batch():
-				st = feedState{}
+			case f.out <- b:
+				st = rest
+				sent = time.Now()
+				if len(st.pending) > 0 {
+					arm()
+				}
 			default:
 				// The screen has not taken the last batch yet: keep
 				// collecting and try again next frame.
@@ -224,6 +264,9 @@ func (f *Feed) drain(st *feedState, src Source) bool {
 // add appends one event, trimming the pending events once they reach
 // twice max.
 func (f *Feed) add(st *feedState, spec ConnSpec, ev client.Event) {
+	if st.pending == nil && st.hint > 0 {
+		st.pending = make([]Event, 0, min(st.hint, 2*f.max))
+	}
 	st.pending = append(st.pending, Event{Conn: spec, Event: ev})
 	if len(st.pending) >= 2*f.max {
 		st.pending, st.dropped, st.byTgt = trimPending(st.pending, f.max, st.dropped, st.byTgt)

@@ -66,12 +66,56 @@ func TestFeedBatchesPerFrame(t *testing.T) {
 	if got != n {
 		t.Fatalf("%d events delivered, want %d", got, n)
 	}
-	// One batch per frame at most, plus the final flush on close.
-	if limit := int(elapsed/frame) + 2; len(batches) > limit {
-		t.Fatalf("%d batches in %v: more than one per %v frame", len(batches), elapsed, frame)
+	// One batch per two frames at most, plus the final flush on close;
+	// full batches (a backlog) go as soon as the screen takes them.
+	short := 0
+	for _, b := range batches {
+		if len(b.Events) < batchMax {
+			short++
+		}
+	}
+	if limit := int(elapsed/(2*frame)) + 2; short > limit {
+		t.Fatalf("%d batches in %v: more than one per two %v frames", short, elapsed, frame)
 	}
 	if len(batches) >= n/10 {
 		t.Fatalf("%d batches for %d events: not batched", len(batches), n)
+	}
+}
+
+// TestFeedBacklogInBatches checks that a backlog of events reaches the
+// screen in order, in batches of at most batchMax, so that no batch holds
+// the screen (and the keys) for long.
+func TestFeedBacklogInBatches(t *testing.T) {
+	const n = 3*batchMax + 5
+	in := make(chan client.Event, n)
+	for i := range n {
+		in <- client.Event{Kind: client.EventMessage, Attempt: i}
+	}
+	f := NewFeed(oneConn(in), time.Millisecond, 100_000)
+	defer f.Stop()
+	got, batches := 0, 0
+	for got < n {
+		bm, ok := f.Next()().(batchMsg)
+		if !ok {
+			t.Fatalf("the feed ended after %d events", got)
+		}
+		batches++
+		if len(bm.Events) > batchMax {
+			t.Fatalf("a batch of %d events, more than %d", len(bm.Events), batchMax)
+		}
+		for _, ev := range bm.Events {
+			if ev.Attempt != got {
+				t.Fatalf("event %d arrived as number %d: order lost", ev.Attempt, got)
+			}
+			got++
+		}
+	}
+	close(in)
+	if rest := drain(t, f); len(rest) != 0 {
+		t.Fatalf("%d more batches after every event", len(rest))
+	}
+	if batches < 4 {
+		t.Fatalf("%d events in %d batches", n, batches)
 	}
 }
 

@@ -146,6 +146,8 @@ type Model struct {
 	com  *common
 	mono bool // the terminal shows no colours
 	help help.Model
+	// helpMemo is the `?` page as last drawn.
+	helpMemo helpMemo
 
 	width, height int
 	now           time.Time

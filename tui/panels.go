@@ -14,6 +14,25 @@ func wrapText(s string, w int) string {
 // helpPanel is the `?` page: every key, and the filter and destination
 // syntax.
 func (m *Model) helpPanel(w int) string {
+	// The key map never changes, so the page is drawn once per width and
+	// theme: drawn each frame, it cost more than the stream under it.
+	if hm := &m.helpMemo; hm.panel != "" && hm.w == w && hm.styles == m.com.styles && hm.mono == m.mono {
+		return hm.panel
+	}
+	p := m.drawHelp(w)
+	m.helpMemo = helpMemo{w: w, styles: m.com.styles, mono: m.mono, panel: p}
+	return p
+}
+
+// helpMemo is the last `?` page drawn, and for what width and theme.
+type helpMemo struct {
+	w      int
+	styles *Styles
+	mono   bool // monochrome changes styles in place
+	panel  string
+}
+
+func (m *Model) drawHelp(w int) string {
 	s := m.com.styles
 	inner := w - s.Panel.GetHorizontalFrameSize()
 	h := m.help

@@ -33,12 +33,19 @@ type entry struct {
 // to its capacity and then overwrites the oldest entry, so memory is bounded
 // by the capacity and the sizes of the messages kept.
 type ring struct {
-	buf   []entry
-	start int    // index in buf of the oldest entry
-	first uint64 // seq of the oldest entry
-	next  uint64 // seq of the next entry pushed
-	cap   int
+	// chunks hold the entries, ringChunk at a time, so that growing never
+	// copies what is held: a full history is some 14 MB of entries, which
+	// growing by doubling copied and cleared twice over during the first
+	// flood.
+	chunks [][]entry
+	size   int    // entries held, at most cap
+	start  int    // index of the oldest entry
+	first  uint64 // seq of the oldest entry
+	next   uint64 // seq of the next entry pushed
+	cap    int
 }
+
+const ringChunk = 1024
 
 func newRing(capacity int) *ring {
 	if capacity <= 0 {
@@ -50,15 +57,21 @@ func newRing(capacity int) *ring {
 // Len is the number of entries held.
 func (r *ring) Len() int { return int(r.next - r.first) }
 
+func (r *ring) slot(i int) *entry { return &r.chunks[i/ringChunk][i%ringChunk] }
+
 // push adds e, giving it the next seq, and returns that seq.
 func (r *ring) push(e entry) uint64 {
 	e.seq = r.next
 	r.next++
-	if len(r.buf) < r.cap {
-		r.buf = append(r.buf, e)
+	if r.size < r.cap {
+		if r.size/ringChunk == len(r.chunks) {
+			r.chunks = append(r.chunks, make([]entry, min(ringChunk, r.cap-r.size)))
+		}
+		*r.slot(r.size) = e
+		r.size++
 		return e.seq
 	}
-	r.buf[r.start] = e
+	*r.slot(r.start) = e
 	r.start++
 	if r.start == r.cap {
 		r.start = 0
@@ -74,16 +87,16 @@ func (r *ring) at(seq uint64) *entry {
 		return nil
 	}
 	i := r.start + int(seq-r.first)
-	if i >= len(r.buf) {
-		i -= len(r.buf)
+	if i >= r.size {
+		i -= r.size
 	}
-	return &r.buf[i]
+	return r.slot(i)
 }
 
 // clear drops every entry but keeps counting seqs, so a seq never names two
 // messages.
 func (r *ring) clear() {
-	r.buf = r.buf[:0]
+	r.size = 0
 	r.start = 0
 	r.first = r.next
 }

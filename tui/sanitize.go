@@ -30,10 +30,10 @@ func fit(s string, w int) string {
 	if w <= 0 {
 		return ""
 	}
-	sw := ansi.StringWidth(s)
+	sw := width(s)
 	if sw > w {
 		s = ansi.Truncate(s, w, "…")
-		sw = ansi.StringWidth(s)
+		sw = width(s)
 	}
 	if sw < w {
 		s += strings.Repeat(" ", w-sw)
@@ -46,10 +46,65 @@ func clip(s string, w int) string {
 	if w <= 0 {
 		return ""
 	}
-	if ansi.StringWidth(s) <= w {
+	if width(s) <= w {
 		return s
 	}
 	return ansi.Truncate(s, w, "…")
+}
+
+// width is ansi.StringWidth(s), in one pass over the bytes when s holds
+// only what the screen's own chrome is made of: printable ASCII, SGR
+// sequences, and the one-cell symbols of the box-drawing, block and
+// punctuation ranges (│ … ● ▄ ›). Measuring graphemes costs some 20 times
+// more, and every line of every frame is measured; anything else (wide or
+// combining characters, other sequences) goes to ansi.StringWidth.
+func width(s string) int {
+	n := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		switch {
+		case c >= 0x20 && c < 0x7f:
+			n++
+			i++
+		case c == 0x1b && i+1 < len(s) && s[i+1] == '[':
+			// A CSI sequence: parameters, then one final byte.
+			j := i + 2
+			for j < len(s) && s[j] >= 0x20 && s[j] < 0x40 {
+				j++
+			}
+			if j >= len(s) || s[j] < 0x40 || s[j] > 0x7e {
+				return ansi.StringWidth(s)
+			}
+			i = j + 1
+		case c == 0xe2 && i+2 < len(s) && oneCell(s[i+1], s[i+2]):
+			n++
+			i += 3
+		default:
+			return ansi.StringWidth(s)
+		}
+	}
+	return n
+}
+
+// oneCell reports whether the three-byte UTF-8 sequence 0xe2 b1 b2 is a
+// symbol one cell wide that never combines with what follows: U+2010 to
+// U+203F (dashes, quotes, bullets, the ellipsis, ‹ ›) and U+2500 to U+25FF
+// (box drawing, blocks, geometric shapes), less the invisible and
+// reordering characters among them, which sanitize escapes anyway.
+func oneCell(b1, b2 byte) bool {
+	if b2 < 0x80 || b2 > 0xbf {
+		return false
+	}
+	switch b1 {
+	case 0x80: // U+2000–U+203F
+		return b2 >= 0x90 && b2 <= 0xbf && b2 != 0xa8 && b2 != 0xa9 && (b2 < 0xaa || b2 > 0xae) &&
+			b2 != 0x8b && b2 != 0x8c && b2 != 0x8d && b2 != 0x8e && b2 != 0x8f
+	case 0x94, 0x95, 0x96: // U+2500–U+25BF
+		return true
+	case 0x97: // U+25C0–U+25FF, less ◽ and ◾, which are wide
+		return b2 != 0xbd && b2 != 0xbe
+	}
+	return false
 }
 
 // compactJSON returns raw JSON on one line: whitespace outside strings goes,

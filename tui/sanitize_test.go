@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/charmbracelet/x/ansi"
+
 	"github.com/sigr-dev/sigr/client"
 	"github.com/sigr-dev/sigr/manage"
 	"github.com/sigr-dev/sigr/protocol"
@@ -134,5 +136,27 @@ func TestHostilePayloads(t *testing.T) {
 	}
 	if len(m.stream.matches) != 4 {
 		t.Errorf("filter on hostile text: %d matches, want 4 (the invocation, the completion, the unreadable record and the chat message)", len(m.stream.matches))
+	}
+}
+
+// TestWidthMatchesAnsi checks width's fast path against ansi.StringWidth
+// on every symbol it measures itself, on styled lines like the screen's,
+// and on what it must hand over (wide, combining, other sequences).
+func TestWidthMatchesAnsi(t *testing.T) {
+	var cases []string
+	for r := rune(0x2000); r < 0x2600; r++ {
+		cases = append(cases, string(r), "a"+string(r)+"b", string(r)+"\u0301", string(r)+"\ufe0f")
+	}
+	for r := rune(0x20); r < 0x7f; r++ {
+		cases = append(cases, string(r))
+	}
+	cases = append(cases,
+		"\x1b[38;2;188;140;255;1msigr\x1b[m \x1b[4mhttp://x\x1b[m│ ● anon …",
+		"plain ascii", "", "\x1b[m", "\x1b]8;;http://x\x1b\\link\x1b]8;;\x1b\\", "日本語", "e\u0301", "👍🏽", "\x1b[", "a\x1b",
+		"tab\there", "\x1b[1;2", "x\u200dy", "\u2028", "\u202e")
+	for _, c := range cases {
+		if got, want := width(c), ansi.StringWidth(c); got != want {
+			t.Errorf("width(%q) = %d, ansi.StringWidth says %d", c, got, want)
+		}
 	}
 }

@@ -25,6 +25,8 @@ type stream struct {
 	// perMessage shows one row per message, its first receipt, with the
 	// connections that received it, instead of one per receipt.
 	perMessage bool
+
+	rows rowCache // the rows drawn last, for the next frame
 }
 
 func newStream(com *common, r *roster, rt *routing, calls *invocations, history int) *stream {

@@ -3,6 +3,7 @@ package tui
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/charmbracelet/x/ansi"
 
@@ -64,10 +65,69 @@ func (s *stream) Render(w, rows int, focused bool) []string {
 	top := min(s.index(s.top), total-1)
 	cur := min(s.index(s.cursor), total-1)
 	lines := make([]string, 0, max(min(rows, total-top), 0))
+	s.rows.next()
 	for i := top; i < total && i < top+rows; i++ {
 		lines = append(lines, s.row(s.history.at(s.seq(i)), cols, w, i == cur, focused))
 	}
 	return lines
+}
+
+// rowCache holds the rows drawn by the last Render and this one, by seq.
+// A stored message never changes, so during a flood a frame styles and
+// measures only the rows that scrolled into view: drawing a row is most of
+// a frame's cost. It is a memo, not state: a row is reused only when
+// everything else it shows is the same (rowKey).
+type rowCache struct {
+	last, cur map[uint64]cachedRow
+}
+
+type cachedRow struct {
+	key  rowKey
+	line string
+}
+
+// rowKey is what a row shows besides its message: the width and columns,
+// the selection, the theme and zone, and what other messages or
+// connections can change (the receivers, the route inferred from them, the
+// invocation it answers).
+type rowKey struct {
+	w                           int
+	c                           cols
+	selected, focused, perMsg   bool
+	who, route, target          string
+	inferred, hasNote, answered bool
+	styles                      *Styles
+	loc                         *time.Location
+}
+
+// next starts a Render: the rows of the last one stay reusable, older
+// ones go.
+func (rc *rowCache) next() {
+	if rc.cur == nil {
+		rc.last, rc.cur = map[uint64]cachedRow{}, map[uint64]cachedRow{}
+		return
+	}
+	rc.last, rc.cur = rc.cur, rc.last
+	clear(rc.cur)
+}
+
+// get returns the row of seq drawn with k, if there is one.
+func (rc *rowCache) get(seq uint64, k *rowKey) (string, bool) {
+	r, ok := rc.cur[seq]
+	if !ok {
+		r, ok = rc.last[seq]
+	}
+	if !ok || r.key != *k {
+		return "", false
+	}
+	rc.cur[seq] = r
+	return r.line, true
+}
+
+func (rc *rowCache) put(seq uint64, k *rowKey, line string) {
+	if rc.cur != nil {
+		rc.cur[seq] = cachedRow{key: *k, line: line}
+	}
 }
 
 // cols are the widths of the stream's columns.
@@ -94,33 +154,55 @@ func (s *stream) columns(w int) cols {
 // record instead.
 func (s *stream) row(e *entry, c cols, w int, selected, focused bool) string {
 	sty := s.com.styles
-	t := e.time.In(s.com.loc).Format("15:04:05")
 	if e.gap != nil {
-		return s.gapRow(e, t, c, w, selected, focused)
+		return s.gapRow(e, e.time.In(s.com.loc).Format("15:04:05"), c, w, selected, focused)
 	}
-	target, tgtStyle := e.msg.Target, sty.Stream.Target
+	target, tgtStyle := e.msg.Target, &sty.pens.Target
 	route, inferred := s.routing.routeOf(e)
-	routeStyle := sty.Stream.Route
+	routeStyle := &sty.pens.Route
 	if inferred {
-		routeStyle = sty.Stream.RouteInferred
+		routeStyle = &sty.pens.RouteInferred
 	}
 	iv := s.calls.of(e)
 	switch {
 	case e.failed:
-		target, tgtStyle = "unreadable", sty.FlashErr
+		target, tgtStyle = "unreadable", &sty.pens.Err
 	case iv != nil:
 		// The answer to an invocation made here: named after its method,
 		// the route column saying which part of the answer it is.
-		target, route, routeStyle = iv.target, answerPart(e, iv), sty.Stream.Type
+		target, route, routeStyle = iv.target, answerPart(e, iv), &sty.pens.Type
 		if e.msg.Error != "" {
-			routeStyle = sty.FlashErr
+			routeStyle = &sty.pens.Err
 		}
 	case e.msg.Type != protocol.TypeInvocation && e.msg.Type != protocol.TypeStreamInvocation:
-		target, tgtStyle = e.msg.Type.String(), sty.Stream.Type
+		target, tgtStyle = e.msg.Type.String(), &sty.pens.Type
 	}
 	if inferred && route != "" {
 		route = "~" + route
 	}
+	who := s.roster.shortLabel(s.roster.of(e))
+	if s.perMessage {
+		who = s.receivers(e)
+	}
+	key := rowKey{w: w, c: c, selected: selected, focused: focused, perMsg: s.perMessage, who: who, route: route, target: target,
+		inferred: inferred, hasNote: e.note != nil, answered: iv != nil, styles: sty, loc: s.com.loc}
+	if selected {
+		// Not kept: one row a frame, and its style is the one that
+		// monochrome changes in place.
+		return s.drawRow(e, iv, key, tgtStyle, routeStyle)
+	}
+	if line, ok := s.rows.get(e.seq, &key); ok {
+		return line
+	}
+	line := s.drawRow(e, iv, key, tgtStyle, routeStyle)
+	s.rows.put(e.seq, &key, line)
+	return line
+}
+
+// drawRow styles and measures a message's row, as row describes it.
+func (s *stream) drawRow(e *entry, iv *invocation, k rowKey, tgtStyle, routeStyle *pen) string {
+	sty := s.com.styles
+	c, w, t, who, target, route := k.c, k.w, e.time.In(s.com.loc).Format("15:04:05"), k.who, k.target, k.route
 	argW := max(w-8-1-c.conn-1-c.target-1-c.route-1, 4)
 	var args string
 	switch {
@@ -142,20 +224,16 @@ func (s *stream) row(e *entry, c cols, w int, selected, focused bool) string {
 		}
 	}
 
-	who := s.roster.shortLabel(s.roster.of(e))
-	if s.perMessage {
-		who = s.receivers(e)
-	}
 	cells := []string{t, fit(who, c.conn), fit(sanitize(target), c.target), fit(route, c.route), fit(args, argW)}
-	if selected {
+	if k.selected {
 		st := sty.SelectedDim
-		if focused {
+		if k.focused {
 			st = sty.Selected
 		}
 		return st.Render(fit(strings.Join(cells, " "), w))
 	}
-	return sty.Stream.Time.Render(cells[0]) + " " + sty.Stream.Conn.Render(cells[1]) + " " + tgtStyle.Render(cells[2]) + " " +
-		routeStyle.Render(cells[3]) + " " + sty.Stream.Args.Render(cells[4])
+	return sty.pens.Time.Render(cells[0]) + " " + sty.pens.Conn.Render(cells[1]) + " " + tgtStyle.Render(cells[2]) + " " +
+		routeStyle.Render(cells[3]) + " " + sty.pens.Args.Render(cells[4])
 }
 
 // gapRow is a gap's row: when, which connection, and what was lost.

@@ -1,6 +1,8 @@
 package tui
 
 import (
+	"strings"
+
 	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/textinput"
 	"charm.land/lipgloss/v2"
@@ -53,6 +55,9 @@ type Styles struct {
 
 	Help  help.Styles
 	Input textinput.Styles
+
+	// pens are the styles of a stream row's cells, as pens.
+	pens struct{ Time, Conn, Target, Route, RouteInferred, Args, Type, Err pen }
 }
 
 // DefaultStyles returns the styles for a dark or light background.
@@ -124,7 +129,44 @@ func DefaultStyles(isDark bool) *Styles {
 
 	s.Help = help.DefaultStyles(isDark)
 	s.Input = textinput.DefaultStyles(isDark)
+	s.pens.Time, s.pens.Conn, s.pens.Target = newPen(s.Stream.Time), newPen(s.Stream.Conn), newPen(s.Stream.Target)
+	s.pens.Route, s.pens.RouteInferred = newPen(s.Stream.Route), newPen(s.Stream.RouteInferred)
+	s.pens.Args, s.pens.Type, s.pens.Err = newPen(s.Stream.Args), newPen(s.Stream.Type), newPen(s.FlashErr)
 	return s
+}
+
+// pen is a style reduced to the sequences before and after its text, for
+// the cells drawn most: lipgloss's Render splits and measures its text
+// each time, which cost more than the rest of a stream row. A style whose
+// output is not its text between two fixed sequences (underline is drawn
+// rune by rune) keeps using Render.
+type pen struct {
+	st        lipgloss.Style
+	pre, post string
+	ok        bool
+}
+
+// penProbe is text like a row's cells after fit: words, runs of spaces,
+// the ellipsis and a box-drawing rune.
+const penProbe = "ab c  …│x "
+
+func newPen(st lipgloss.Style) pen {
+	p := pen{st: st}
+	out := st.Render(penProbe)
+	if i := strings.Index(out, penProbe); i >= 0 {
+		p.pre, p.post = out[:i], out[i+len(penProbe):]
+		p.ok = p.pre+"x"+p.post == st.Render("x")
+	}
+	return p
+}
+
+// Render is st.Render(s) for s on one line with no tabs, as sanitize and
+// fit leave it.
+func (p *pen) Render(s string) string {
+	if !p.ok {
+		return p.st.Render(s)
+	}
+	return p.pre + s + p.post
 }
 
 // monochrome adapts the styles to a terminal without colours (NO_COLOR, or

@@ -7,6 +7,10 @@
 // large write, so the sender is never the bottleneck of the comparison: what
 // is measured is the receiving client.
 //
+// With -rate it paces the frames instead, for a flood that lasts: the
+// terminal interface's benchmark (interop/tui-flood-bench.sh) presses keys
+// during one.
+//
 // It prints its base URL on the first line of standard output and runs
 // until standard input closes or it gets SIGINT/SIGTERM.
 package main

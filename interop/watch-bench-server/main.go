@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/binary"
 	"flag"
 	"fmt"
 	"io"
@@ -12,6 +13,7 @@ import (
 	"os/signal"
 	"strconv"
 	"syscall"
+	"time"
 
 	"github.com/sigr-dev/sigr/internal/rawws"
 	"github.com/sigr-dev/sigr/protocol"
@@ -20,6 +22,7 @@ import (
 func main() {
 	count := flag.Int("count", 200000, "invocations written on each connection")
 	addr := flag.String("addr", "127.0.0.1:0", "listen address (loopback)")
+	rate := flag.Int("rate", 0, "messages per second on each connection; 0 writes them all at once")
 	flag.Parse()
 	log.SetFlags(0)
 	log.SetPrefix("watch-bench-server: ")
@@ -53,7 +56,7 @@ func main() {
 		if _, err := conn.Write(rawws.AppendFrame(nil, []byte("{}\x1e"))); err != nil {
 			return
 		}
-		if _, err := conn.Write(out); err != nil {
+		if err := writePaced(conn, out, *rate); err != nil {
 			return
 		}
 		for { // until the client goes
@@ -75,6 +78,45 @@ func main() {
 	}()
 	<-stop
 	srv.Close()
+}
+
+// writePaced writes stream, whole frames at a time, at about rate frames
+// per second (all at once when rate is 0): every 10 ms, the frames due by
+// then since the start, so a slow reader is caught up with rather than
+// slowing the rate.
+func writePaced(w io.Writer, stream []byte, rate int) error {
+	if rate <= 0 {
+		_, err := w.Write(stream)
+		return err
+	}
+	start := time.Now()
+	sent := 0
+	for off := 0; off < len(stream); {
+		time.Sleep(10 * time.Millisecond)
+		due := int(time.Since(start).Seconds() * float64(rate))
+		end := off
+		for ; sent < due && end < len(stream); sent++ {
+			end += frameLen(stream[end:])
+		}
+		if _, err := w.Write(stream[off:end]); err != nil {
+			return err
+		}
+		off = end
+	}
+	return nil
+}
+
+// frameLen is the length of the unmasked frame at the start of b, as
+// rawws.AppendFrame writes it.
+func frameLen(b []byte) int {
+	switch n := int(b[1] & 0x7f); n {
+	case 126:
+		return 4 + int(binary.BigEndian.Uint16(b[2:]))
+	case 127:
+		return 10 + int(binary.BigEndian.Uint64(b[2:]))
+	default:
+		return 2 + n
+	}
 }
 
 // buildMessagePackStream pre-encodes the same invocations in MessagePack,
