@@ -40,6 +40,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case batchMsg:
 		m.ingest(Batch(msg))
 		if m.cfg.Feed != nil {
+			m.cfg.Feed.recycle(msg.Events)
 			cmd = m.cfg.Feed.Next()
 		}
 	case serviceMsg:
