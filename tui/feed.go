@@ -299,7 +299,7 @@ func (f *Feed) add(st *feedState, spec ConnSpec, ev client.Event) {
 		case st.pending = <-f.free:
 		default:
 			if st.hint > 0 {
-				st.pending = make([]Event, 0, min(st.hint, 2*f.max))
+				st.pending = make([]Event, 0, min(batchCap(st.hint), 2*f.max))
 			}
 		}
 	}
@@ -307,6 +307,18 @@ func (f *Feed) add(st *feedState, spec ConnSpec, ev client.Event) {
 	if len(st.pending) >= 2*f.max {
 		st.pending, st.dropped, st.byTgt = trimPending(st.pending, f.max, st.dropped, st.byTgt)
 	}
+}
+
+// batchCap is the capacity to give a new batch when the last one held
+// hint events: half as much again, so that a batch a little larger than
+// the last, which a steady flood makes every few frames, does not grow
+// its slice (copying every event) and the slice still goes back to the
+// Feed (recycleMax).
+func batchCap(hint int) int {
+	if c := hint + hint/2; c <= recycleMax {
+		return c
+	}
+	return max(hint, recycleMax)
 }
 
 // trimPending keeps the newest max message and error events and every
