@@ -300,3 +300,31 @@ func TestInternString(t *testing.T) {
 		t.Fatalf("interned string aliases its input: %q", s)
 	}
 }
+
+// TestHeaderDoesNotAllocate checks that reading a header whose value
+// repeats, as a monitor reads the route of every message, costs no
+// allocation, and that an escaped value, a long one and the last of two
+// same-named headers still read as before.
+func TestHeaderDoesNotAllocate(t *testing.T) {
+	long := strings.Repeat("g", internMaxLen+1)
+	m, err := ParseMessage([]byte(`{"type":1,"target":"t","arguments":[],"headers":{"route":"group:devs","q":"a\"b\u00e9","long":"`+long+`","d":"1","d":"2"}}`), Lenient)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, want := range map[string]string{"route": "group:devs", "q": "a\"bé", "long": long, "d": "2"} {
+		if got, ok := m.Header(k); !ok || got != want {
+			t.Errorf("Header(%q) = %q, %v; want %q", k, got, ok, want)
+		}
+	}
+	if n := testing.AllocsPerRun(100, func() { m.Header("route") }); n != 0 {
+		t.Fatalf("Header allocates %v times per lookup", n)
+	}
+	// The value must not alias the record, which its owner may reuse.
+	raw := []byte(`{"type":1,"target":"t","arguments":[],"headers":{"route":"user:zed-1234"}}`)
+	m, _ = ParseMessage(raw, Lenient)
+	got, _ := m.Header("route")
+	copy(raw[bytes.Index(raw, []byte("zed")):], "XXX")
+	if got != "user:zed-1234" {
+		t.Fatalf("Header's value changed with the record: %q", got)
+	}
+}

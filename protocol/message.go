@@ -100,15 +100,25 @@ type Message struct {
 func (m *Message) Has(f Field) bool { return m.Fields&f == f }
 
 // Header returns the value of one hub-protocol header. It reports false when
-// the header is absent or its value is not a string.
+// the header is absent or its value is not a string. A monitor reads the
+// same header (the emulator's route) on every message, and its values
+// repeat, so a short value is interned like a target: the lookup does not
+// allocate.
 func (m *Message) Header(key string) (string, bool) {
-	found, ok := "", false
+	var found []byte
+	ok := false
 	m.eachHeader(func(name []byte, nameEsc bool, value []byte) {
 		if nameEquals(name, nameEsc, key) {
-			found, ok = decodeStringValue(value), true
+			found, ok = value, true
 		}
 	})
-	return found, ok
+	if !ok {
+		return "", false
+	}
+	if len(found) >= 2 && bytes.IndexByte(found, '\\') < 0 {
+		return internString(found[1 : len(found)-1]), true
+	}
+	return decodeStringValue(found), true
 }
 
 // HeaderMap returns the headers with string values as a map; it is meant
