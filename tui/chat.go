@@ -68,7 +68,7 @@ type chatMsg struct {
 	dest     string
 	delivery uint64 // the routing delivery; noDelivery before a receipt
 	seq      uint64 // the stream seq of its first receipt
-	received []bool // by roster index
+	received connSet
 	// own marks a message sent from this screen; sent is its record in
 	// the sent log, which holds its outcome.
 	own  bool
@@ -76,14 +76,9 @@ type chatMsg struct {
 }
 
 // receivedBy reports whether connection i received c.
-func (c *chatMsg) receivedBy(i int) bool { return i < len(c.received) && c.received[i] }
+func (c *chatMsg) receivedBy(i int) bool { return c.received.has(i) }
 
-func (c *chatMsg) markReceived(i int) {
-	if i >= len(c.received) {
-		c.received = append(c.received, make([]bool, i+1-len(c.received))...)
-	}
-	c.received[i] = true
-}
+func (c *chatMsg) markReceived(i int) { c.received.add(i) }
 
 // chatLog is the chat view's messages, oldest first, and its selection.
 type chatLog struct {

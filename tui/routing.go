@@ -31,9 +31,9 @@ type delivery struct {
 	key    uint64 // hash of type, target, arguments and invocation id
 	time   time.Time
 	target string
-	route  string // the route header, if any
-	conns  []bool // indexed like roster.conns; shorter when they came later
-	seq    uint64 // the stream seq of the first receipt
+	route  string  // the route header, if any
+	conns  connSet // which of roster.conns received it
+	seq    uint64  // the stream seq of the first receipt
 	// sender and text are the chat message's author and text, or no
 	// sender and the arguments as one line of JSON.
 	sender, text string
@@ -47,7 +47,7 @@ type delivery struct {
 }
 
 // received reports whether connection i received d.
-func (d *delivery) received(i int) bool { return i < len(d.conns) && d.conns[i] }
+func (d *delivery) received(i int) bool { return d.conns.has(i) }
 
 // deliveryWindow is how far apart two identical receipts may be and still
 // count as one delivery.
@@ -95,18 +95,15 @@ func (r *routing) deliver(e *entry) (*delivery, bool) {
 			break
 		}
 		if !d.received(ci) {
-			if ci >= len(d.conns) {
-				d.conns = append(d.conns, make([]bool, ci+1-len(d.conns))...)
-			}
-			d.conns[ci] = true
+			d.conns.add(ci)
 			return d, false
 		}
 	}
-	d := delivery{id: r.recent.end(), key: key, time: e.time, target: e.msg.Target, conns: make([]bool, len(r.roster.conns)), chat: noDelivery}
+	d := delivery{id: r.recent.end(), key: key, time: e.time, target: e.msg.Target, chat: noDelivery}
 	if rt, ok := e.msg.Header("route"); ok {
 		d.route = rt
 	}
-	d.conns[ci] = true
+	d.conns.add(ci)
 	r.recent.push(d)
 	return r.recent.byID(d.id), true
 }
