@@ -298,9 +298,11 @@ func (f *Feed) add(st *feedState, spec ConnSpec, ev client.Event) {
 		select {
 		case st.pending = <-f.free:
 		default:
-			if st.hint > 0 {
-				st.pending = make([]Event, 0, min(batchCap(st.hint), 2*f.max))
-			}
+		}
+		// A slice too small for a batch like the last (the first batches
+		// of a flood) would grow, copying every event.
+		if st.hint > 0 && cap(st.pending) < st.hint {
+			st.pending = make([]Event, 0, min(batchCap(st.hint), 2*f.max))
 		}
 	}
 	st.pending = append(st.pending, Event{Conn: spec, Event: ev})
