@@ -114,6 +114,7 @@ func oneCell(b1, b2 byte) bool {
 // and a lenient peer may send raw control characters.
 func compactJSON(raw []byte, limit int) string {
 	var b strings.Builder
+	b.Grow(max(min(len(raw), limit), 0)) // the most it writes: one allocation
 	inStr, esc := false, false
 	for _, c := range raw {
 		if b.Len() >= limit {
