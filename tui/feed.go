@@ -157,32 +157,34 @@ const drainMax = 256
 
 // feedState is what run collects between two batches.
 type feedState struct {
-	opened  []ConnSpec
-	pending []Event
+	opened []ConnSpec
+	// chunks hold the pending events, oldest first, at most batchMax in
+	// each: the next batch is the first, and only the last one fills. A
+	// backlog (a burst, or a screen that fell behind) thus never grows one
+	// slice of up to twice max events, copying all of them each time.
+	chunks  [][]Event
+	n       int // events in chunks
 	dropped int
 	byTgt   map[string]int
-	hint    int // the capacity to give pending: the last batch's size
+	hint    int // the last batch's size: the next is likely the same
 }
 
-func (st *feedState) batch() Batch {
-	return Batch{Opened: st.opened, Events: st.pending, Dropped: st.dropped, DroppedByTarget: st.byTgt}
-}
-
-// take returns a batch of at most n events, the oldest, and what is left
-// to send after it.
-func (st *feedState) take(n int) (Batch, feedState) {
-	if len(st.pending) <= n {
-		// The next batch is likely the size of this one: growing its
-		// slice by doubling would copy every event twice more.
-		return st.batch(), feedState{hint: len(st.pending)}
+// take returns the next batch, the oldest chunk, and what is left to send
+// after it.
+func (st *feedState) take() (Batch, feedState) {
+	b := Batch{Opened: st.opened, Dropped: st.dropped, DroppedByTarget: st.byTgt}
+	rest := feedState{}
+	if len(st.chunks) > 0 {
+		b.Events = st.chunks[0]
+		rest.chunks = st.chunks[1:]
+		rest.n = st.n - len(b.Events)
+		rest.hint = len(b.Events)
 	}
-	b := st.batch()
-	b.Events = st.pending[:n:n]
-	return b, feedState{pending: st.pending[n:], hint: n}
+	return b, rest
 }
 
 func (st *feedState) empty() bool {
-	return len(st.opened) == 0 && len(st.pending) == 0 && st.dropped == 0
+	return len(st.opened) == 0 && st.n == 0 && st.dropped == 0
 }
 
 func (f *Feed) run() {
@@ -203,7 +205,7 @@ func (f *Feed) run() {
 		// A frame from the first event, and two from the last batch; a
 		// backlog goes as soon as the screen has taken the last batch.
 		d := max(f.frame, 2*f.frame-time.Since(sent))
-		if len(st.pending) >= batchMax {
+		if st.n >= batchMax {
 			d = backlogPoll
 		}
 		timer.Reset(d)
@@ -236,12 +238,12 @@ func (f *Feed) run() {
 			if st.empty() {
 				continue
 			}
-			b, rest := st.take(batchMax)
+			b, rest := st.take()
 			select {
 			case f.out <- b:
 				st = rest
 				sent = time.Now()
-				if len(st.pending) > 0 {
+				if st.n > 0 {
 					arm()
 				}
 			default:
@@ -262,9 +264,11 @@ func (f *Feed) run() {
 			}
 		}
 	}
-	if !st.empty() {
+	for !st.empty() {
+		b, rest := st.take()
 		select {
-		case f.out <- st.batch():
+		case f.out <- b:
+			st = rest
 		case <-f.done:
 			return
 		}
@@ -294,54 +298,77 @@ func (f *Feed) drain(st *feedState, src Source) bool {
 // add appends one event, trimming the pending events once they reach
 // twice max.
 func (f *Feed) add(st *feedState, spec ConnSpec, ev client.Event) {
-	if st.pending == nil {
-		select {
-		case st.pending = <-f.free:
-		default:
-		}
-		// A slice too small for a batch like the last (the first batches
-		// of a flood) would grow, copying every event.
-		if st.hint > 0 && cap(st.pending) < st.hint {
-			st.pending = make([]Event, 0, min(batchCap(st.hint), 2*f.max))
-		}
+	last := len(st.chunks) - 1
+	if last < 0 || len(st.chunks[last]) >= batchMax {
+		st.chunks = append(st.chunks, f.chunk(st.hint))
+		last++
 	}
-	st.pending = append(st.pending, Event{Conn: spec, Event: ev})
-	if len(st.pending) >= 2*f.max {
-		st.pending, st.dropped, st.byTgt = trimPending(st.pending, f.max, st.dropped, st.byTgt)
+	st.chunks[last] = append(st.chunks[last], Event{Conn: spec, Event: ev})
+	st.n++
+	if st.n >= 2*f.max {
+		st.n, st.dropped, st.byTgt = trimPending(st.chunks, st.n-f.max, st.dropped, st.byTgt)
+		st.chunks = slices.DeleteFunc(st.chunks, func(c []Event) bool { return len(c) == 0 })
 	}
+}
+
+// chunk returns an empty slice for the next batch: one the screen handed
+// back when it can hold a batch like the last, else a new one.
+func (f *Feed) chunk(hint int) []Event {
+	select {
+	case c := <-f.free:
+		if cap(c) >= min(hint, batchMax) {
+			return c
+		}
+		// Too small for a batch like the last (the first batches of a
+		// flood): it would grow, copying every event.
+	default:
+	}
+	if hint == 0 {
+		return nil
+	}
+	return make([]Event, 0, batchCap(hint))
 }
 
 // batchCap is the capacity to give a new batch when the last one held
 // hint events: half as much again, so that a batch a little larger than
 // the last, which a steady flood makes every few frames, does not grow
 // its slice (copying every event) and the slice still goes back to the
-// Feed (recycleMax).
+// Feed (recycleMax); a batch of a backlog gets batchMax at once.
 func batchCap(hint int) int {
-	if c := hint + hint/2; c <= recycleMax {
-		return c
+	switch {
+	case hint+hint/2 <= recycleMax:
+		return hint + hint/2
+	case hint <= recycleMax:
+		return recycleMax
 	}
-	return max(hint, recycleMax)
+	return batchMax
 }
 
-// trimPending keeps the newest max message and error events and every
-// other event, counting what it drops (messages also by target); it runs
-// once per max events, so it costs O(1) per event.
-func trimPending(p []Event, max, dropped int, byTgt map[string]int) ([]Event, int, map[string]int) {
-	excess := len(p) - max
-	out := make([]Event, 0, max+16)
-	for _, ev := range p {
-		if excess > 0 && (ev.Kind == client.EventMessage || ev.Kind == client.EventError) {
-			excess--
-			dropped++
-			if ev.Kind == client.EventMessage {
-				if byTgt == nil {
-					byTgt = map[string]int{}
+// trimPending drops the oldest excess message and error events of chunks
+// and keeps every other event, compacting each chunk in place; it counts
+// what it drops (messages also by target) and returns the events left.
+// It runs once per max events, so it costs O(1) per event.
+func trimPending(chunks [][]Event, excess, dropped int, byTgt map[string]int) (int, int, map[string]int) {
+	n := 0
+	for k, c := range chunks {
+		out := c[:0]
+		for _, ev := range c {
+			if excess > 0 && (ev.Kind == client.EventMessage || ev.Kind == client.EventError) {
+				excess--
+				dropped++
+				if ev.Kind == client.EventMessage {
+					if byTgt == nil {
+						byTgt = map[string]int{}
+					}
+					byTgt[ev.Message.Target]++
 				}
-				byTgt[ev.Message.Target]++
+				continue
 			}
-			continue
+			out = append(out, ev)
 		}
-		out = append(out, ev)
+		clear(c[len(out):]) // what was dropped is the collector's
+		chunks[k] = out
+		n += len(out)
 	}
-	return out, dropped, byTgt
+	return n, dropped, byTgt
 }

@@ -231,3 +231,59 @@ func TestFeedStopReleasesNext(t *testing.T) {
 		t.Fatal("Next still blocked after Stop")
 	}
 }
+
+// TestFeedTrimsAcrossChunks holds the screen back while more than twice
+// max events arrive, max being larger than a batch: the pending events
+// span several chunks when they are trimmed. What arrives is in order,
+// each batch at most batchMax, every state change kept and every dropped
+// message counted.
+func TestFeedTrimsAcrossChunks(t *testing.T) {
+	const max, n = batchMax, 3*batchMax + 100
+	in := make(chan client.Event, n)
+	msgs := 0
+	for i := range n {
+		ev := client.Event{Kind: client.EventMessage, Attempt: i}
+		if i%5000 == 7 {
+			ev.Kind = client.EventState
+		} else {
+			msgs++
+		}
+		in <- ev
+	}
+	close(in)
+	f := NewFeed(oneConn(in), time.Millisecond, max)
+	defer f.Stop()
+	// The screen reads nothing until the Feed holds every event.
+	for deadline := time.Now().Add(10 * time.Second); len(in) > 0; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the feed has not read %d events in 10 s", len(in))
+		}
+	}
+	last, got, states, dropped := -1, 0, 0, 0
+	for _, b := range drain(t, f) {
+		if len(b.Events) > batchMax {
+			t.Fatalf("a batch of %d events, more than %d", len(b.Events), batchMax)
+		}
+		dropped += b.Dropped
+		for _, ev := range b.Events {
+			if ev.Attempt <= last {
+				t.Fatalf("event %d after %d: order lost", ev.Attempt, last)
+			}
+			last = ev.Attempt
+			if ev.Kind == client.EventState {
+				states++
+			} else {
+				got++
+			}
+		}
+	}
+	if states != n/5000+1 {
+		t.Fatalf("%d state events delivered, want %d", states, n/5000+1)
+	}
+	if got+dropped != msgs || dropped == 0 {
+		t.Fatalf("%d messages delivered and %d dropped, want %d in all, some dropped", got, dropped, msgs)
+	}
+	if last != n-1 {
+		t.Fatalf("the last event delivered is %d, want %d", last, n-1)
+	}
+}
