@@ -82,7 +82,7 @@ awk -v ps="$p_sigr" -v po="$p_off" -v pr="$p_ratio" -v pj="$p_std" -v pjr="$p_st
   -v rl="$r_lib" -v rb="$r_bare" -v rh="$r_hand" \
   -v held="$held" -v per="$perconn" -v l1="$(lat 1000)" -v l5="$(lat 5000)" -v c5="$(cost 5000)" -v f5="$(floor_us 5000)" \
   -v fns="$frame_ns" -v ins="$ingest_ns" -v pf="${per_frame:-667}" \
-  -v tc="$(flood cores tui)" -v wc="$(flood cores watch)" -v tl="$(flood last_ms tui)" -v wl="$(flood last_ms watch)" -v kp="$(flood key_p99_ms tui)" 'BEGIN {
+  -v tc="$(flood cores tui)" -v fw="$(flood cores watch)" -v tl="$(flood last_ms tui)" -v wl="$(flood last_ms watch)" -v kp="$(flood key_p99_ms tui)" 'BEGIN {
   printf "| # | measurement | sigr | reference | ratio |\n"
   printf "|---|---|---|---|---|\n"
   printf "| 1a | JSON decoding, 130-byte invocations, a copy per record | %s msgs/s | official JsonHubProtocol %s msgs/s; encoding/json %s msgs/s | %s; %s |\n", ps, po, pj, pr, pjr
@@ -97,7 +97,7 @@ awk -v ps="$p_sigr" -v po="$p_off" -v pr="$p_ratio" -v pj="$p_std" -v pjr="$p_st
   if (f5 > 0) printf "| 3e | emulator: its own CPU and allocations per delivery, 1/s to 5 000 connections | %s | floor: one write(2) per connection from one loop, %s µs | %.2fx the floor |\n", c5, f5, (c5 + 0) / f5
   printf "| 4a | TUI: one frame during a flood, 200x60, full ring, through the terminal renderer | %.2f ms | 33 ms between frames | %.0fx headroom |\n", fns / 1e6, 33.3e6 / fns
   printf "| 4b | TUI: ingest, %d msgs + 3 frames (2 keys) per 33 ms | %.2f ms | sustains %.0f msgs/s | |\n", pf, ins / 1e6, pf / (ins / 1e9)
-  if (tc != "") printf "| 4c | TUI under 100 000 msgs at 25 000/s vs `sigr watch`: CPU | %s cores | watch %s cores | +%.2f core |\n", tc, wc, tc - wc
+  if (tc != "") printf "| 4c | TUI under 100 000 msgs at 25 000/s vs `sigr watch`: CPU | %s cores | watch %s cores | +%.2f core |\n", tc, fw, tc - fw
   if (tl != "") printf "| 4d | the same: time to the last message on screen; key to screen p99 | %s ms; %s ms | watch %s ms | %.2fx |\n", tl, kp, wl, tl / wl
 }'
 echo
