@@ -398,7 +398,7 @@ func (s *session) dispatch() {
 			batch[i] = queued{}
 		}
 		if block != 0 {
-			s.ring.done.Store(block)
+			s.ringDone.Store(block)
 		}
 		if len(batch) > 0 {
 			continue
