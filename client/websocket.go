@@ -28,7 +28,6 @@ type wsTransport struct {
 	conn *websocket.Conn
 	raw  *timedConn // the upgraded TCP (or TLS) connection under conn
 	url  string     // redacted, for errors
-	big  []byte     // reused by readInto for a message that does not fit
 	once sync.Once
 }
 
@@ -205,25 +204,14 @@ func (w *wsTransport) readInto(dst []byte) ([]byte, bool, error) {
 func (w *wsTransport) received(epoch time.Time) time.Duration { return w.raw.since(epoch) }
 
 // readRest finishes a message that did not fit, whose first bytes are
-// head, and returns a copy of its own.
+// head, in memory of its own: read there directly, it needs no second
+// copy, and nothing keeps the largest message for the transport's life.
 func (w *wsTransport) readRest(r io.Reader, head []byte) ([]byte, error) {
-	w.big = append(w.big[:0], head...)
-	n := len(w.big)
-	w.big = w.big[:cap(w.big)]
-	for {
-		if n == len(w.big) {
-			w.big = append(w.big, 0)
-			w.big = w.big[:cap(w.big)]
-		}
-		m, err := r.Read(w.big[n:])
-		n += m
-		if err == io.EOF {
-			return bytes.Clone(w.big[:n]), nil
-		}
-		if err != nil {
-			return nil, w.readErr(err)
-		}
+	b := bytes.NewBuffer(append(make([]byte, 0, 2*len(head)), head...))
+	if _, err := b.ReadFrom(r); err != nil {
+		return nil, w.readErr(err)
 	}
+	return b.Bytes(), nil
 }
 
 // readErr explains why the socket stopped, in the official client's words
