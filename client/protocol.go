@@ -83,7 +83,7 @@ func (w *wireProtocol) encodeOwn(m *protocol.Message) []byte {
 // stateful reconnect.
 func (w *wireProtocol) trackable(rec []byte) bool {
 	if w.binary {
-		return protocol.IsTrackableMessagePack(rec, true)
+		return protocol.IsTrackableMessagePack(rec)
 	}
 	return protocol.IsTrackable(rec)
 }

@@ -113,7 +113,7 @@ func (c *conn) parse(rec []byte) (protocol.Message, error) {
 // sequence id under stateful reconnect.
 func (c *conn) trackable(f []byte) bool {
 	if c.msgpack.Load() {
-		return protocol.IsTrackableMessagePack(f, true)
+		return protocol.IsTrackableMessagePack(f)
 	}
 	return protocol.IsTrackable(f)
 }

@@ -227,17 +227,15 @@ func (f *BinaryFramer) Leftover() ([]byte, string) {
 	return rest, ErrBinaryIncomplete
 }
 
-// IsTrackableMessagePack is IsTrackable for a MessagePack record, with or
-// without its length prefix: whether its type is 1 to 5, read from the
-// array's first element.
-func IsTrackableMessagePack(record []byte, prefixed bool) bool {
-	if prefixed {
-		_, size, text := readVarint(record)
-		if size == 0 || text != "" {
-			return false
-		}
-		record = record[size:]
+// IsTrackableMessagePack is IsTrackable for a MessagePack record with its
+// length prefix: whether its type is 1 to 5, read from the array's first
+// element.
+func IsTrackableMessagePack(record []byte) bool {
+	_, size, text := readVarint(record)
+	if size == 0 || text != "" {
+		return false
 	}
+	record = record[size:]
 	n, rest, err := msgp.ReadArrayHeaderBytes(record)
 	if err != nil || n == 0 {
 		return false

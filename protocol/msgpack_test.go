@@ -340,7 +340,7 @@ func TestMessagePackReplayPlaceholder(t *testing.T) {
 	}
 	m, err := protocol.ParseMessagePack(recs[0], protocol.Strict)
 	j, _ := protocol.ParseMessage([]byte(strings.TrimSuffix(protocol.ReplayPlaceholder, "\x1e")), protocol.Strict)
-	if err != nil || eventFields(&m) != eventFields(&j) || !protocol.IsTrackableMessagePack(protocol.MessagePackReplayPlaceholder, true) {
+	if err != nil || eventFields(&m) != eventFields(&j) || !protocol.IsTrackableMessagePack(protocol.MessagePackReplayPlaceholder) {
 		t.Fatalf("%s, want %s: %v", eventFields(&m), eventFields(&j), err)
 	}
 	head := protocol.AppendResumeMessagePack(nil, 5, 3)
