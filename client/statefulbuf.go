@@ -25,7 +25,7 @@ const DefaultStatefulBufferSize = 100_000
 // new one.
 type msgBuffer struct {
 	limit int
-	wire  *wireProtocol // writes Sequence and Ack; nil is JSON
+	wire  *wireProtocol // writes Sequence and Ack
 
 	mu   sync.Mutex
 	out  protocol.SequenceSender
@@ -39,7 +39,7 @@ func newMsgBuffer(limit int) *msgBuffer {
 	if limit <= 0 {
 		limit = DefaultStatefulBufferSize
 	}
-	return &msgBuffer{limit: limit, recv: protocol.NewSequenceReceiver(), room: make(chan struct{})}
+	return &msgBuffer{limit: limit, wire: jsonWire, recv: protocol.NewSequenceReceiver(), room: make(chan struct{})}
 }
 
 // errBufferClosed is returned to senders waiting for room when the
@@ -87,7 +87,7 @@ func (b *msgBuffer) resumeHead() (head []byte, from, ack int64) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	from, ack = b.out.Next(), b.recv.Latest()
-	if b.wire != nil && b.wire.binary {
+	if b.wire.binary {
 		return protocol.AppendResumeMessagePack(nil, from, ack), from, ack
 	}
 	return protocol.AppendResume(nil, from, ack), from, ack
@@ -144,10 +144,7 @@ func (b *msgBuffer) ackDue() ([]byte, int64, bool) {
 		return nil, 0, false
 	}
 	m := protocol.NewAck(latest)
-	if b.wire != nil {
-		return b.wire.encodeOwn(&m), latest, true
-	}
-	return protocol.AppendMessage(nil, &m), latest, true
+	return b.wire.encodeOwn(&m), latest, true
 }
 
 // acked records that an Ack of id n was written.
