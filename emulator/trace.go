@@ -3,13 +3,13 @@ package emulator
 import (
 	"context"
 	"net/http"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/sigr-dev/sigr/internal/textsafe"
+	"github.com/sigr-dev/sigr/manage"
 	"github.com/sigr-dev/sigr/protocol"
 )
 
@@ -155,10 +155,11 @@ func (s *Service) traceREST(r *http.Request, status int, h http.Header) {
 		Time: s.opts.Now(), Kind: protocol.TraceREST, Hub: hubKey(restHubOf(r)),
 		Method: r.Method, Path: textsafe.Clip(r.URL.Path, 1024), Status: status,
 	}
-	if n, err := strconv.Atoi(h.Get(protocol.HeaderDelivered)); err == nil {
+	o := manage.Outcome{Header: h}
+	if n, ok := o.Delivered(); ok {
 		e.Delivered = intp(n)
 	}
-	if n, err := strconv.Atoi(h.Get(protocol.HeaderApplied)); err == nil {
+	if n, ok := o.Applied(); ok {
 		e.Applied, e.Reason = intp(n), h.Get(protocol.HeaderUnapplied)
 	}
 	s.trace.publish(e)
