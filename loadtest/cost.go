@@ -65,11 +65,7 @@ func newServerProbe(o Options, hc *http.Client) *serverProbe {
 	if err != nil {
 		return p
 	}
-	base := cs.ServerEndpoint
-	if base == "" {
-		base = cs.Endpoint
-	}
-	p.in = manage.Inspect{Endpoint: base, AccessKey: cs.AccessKey, HTTPClient: hc}
+	p.in = manage.Inspect{Endpoint: cs.RESTBase(), AccessKey: cs.AccessKey, HTTPClient: hc}
 	return p
 }
 
