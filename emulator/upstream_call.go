@@ -294,13 +294,15 @@ func (u *upstream) invocation(c *conn, m *protocol.Message, rec []byte) {
 		}
 		return
 	}
-	j := upstreamJob{url: url, category: CategoryMessages, event: m.Target, body: bytes.Clone(rec), invocationID: m.InvocationID}
+	j := upstreamJob{url: url, category: CategoryMessages, event: m.Target, invocationID: m.InvocationID}
 	if c.msgpack.Load() {
 		// The service forwards a MessagePack client's invocation as it
 		// came, length prefix and all, for the extension's
 		// MessagePackHubProtocol.
 		j.body = append(protocol.AppendVarint(nil, uint32(len(rec))), rec...)
 		j.contentType = msgpackContentType
+	} else {
+		j.body = bytes.Clone(rec)
 	}
 	u.push(c, j)
 }
