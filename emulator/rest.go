@@ -36,6 +36,10 @@ type restCall struct {
 }
 
 // id is the user, group or connection id that the call's scope names.
+// invalidHubName is the service's answer to a REST call whose hub name
+// it refuses, word for word.
+const invalidHubName = "Invalid hub name. Valid hub name should be in between 1 and 128 characters long, start with a letter and contain only letters, digits, and _`,.[]"
+
 func (c restCall) id() string {
 	switch c.scope {
 	case toUser:
@@ -187,7 +191,7 @@ func (s *Service) hubCall(v1 bool, path string, scope target, serve restHandler)
 		q := r.URL.Query()
 		hub := r.PathValue("hub")
 		if !protocol.ValidHubName(hub) {
-			restError(w, http.StatusBadRequest, "Error.Request.Invalid", "Invalid hub name. Valid hub name should be in between 1 and 128 characters long, start with a letter and contain only letters, digits, and _`,.[]")
+			restError(w, http.StatusBadRequest, "Error.Request.Invalid", invalidHubName)
 			return
 		}
 		if app := q.Get("application"); app != "" {

@@ -69,7 +69,7 @@ func (s *Service) serveHubs(w http.ResponseWriter, _ *http.Request) {
 func (s *Service) serveHubState(w http.ResponseWriter, r *http.Request) {
 	hub := r.PathValue("hub")
 	if !protocol.ValidHubName(hub) {
-		restError(w, http.StatusBadRequest, "Error.Request.Invalid", "Invalid hub name. Valid hub name should be in between 1 and 128 characters long, start with a letter and contain only letters, digits, and _`,.[]")
+		restError(w, http.StatusBadRequest, "Error.Request.Invalid", invalidHubName)
 		return
 	}
 	writeJSON(w, http.StatusOK, s.hubState(hub))
