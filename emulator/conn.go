@@ -282,17 +282,15 @@ func (c *conn) pauseIdle() {
 // than that goes alone; the client must accept it anyway.
 const batchBytes = 32 << 10
 
-// drain takes what is queued now, without waiting, appending to batch: at
-// most max records and, past the first, at most batchBytes in all. With
-// sf it stops early once the batch would fill the stateful buffer.
+// drain takes what is queued now, without waiting, into batch, which
+// arrives empty (its backing array is reused): at most max records and,
+// past the first, at most batchBytes in all. With sf it stops early once
+// the batch would fill the stateful buffer.
 func (c *conn) drain(batch [][]byte, max int, sf *stateful) [][]byte {
 	room := int(^uint(0) >> 1)
 	if sf != nil {
 		_, used := sf.pending()
 		room = sf.limit - used
-		for _, f := range batch {
-			room -= len(f)
-		}
 	}
 	return c.out.take(batch, max, room)
 }

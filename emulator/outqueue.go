@@ -33,15 +33,12 @@ func (q *outQueue) push(b []byte) bool {
 	return true
 }
 
-// take moves queued records to batch, all under one lock: at most max
-// in the batch, past its first record at most batchBytes in all, and no
-// more than room bytes. It re-arms ready when it leaves records behind,
-// for a writer that stopped early.
+// take moves queued records to batch, which arrives empty, all under one
+// lock: at most max records, past the first at most batchBytes in all,
+// and no more than room bytes. It re-arms ready when it leaves records
+// behind, for a writer that stopped early.
 func (q *outQueue) take(batch [][]byte, max, room int) [][]byte {
 	size := 0
-	for _, f := range batch {
-		size += len(f)
-	}
 	q.mu.Lock()
 	for len(batch) < max && room > 0 && q.head < len(q.items) {
 		f := q.items[q.head]
