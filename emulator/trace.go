@@ -228,25 +228,9 @@ func (s *Service) serveTrace(w http.ResponseWriter, r *http.Request) {
 	h.Set("X-Accel-Buffering", "no")
 	w.WriteHeader(http.StatusOK)
 
-	// Service.Close ends the stream, even a write in progress; the
-	// deadline is cleared before returning, as the connection may carry
-	// the client's next request (see serveSSE).
-	var abortMu sync.Mutex
-	abortable := true
-	stop := context.AfterFunc(s.trace.ctx, func() {
-		abortMu.Lock()
-		defer abortMu.Unlock()
-		if abortable {
-			_ = rc.SetWriteDeadline(time.Now())
-		}
-	})
-	defer func() {
-		stop()
-		abortMu.Lock()
-		abortable = false
-		abortMu.Unlock()
-		_ = rc.SetWriteDeadline(time.Time{})
-	}()
+	// Service.Close ends the stream, even a write in progress.
+	disarm := abortWritesOn(s.trace.ctx, rc)
+	defer disarm()
 	write := func(b []byte) bool {
 		_ = rc.SetWriteDeadline(time.Now().Add(s.opts.WriteTimeout))
 		if _, err := w.Write(b); err != nil {
@@ -290,10 +274,8 @@ func (s *Service) serveTrace(w http.ResponseWriter, r *http.Request) {
 			return
 		case <-s.trace.ctx.Done():
 			// The service is closing: what it said before goes out first,
-			// within the write deadline the close has set.
-			abortMu.Lock()
-			abortable = false
-			abortMu.Unlock()
+			// within write's own deadline, with the abort disarmed.
+			disarm()
 			select {
 			case e := <-sub.ch:
 				write(batch(e))

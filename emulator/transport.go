@@ -435,28 +435,38 @@ func (s *Service) serveSSE(w http.ResponseWriter, r *http.Request, c *conn) {
 		return
 	}
 	c.startHandshakeTimer()
-	// A hard close aborts a write in progress through the write deadline.
-	// The deadline stays on the TCP connection after the handler returns,
-	// and the server keeps that connection for the client's next request,
-	// so it must be cleared before returning, after the abort can no longer
-	// fire: otherwise the next request on the connection (a negotiate, a
-	// long poll) fails to write its answer and the client sees EOF.
-	var abortMu sync.Mutex
-	abortable := true
-	stop := context.AfterFunc(c.ctx, func() {
-		abortMu.Lock()
-		defer abortMu.Unlock()
-		if abortable {
+	// A hard close aborts a write in progress.
+	disarm := abortWritesOn(c.ctx, rc)
+	_ = c.writeLoop(&sseSink{w: w, rc: rc}, r.Context(), nil, false)
+	disarm()
+	s.finish(c)
+}
+
+// abortWritesOn makes the end of ctx abort a write in progress on rc,
+// through the write deadline. The deadline stays on the TCP connection
+// after the handler returns, and the server keeps that connection for the
+// client's next request, so the handler calls disarm before returning: it
+// stops the abort, waits out one that is firing, and clears the deadline.
+// Otherwise the next request on the connection (a negotiate, a long poll)
+// fails to write its answer and the client sees EOF. disarm may be called
+// more than once.
+func abortWritesOn(ctx context.Context, rc *http.ResponseController) (disarm func()) {
+	var mu sync.Mutex
+	armed := true
+	stop := context.AfterFunc(ctx, func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if armed {
 			_ = rc.SetWriteDeadline(time.Now())
 		}
 	})
-	_ = c.writeLoop(&sseSink{w: w, rc: rc}, r.Context(), nil, false)
-	stop()
-	abortMu.Lock()
-	abortable = false
-	abortMu.Unlock()
-	_ = rc.SetWriteDeadline(time.Time{})
-	s.finish(c)
+	return func() {
+		stop()
+		mu.Lock()
+		armed = false
+		mu.Unlock()
+		_ = rc.SetWriteDeadline(time.Time{})
+	}
 }
 
 type sseSink struct {
