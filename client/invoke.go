@@ -159,11 +159,7 @@ func (c *Conn) Send(ctx context.Context, target string, args json.RawMessage) er
 		return err
 	}
 	m := protocol.NewInvocation(target, args)
-	rec, err := c.wp.encode(&m)
-	if err != nil {
-		return fmt.Errorf("client: send %s: %w", target, err)
-	}
-	if err := s.write(ctx, rec); err != nil {
+	if err := s.send(ctx, &m); err != nil {
 		return fmt.Errorf("client: send %s: %w", target, err)
 	}
 	return nil
@@ -203,11 +199,7 @@ func (c *Conn) Call(ctx context.Context, target string, args json.RawMessage) (*
 	m := protocol.NewInvocation(target, args)
 	m.InvocationID = id
 	m.Fields |= protocol.FieldInvocationID
-	rec, err := c.wp.encode(&m)
-	if err == nil {
-		err = s.write(ctx, rec)
-	}
-	if err != nil {
+	if err := s.send(ctx, &m); err != nil {
 		c.inv.remove(id)
 		return nil, fmt.Errorf("client: invoke %s: %w", target, err)
 	}
@@ -261,11 +253,7 @@ func (c *Conn) Stream(ctx context.Context, target string, args json.RawMessage) 
 	m.Type = protocol.TypeStreamInvocation
 	m.InvocationID = id
 	m.Fields |= protocol.FieldInvocationID
-	rec, err := c.wp.encode(&m)
-	if err == nil {
-		err = s.write(ctx, rec)
-	}
-	if err != nil {
+	if err := s.send(ctx, &m); err != nil {
 		c.inv.remove(id)
 		cancel()
 		return nil, fmt.Errorf("client: stream %s: %w", target, err)
@@ -338,4 +326,13 @@ func (st *Stream) ID() string { return st.id }
 func (st *Stream) Close() {
 	st.cancel()
 	<-st.cancelled
+}
+
+// send encodes m in the connection's protocol and writes it.
+func (s *session) send(ctx context.Context, m *protocol.Message) error {
+	rec, err := s.c.wp.encode(m)
+	if err != nil {
+		return err
+	}
+	return s.write(ctx, rec)
 }
