@@ -17,11 +17,8 @@ func (c *chatLog) Header(w int) string {
 	} else {
 		head += s.Muted.Render("  scrolled (end follows)")
 	}
-	if n := len(c.roster.conns); n > 0 {
-		names := make([]string, n)
-		for i, cn := range c.roster.conns {
-			names[i] = c.roster.shortLabel(cn)
-		}
+	if len(c.roster.conns) > 0 {
+		names := c.roster.shortLabels()
 		head += s.Muted.Render("  received by: ") + s.Stream.Conn.Render(strings.Join(names, " "))
 	}
 	return fit(head, w)

@@ -329,12 +329,7 @@ func colorJSONLine(s *Styles, line string) string {
 // receivers names our connections for which got is true, or says none
 // did.
 func (m *Model) receivers(got func(i int) bool) string {
-	var names []string
-	for i, c := range m.roster.conns {
-		if got(i) {
-			names = append(names, m.roster.shortLabel(c))
-		}
-	}
+	names := labelsWhere(m.roster.shortLabels(), got)
 	if len(names) == 0 {
 		return m.com.styles.Faint.Render("none of your connections")
 	}
