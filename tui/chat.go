@@ -93,6 +93,11 @@ type chatLog struct {
 	// chat message is compared with, so that the comparison costs nothing
 	// while this screen sends nothing.
 	unmatched []uint64
+	// drawn are the messages' lines as fix drew them, unselected, drawnW
+	// wide, for the View that follows: Update is the one place the state
+	// changes, so they hold until the next one (which forgets them).
+	drawn  map[uint64][]string
+	drawnW int
 }
 
 func newChatLog(com *common, r *roster, rt *routing, sent *sentLog) *chatLog {

@@ -32,16 +32,29 @@ func (c *chatLog) Render(w, rows int, focused bool) []string {
 	}
 	sel, _ := c.nav.selected(c.msgs.first(), c.msgs.end())
 	return c.nav.render(c.msgs.end(), rows, func(id uint64) []string {
+		if l, ok := c.drawn[id]; ok && id != sel && w == c.drawnW {
+			return l
+		}
 		return c.lines(c.msgs.byID(id), w, id == sel, focused)
 	})
 }
 
-// fix keeps the selection on screen in w×rows cells.
+// fix keeps the selection on screen in w×rows cells. The lines it draws
+// to measure are kept for the frame's Render.
 func (c *chatLog) fix(w, rows int) {
+	if c.drawn == nil {
+		c.drawn = map[uint64][]string{}
+	}
+	c.drawnW = w
 	c.nav.fix(c.msgs.first(), c.msgs.end(), rows, func(id uint64) int {
-		return len(c.lines(c.msgs.byID(id), w, false, false))
+		l := c.lines(c.msgs.byID(id), w, false, false)
+		c.drawn[id] = l
+		return len(l)
 	})
 }
+
+// forget drops the lines fix kept: the state may change from here on.
+func (c *chatLog) forget() { clear(c.drawn) }
 
 // lines draws one message: `HH:MM:SS sender → destination  text`, the
 // text wrapped under itself, a mark per connection of ours at the right
