@@ -115,6 +115,7 @@ func (c *chatLog) clear() {
 func (c *chatLog) own(r *sentRecord) {
 	id := c.msgs.push(chatMsg{time: r.time, sender: r.as, text: r.text, dest: r.dest(), delivery: noDelivery, own: true, sent: r.id})
 	c.unmatched = append(c.unmatched, id)
+	r.chatLine = id
 }
 
 // received takes the first receipt of a delivery that is a chat message:
