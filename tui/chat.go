@@ -138,7 +138,7 @@ func (c *chatLog) received(d *delivery, e *entry, b chatContent) uint64 {
 		switch {
 		case m == nil || e.time.Sub(m.time) > ownWindow:
 			continue // evicted, or too old to be received now
-		case match == noDelivery && m.sender == b.sender && m.text == b.text && (d.route == "" || destOfRoute(d.route) == m.dest):
+		case match == noDelivery && m.sender == b.sender && m.text == b.text && (d.route == "" || dest == m.dest):
 			m.delivery, m.seq = d.id, e.seq
 			m.markReceived(int(e.conn))
 			match = id

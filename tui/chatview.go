@@ -131,11 +131,7 @@ func (c *chatLog) lines(m *chatMsg, w int, selected, focused bool) []string {
 		lines[i] = fit(lines[i], w-marksW)
 	}
 	if selected {
-		st := s.SelectedDim
-		if focused {
-			st = s.Selected
-		}
-		lines[0] = st.Render(ansi.Strip(lines[0]))
+		lines[0] = s.selection(focused).Render(ansi.Strip(lines[0]))
 	}
 	if marksW > 0 {
 		var mk strings.Builder

@@ -92,13 +92,13 @@ type cachedRow struct {
 // connections can change (the receivers, the route inferred from them, the
 // invocation it answers).
 type rowKey struct {
-	w                           int
-	c                           cols
-	selected, focused, perMsg   bool
-	who, route, target          string
-	inferred, hasNote, answered bool
-	styles                      *Styles
-	loc                         *time.Location
+	w                  int
+	c                  cols
+	selected, focused  bool
+	who, route, target string
+	inferred, answered bool
+	styles             *Styles
+	loc                *time.Location
 }
 
 // next starts a Render: the rows of the last one stay reusable, older
@@ -171,7 +171,7 @@ func (s *stream) row(e *entry, c cols, labels []string, w int, selected, focused
 	case iv != nil:
 		// The answer to an invocation made here: named after its method,
 		// the route column saying which part of the answer it is.
-		target, route, routeStyle = iv.target, answerPart(e, iv), &sty.pens.Type
+		target, route, routeStyle = iv.target, answerPart(e), &sty.pens.Type
 		if e.msg.Error != "" {
 			routeStyle = &sty.pens.Err
 		}
@@ -182,8 +182,8 @@ func (s *stream) row(e *entry, c cols, labels []string, w int, selected, focused
 		route = "~" + route
 	}
 	who := s.who(e, labels)
-	key := rowKey{w: w, c: c, selected: selected, focused: focused, perMsg: s.perMessage, who: who, route: route, target: target,
-		inferred: inferred, hasNote: e.note != nil, answered: iv != nil, styles: sty, loc: s.com.loc}
+	key := rowKey{w: w, c: c, selected: selected, focused: focused, who: who, route: route, target: target,
+		inferred: inferred, answered: iv != nil, styles: sty, loc: s.com.loc}
 	if selected {
 		// Not kept: one row a frame, and its style is the one that
 		// monochrome changes in place.
@@ -224,11 +224,7 @@ func (s *stream) drawRow(e *entry, iv *invocation, k rowKey, tgtStyle, routeStyl
 
 	cells := []string{t, fit(who, c.conn), fit(sanitize(target), c.target), fit(route, c.route), fit(args, argW)}
 	if k.selected {
-		st := sty.SelectedDim
-		if k.focused {
-			st = sty.Selected
-		}
-		return st.Render(fit(strings.Join(cells, " "), w))
+		return sty.selection(k.focused).Render(fit(strings.Join(cells, " "), w))
 	}
 	return sty.pens.Time.Render(cells[0]) + " " + sty.pens.Conn.Render(cells[1]) + " " + tgtStyle.Render(cells[2]) + " " +
 		routeStyle.Render(cells[3]) + " " + sty.pens.Args.Render(cells[4])
@@ -241,11 +237,7 @@ func (s *stream) gapRow(e *entry, t string, c cols, labels []string, w int, sele
 	who := s.who(e, labels)
 	cells := []string{t, fit(who, c.conn), fit(e.gap.word(), c.target), fit(e.gap.text(e.time, s.com.loc), argW)}
 	if selected {
-		st := sty.SelectedDim
-		if focused {
-			st = sty.Selected
-		}
-		return st.Render(fit(strings.Join(cells, " "), w))
+		return sty.selection(focused).Render(fit(strings.Join(cells, " "), w))
 	}
 	st := sty.FlashErr
 	if e.gap.resumed {
@@ -279,9 +271,10 @@ func (s *stream) chatOf(e *entry) (string, bool) {
 	return chatText(b), true
 }
 
-// answerPart names which part of iv's answer e is: an item of its stream,
-// its completion, or an error (the hub's, or sigr's note of none).
-func answerPart(e *entry, iv *invocation) string {
+// answerPart names which part of an invocation's answer e is: an item of
+// its stream, its completion, or an error (the hub's, or sigr's note of
+// none).
+func answerPart(e *entry) string {
 	switch {
 	case e.note != nil || e.msg.Error != "":
 		return "error"
