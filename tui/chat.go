@@ -93,6 +93,11 @@ type chatLog struct {
 	// chat message is compared with, so that the comparison costs nothing
 	// while this screen sends nothing.
 	unmatched []uint64
+	// drawn are the messages' lines as fix drew them, unselected, drawnW
+	// wide, for the View that follows: Update is the one place the state
+	// changes, so they hold until the next one (which forgets them).
+	drawn  map[uint64][]string
+	drawnW int
 }
 
 func newChatLog(com *common, r *roster, rt *routing, sent *sentLog) *chatLog {
@@ -110,6 +115,7 @@ func (c *chatLog) clear() {
 func (c *chatLog) own(r *sentRecord) {
 	id := c.msgs.push(chatMsg{time: r.time, sender: r.as, text: r.text, dest: r.dest(), delivery: noDelivery, own: true, sent: r.id})
 	c.unmatched = append(c.unmatched, id)
+	r.chatLine = id
 }
 
 // received takes the first receipt of a delivery that is a chat message:
@@ -132,7 +138,7 @@ func (c *chatLog) received(d *delivery, e *entry, b chatContent) uint64 {
 		switch {
 		case m == nil || e.time.Sub(m.time) > ownWindow:
 			continue // evicted, or too old to be received now
-		case match == noDelivery && m.sender == b.sender && m.text == b.text && (d.route == "" || destOfRoute(d.route) == m.dest):
+		case match == noDelivery && m.sender == b.sender && m.text == b.text && (d.route == "" || dest == m.dest):
 			m.delivery, m.seq = d.id, e.seq
 			m.markReceived(int(e.conn))
 			match = id

@@ -16,15 +16,7 @@ import (
 // connectionId (names matched ignoring case, as encoding/json does). ok is
 // false unless it is an object with a string text, and when sender or
 // text is not a string.
-func chatObject(b []byte, i int) (chatContent, bool) {
-	c, ok := scanChatObject(b, i)
-	if !ok {
-		return chatContent{}, false
-	}
-	return c, true
-}
-
-func scanChatObject(b []byte, i int) (c chatContent, ok bool) {
+func chatObject(b []byte, i int) (c chatContent, ok bool) {
 	if i >= len(b) || b[i] != '{' {
 		return c, false
 	}
@@ -64,7 +56,9 @@ func scanChatObject(b []byte, i int) (c chatContent, ok bool) {
 			}
 			i = end
 			// Sender and text are decoded once the object is read, in
-			// one allocation (chatStrings); the rest are rare.
+			// one allocation (chatStrings); the rest are rare, and
+			// members no one reads are not decoded at all.
+			var dst *string
 			switch {
 			case nameIs(name, "sender"):
 				sender = jsonSpan{start, end, escaped}
@@ -72,18 +66,17 @@ func scanChatObject(b []byte, i int) (c chatContent, ok bool) {
 			case nameIs(name, "text"):
 				text, hasText = jsonSpan{start, end, escaped}, true
 				continue
-			}
-			v, _, okVal := jsonString(b, start)
-			if !okVal {
-				return c, false
-			}
-			switch {
 			case nameIs(name, "recipient"):
-				c.recipient = v
+				dst = &c.recipient
 			case nameIs(name, "groupname"):
-				c.group = v
+				dst = &c.group
 			case nameIs(name, "connectionId"):
-				c.connectionID = v
+				dst = &c.connectionID
+			default:
+				continue
+			}
+			if *dst, _, okVal = jsonString(b, start); !okVal {
+				return c, false
 			}
 			continue
 		}

@@ -17,11 +17,8 @@ func (c *chatLog) Header(w int) string {
 	} else {
 		head += s.Muted.Render("  scrolled (end follows)")
 	}
-	if n := len(c.roster.conns); n > 0 {
-		names := make([]string, n)
-		for i, cn := range c.roster.conns {
-			names[i] = c.roster.shortLabel(cn)
-		}
+	if len(c.roster.conns) > 0 {
+		names := c.roster.shortLabels()
 		head += s.Muted.Render("  received by: ") + s.Stream.Conn.Render(strings.Join(names, " "))
 	}
 	return fit(head, w)
@@ -35,16 +32,29 @@ func (c *chatLog) Render(w, rows int, focused bool) []string {
 	}
 	sel, _ := c.nav.selected(c.msgs.first(), c.msgs.end())
 	return c.nav.render(c.msgs.end(), rows, func(id uint64) []string {
+		if l, ok := c.drawn[id]; ok && id != sel && w == c.drawnW {
+			return l
+		}
 		return c.lines(c.msgs.byID(id), w, id == sel, focused)
 	})
 }
 
-// fix keeps the selection on screen in w×rows cells.
+// fix keeps the selection on screen in w×rows cells. The lines it draws
+// to measure are kept for the frame's Render.
 func (c *chatLog) fix(w, rows int) {
+	if c.drawn == nil {
+		c.drawn = map[uint64][]string{}
+	}
+	c.drawnW = w
 	c.nav.fix(c.msgs.first(), c.msgs.end(), rows, func(id uint64) int {
-		return len(c.lines(c.msgs.byID(id), w, false, false))
+		l := c.lines(c.msgs.byID(id), w, false, false)
+		c.drawn[id] = l
+		return len(l)
 	})
 }
+
+// forget drops the lines fix kept: the state may change from here on.
+func (c *chatLog) forget() { clear(c.drawn) }
 
 // lines draws one message: `HH:MM:SS sender → destination  text`, the
 // text wrapped under itself, a mark per connection of ours at the right
@@ -121,11 +131,7 @@ func (c *chatLog) lines(m *chatMsg, w int, selected, focused bool) []string {
 		lines[i] = fit(lines[i], w-marksW)
 	}
 	if selected {
-		st := s.SelectedDim
-		if focused {
-			st = s.Selected
-		}
-		lines[0] = st.Render(ansi.Strip(lines[0]))
+		lines[0] = s.selection(focused).Render(ansi.Strip(lines[0]))
 	}
 	if marksW > 0 {
 		var mk strings.Builder

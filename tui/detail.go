@@ -130,9 +130,7 @@ func (m *Model) detailLines(w int) []string {
 func (m *Model) entryLines(e *entry, w int) []string {
 	s := m.com.styles
 	c := m.roster.of(e)
-	field := func(name, value string) string {
-		return s.Label.Render(fit(name, 14)) + value
-	}
+	field := func(name, value string) string { return detailField(s, name, value) }
 	kind := s.Stream.Type.Render(e.msg.Type.String())
 	switch {
 	case e.failed:
@@ -156,13 +154,7 @@ func (m *Model) entryLines(e *entry, w int) []string {
 	}
 	if e.failed {
 		lines = append(lines, field("size", fmt.Sprintf("%d bytes", len(e.raw))))
-		for i, l := range strings.Split(wrapText(sanitize(e.msg.Error), max(w-14, 8)), "\n") {
-			name := ""
-			if i == 0 {
-				name = "error"
-			}
-			lines = append(lines, field(name, s.FlashErr.Render(l)))
-		}
+		lines = append(lines, wrappedField(s, w, "error", sanitize(e.msg.Error), s.FlashErr.Render)...)
 		return append(lines, rawSection(s, e.raw, w)...)
 	}
 	if e.msg.Has(protocol.FieldTarget) {
@@ -183,14 +175,7 @@ func (m *Model) entryLines(e *entry, w int) []string {
 			s.Muted.Render(" as "+sanitize(m.roster.conns[iv.conn].label)+" at "+iv.sent.In(m.com.loc).Format("15:04:05.000"))))
 	}
 	if e.note != nil {
-		for i, l := range strings.Split(wrapText(sanitize(e.msg.Error), max(w-14, 8)), "\n") {
-			name := ""
-			if i == 0 {
-				name = "why"
-			}
-			lines = append(lines, field(name, s.FlashErr.Render(l)))
-		}
-		return lines
+		return append(lines, wrappedField(s, w, "why", sanitize(e.msg.Error), s.FlashErr.Render)...)
 	}
 	if route, inferred := m.routing.routeOf(e); route != "" {
 		how := s.Muted.Render(" (route header)")
@@ -205,11 +190,11 @@ func (m *Model) entryLines(e *entry, w int) []string {
 	if b, ok := chatOf(&e.msg, m.cfg.ChatTarget); ok {
 		lines = append(lines, field("chat", chatText(b)))
 	}
-	size := len(e.raw)
-	if size == 0 {
-		size = len(protocol.AppendMessage(nil, &e.msg)) - 1
+	raw := e.raw
+	if len(raw) == 0 {
+		raw = bytes.TrimSuffix(protocol.AppendMessage(nil, &e.msg), []byte{protocol.RecordSeparator})
 	}
-	lines = append(lines, field("size", fmt.Sprintf("%d bytes", size)))
+	lines = append(lines, field("size", fmt.Sprintf("%d bytes", len(raw))))
 	if e.msg.Error != "" {
 		lines = append(lines, field("error", s.FlashErr.Render(sanitize(e.msg.Error))))
 	}
@@ -231,10 +216,6 @@ func (m *Model) entryLines(e *entry, w int) []string {
 	section("ITEM", e.msg.Item)
 	section("RESULT", e.msg.Result)
 	section("HEADERS", e.msg.Headers)
-	raw := e.raw
-	if len(raw) == 0 {
-		raw = bytes.TrimSuffix(protocol.AppendMessage(nil, &e.msg), []byte{protocol.RecordSeparator})
-	}
 	return append(lines, rawSection(s, raw, w)...)
 }
 
@@ -329,16 +310,27 @@ func colorJSONLine(s *Styles, line string) string {
 // receivers names our connections for which got is true, or says none
 // did.
 func (m *Model) receivers(got func(i int) bool) string {
-	var names []string
-	for i, c := range m.roster.conns {
-		if got(i) {
-			names = append(names, m.roster.shortLabel(c))
-		}
-	}
+	names := labelsWhere(m.roster.shortLabels(), got)
 	if len(names) == 0 {
 		return m.com.styles.Faint.Render("none of your connections")
 	}
 	return m.com.styles.Stream.Conn.Render(strings.Join(names, ", "))
+}
+
+// detailField is a line of the details: name in its column, then value.
+func detailField(s *Styles, name, value string) string { return s.Label.Render(fit(name, 14)) + value }
+
+// wrappedField is a field whose value wraps in the details' w cells, each
+// line styled with st, the name on the first only.
+func wrappedField(s *Styles, w int, name, value string, st func(...string) string) []string {
+	var out []string
+	for i, l := range strings.Split(wrapText(value, max(w-14, 8)), "\n") {
+		if i > 0 {
+			name = ""
+		}
+		out = append(out, detailField(s, name, st(l)))
+	}
+	return out
 }
 
 // sentLines shows a record of the sent log in full: what was sent, as
@@ -346,16 +338,9 @@ func (m *Model) receivers(got func(i int) bool) string {
 // reached nobody.
 func (m *Model) sentLines(r *sentRecord, w int) []string {
 	s := m.com.styles
-	field := func(name, value string) string { return s.Label.Render(fit(name, 14)) + value }
+	field := func(name, value string) string { return detailField(s, name, value) }
 	wrapped := func(name, value string, st func(...string) string) []string {
-		var out []string
-		for i, l := range strings.Split(wrapText(value, max(w-14, 8)), "\n") {
-			if i > 0 {
-				name = ""
-			}
-			out = append(out, field(name, st(l)))
-		}
-		return out
+		return wrappedField(s, w, name, value, st)
 	}
 	kind := map[sentKind]string{sentSend: "send", sentInvoke: "invocation", sentGroup: "group action"}[r.kind]
 	glyph, st := r.mark(s)
@@ -387,11 +372,8 @@ func (m *Model) sentLines(r *sentRecord, w int) []string {
 		lines = append(lines, wrapped("", "the server did not say where the message went (Azure SignalR Service never does; sigr's emulator does)", s.Hint.Render)...)
 	}
 	if r.chat {
-		for k := range m.chat.msgs.len() {
-			if c := m.chat.msgs.newest(k); c.own && c.sent == r.id {
-				lines = append(lines, field("received by", m.receivers(c.receivedBy)))
-				break
-			}
+		if c := m.chat.msgs.byID(r.chatLine); c != nil && c.own && c.sent == r.id {
+			lines = append(lines, field("received by", m.receivers(c.receivedBy)))
 		}
 		lines = append(lines, "", s.Section.Render("MESSAGE"))
 		lines = append(lines, wrapped("", sanitize(r.text), s.App.Render)...)

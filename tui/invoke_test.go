@@ -361,7 +361,7 @@ func TestFlowInvokeTestHub(t *testing.T) {
 		if iv == nil {
 			t.Fatalf("row %d (%s) names no invocation", i, e.msg.Type)
 		}
-		rows = append(rows, iv.target+" "+answerPart(e, iv)+" "+payloadText(&e.msg, 100))
+		rows = append(rows, iv.target+" "+answerPart(e)+" "+payloadText(&e.msg, 100))
 	}
 	want := "counter item 1,counter item 2,counter item 3,counter completion ,echo completion \"hello\""
 	if strings.Join(rows, ",") != want {

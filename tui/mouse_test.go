@@ -24,7 +24,7 @@ func TestClickSelects(t *testing.T) {
 	if m.focus != focusStream || m.stream.follow {
 		t.Fatalf("after a click on a row: focus %d, following %v", m.focus, m.stream.follow)
 	}
-	if got := m.stream.selected(); got == nil || !strings.Contains(lines[5], got.time.In(m.com.loc).Format("15:04:05")+" "+m.stream.receivers(got)) {
+	if got := m.stream.selected(); got == nil || !strings.Contains(lines[5], got.time.In(m.com.loc).Format("15:04:05")+" "+m.stream.receivers(got, m.roster.shortLabels())) {
 		t.Fatalf("selected %+v, clicked on %q", got, lines[5])
 	}
 

@@ -34,22 +34,18 @@ func (m *Model) togglePerMessage() {
 
 // receivers names the connections that received e's message, for the
 // per-message view's connection column: every one, "all N", or e's own
-// connection when the message was not joined to others.
-func (s *stream) receivers(e *entry) string {
+// connection when the message was not joined to others. labels are the
+// roster's shortLabels.
+func (s *stream) receivers(e *entry, labels []string) string {
 	d := s.routing.byID(e.delivery)
 	if d == nil {
-		return s.roster.shortLabel(s.roster.of(e))
+		return labels[e.conn]
 	}
-	var names []string
-	for i, c := range s.roster.conns {
-		if d.received(i) {
-			names = append(names, s.roster.shortLabel(c))
-		}
-	}
+	names := labelsWhere(labels, d.received)
 	switch {
 	case len(names) == 0:
-		return s.roster.shortLabel(s.roster.of(e))
-	case len(names) > 1 && len(names) == len(s.roster.conns):
+		return labels[e.conn]
+	case len(names) > 1 && len(names) == len(labels):
 		return "all " + strconv.Itoa(len(names))
 	}
 	return strings.Join(names, ",")

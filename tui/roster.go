@@ -317,9 +317,24 @@ func (r *roster) hubs() []string {
 // shortLabel is a connection's label without "@hub" when every connection
 // is on one hub, plus the token's user id when it differs from the one
 // asked for.
-func (r *roster) shortLabel(c *conn) string {
+func (r *roster) shortLabel(c *conn) string { return c.shortLabel(len(r.hubs()) == 1) }
+
+// shortLabels are every connection's shortLabel, by index: a frame names
+// connections on many rows, and hubs is a map and a sort each time.
+func (r *roster) shortLabels() []string {
+	oneHub := len(r.hubs()) == 1
+	out := make([]string, len(r.conns))
+	for i, c := range r.conns {
+		out[i] = c.shortLabel(oneHub)
+	}
+	return out
+}
+
+// shortLabel is c's label, without "@hub" when oneHub, as roster's
+// shortLabel describes.
+func (c *conn) shortLabel(oneHub bool) string {
 	l := c.label
-	if len(r.hubs()) == 1 {
+	if oneHub {
 		if i := strings.LastIndexByte(l, '@'); i > 0 {
 			l = l[:i]
 		}
@@ -329,6 +344,18 @@ func (r *roster) shortLabel(c *conn) string {
 		l += " (" + sanitize(c.tokenUser) + ")"
 	}
 	return l
+}
+
+// labelsWhere are the labels, of shortLabels, of the connections for
+// which got is true, in order.
+func labelsWhere(labels []string, got func(i int) bool) []string {
+	var out []string
+	for i, l := range labels {
+		if got(i) {
+			out = append(out, l)
+		}
+	}
+	return out
 }
 
 func removeString(s []string, v string) []string {

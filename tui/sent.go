@@ -35,6 +35,8 @@ type sentRecord struct {
 	text   string // chat text, arguments as JSON, or the group action
 	chat   bool   // a chat-sample body: the chat view echoes it
 	stream bool   // a stream invocation
+	// chatLine is the id of a chat body's echo in the chat view.
+	chatLine uint64
 
 	pending bool
 	// status is the HTTP status of a send or group action; 0 before the

@@ -59,7 +59,7 @@ func (s *stream) visible(e *entry) bool {
 			return false
 		}
 	}
-	return !s.query.active() || s.matchesQuery(s.query, e)
+	return !s.query.active() || s.matchesQuery(e)
 }
 
 // setPerMessage switches between a row per message and a row per
@@ -87,11 +87,11 @@ func (s *stream) rebuild() {
 	s.cursor = s.last()
 }
 
-// matchesQuery reports whether q matches e, with the target and the route its
-// row shows.
-func (s *stream) matchesQuery(q query, e *entry) bool {
+// matchesQuery reports whether the filter matches e, with the target and
+// the route its row shows.
+func (s *stream) matchesQuery(e *entry) bool {
 	route, _ := s.routing.routeOf(e)
-	return q.match(e, s.roster.of(e), s.targetOf(e), route)
+	return s.query.match(e, s.roster.of(e), s.targetOf(e), route)
 }
 
 // targetOf is the target a row shows and the filter matches: the

@@ -61,13 +61,14 @@ func (s *stream) Render(w, rows int, focused bool) []string {
 		}
 		return []string{"", s.com.styles.Faint.Render(fit("  "+msg, w))}
 	}
-	cols := s.columns(w)
+	labels := s.roster.shortLabels()
+	cols := s.columns(w, labels)
 	top := min(s.index(s.top), total-1)
 	cur := min(s.index(s.cursor), total-1)
 	lines := make([]string, 0, max(min(rows, total-top), 0))
 	s.rows.next()
 	for i := top; i < total && i < top+rows; i++ {
-		lines = append(lines, s.row(s.history.at(s.seq(i)), cols, w, i == cur, focused))
+		lines = append(lines, s.row(s.history.at(s.seq(i)), cols, labels, w, i == cur, focused))
 	}
 	return lines
 }
@@ -91,13 +92,13 @@ type cachedRow struct {
 // connections can change (the receivers, the route inferred from them, the
 // invocation it answers).
 type rowKey struct {
-	w                           int
-	c                           cols
-	selected, focused, perMsg   bool
-	who, route, target          string
-	inferred, hasNote, answered bool
-	styles                      *Styles
-	loc                         *time.Location
+	w                  int
+	c                  cols
+	selected, focused  bool
+	who, route, target string
+	inferred, answered bool
+	styles             *Styles
+	loc                *time.Location
 }
 
 // next starts a Render: the rows of the last one stay reusable, older
@@ -133,10 +134,10 @@ func (rc *rowCache) put(seq uint64, k *rowKey, line string) {
 // cols are the widths of the stream's columns.
 type cols struct{ conn, target, route int }
 
-func (s *stream) columns(w int) cols {
+func (s *stream) columns(w int, labels []string) cols {
 	c := cols{conn: 6, target: 10, route: 10}
-	for _, cn := range s.roster.conns {
-		c.conn = max(c.conn, ansi.StringWidth(s.roster.shortLabel(cn)))
+	for _, l := range labels {
+		c.conn = max(c.conn, ansi.StringWidth(l))
 	}
 	c.conn = min(c.conn, 14)
 	if w >= 90 {
@@ -151,11 +152,11 @@ func (s *stream) columns(w int) cols {
 
 // row is one entry: time, connection, target, route and the arguments on
 // one line; for a record that failed to parse, the parser's text and the
-// record instead.
-func (s *stream) row(e *entry, c cols, w int, selected, focused bool) string {
+// record instead. labels are the roster's shortLabels.
+func (s *stream) row(e *entry, c cols, labels []string, w int, selected, focused bool) string {
 	sty := s.com.styles
 	if e.gap != nil {
-		return s.gapRow(e, e.time.In(s.com.loc).Format("15:04:05"), c, w, selected, focused)
+		return s.gapRow(e, e.time.In(s.com.loc).Format("15:04:05"), c, labels, w, selected, focused)
 	}
 	target, tgtStyle := e.msg.Target, &sty.pens.Target
 	route, inferred := s.routing.routeOf(e)
@@ -170,7 +171,7 @@ func (s *stream) row(e *entry, c cols, w int, selected, focused bool) string {
 	case iv != nil:
 		// The answer to an invocation made here: named after its method,
 		// the route column saying which part of the answer it is.
-		target, route, routeStyle = iv.target, answerPart(e, iv), &sty.pens.Type
+		target, route, routeStyle = iv.target, answerPart(e), &sty.pens.Type
 		if e.msg.Error != "" {
 			routeStyle = &sty.pens.Err
 		}
@@ -180,12 +181,9 @@ func (s *stream) row(e *entry, c cols, w int, selected, focused bool) string {
 	if inferred && route != "" {
 		route = "~" + route
 	}
-	who := s.roster.shortLabel(s.roster.of(e))
-	if s.perMessage {
-		who = s.receivers(e)
-	}
-	key := rowKey{w: w, c: c, selected: selected, focused: focused, perMsg: s.perMessage, who: who, route: route, target: target,
-		inferred: inferred, hasNote: e.note != nil, answered: iv != nil, styles: sty, loc: s.com.loc}
+	who := s.who(e, labels)
+	key := rowKey{w: w, c: c, selected: selected, focused: focused, who: who, route: route, target: target,
+		inferred: inferred, answered: iv != nil, styles: sty, loc: s.com.loc}
 	if selected {
 		// Not kept: one row a frame, and its style is the one that
 		// monochrome changes in place.
@@ -226,37 +224,35 @@ func (s *stream) drawRow(e *entry, iv *invocation, k rowKey, tgtStyle, routeStyl
 
 	cells := []string{t, fit(who, c.conn), fit(sanitize(target), c.target), fit(route, c.route), fit(args, argW)}
 	if k.selected {
-		st := sty.SelectedDim
-		if k.focused {
-			st = sty.Selected
-		}
-		return st.Render(fit(strings.Join(cells, " "), w))
+		return sty.selection(k.focused).Render(fit(strings.Join(cells, " "), w))
 	}
 	return sty.pens.Time.Render(cells[0]) + " " + sty.pens.Conn.Render(cells[1]) + " " + tgtStyle.Render(cells[2]) + " " +
 		routeStyle.Render(cells[3]) + " " + sty.pens.Args.Render(cells[4])
 }
 
 // gapRow is a gap's row: when, which connection, and what was lost.
-func (s *stream) gapRow(e *entry, t string, c cols, w int, selected, focused bool) string {
+func (s *stream) gapRow(e *entry, t string, c cols, labels []string, w int, selected, focused bool) string {
 	sty := s.com.styles
 	argW := max(w-8-1-c.conn-1-c.target-1, 4)
-	who := s.roster.shortLabel(s.roster.of(e))
-	if s.perMessage {
-		who = s.receivers(e)
-	}
+	who := s.who(e, labels)
 	cells := []string{t, fit(who, c.conn), fit(e.gap.word(), c.target), fit(e.gap.text(e.time, s.com.loc), argW)}
 	if selected {
-		st := sty.SelectedDim
-		if focused {
-			st = sty.Selected
-		}
-		return st.Render(fit(strings.Join(cells, " "), w))
+		return sty.selection(focused).Render(fit(strings.Join(cells, " "), w))
 	}
 	st := sty.FlashErr
 	if e.gap.resumed {
 		st = sty.Muted
 	}
 	return sty.Stream.Time.Render(cells[0]) + " " + sty.Stream.Conn.Render(cells[1]) + " " + st.Render(cells[2]+" "+cells[3])
+}
+
+// who is a row's connection column: e's connection, or in the
+// per-message view every connection that received its message.
+func (s *stream) who(e *entry, labels []string) string {
+	if s.perMessage {
+		return s.receivers(e, labels)
+	}
+	return labels[e.conn]
 }
 
 // chatOf is `sender: text` when e is a chat message that names its
@@ -275,9 +271,10 @@ func (s *stream) chatOf(e *entry) (string, bool) {
 	return chatText(b), true
 }
 
-// answerPart names which part of iv's answer e is: an item of its stream,
-// its completion, or an error (the hub's, or sigr's note of none).
-func answerPart(e *entry, iv *invocation) string {
+// answerPart names which part of an invocation's answer e is: an item of
+// its stream, its completion, or an error (the hub's, or sigr's note of
+// none).
+func answerPart(e *entry) string {
 	switch {
 	case e.note != nil || e.msg.Error != "":
 		return "error"

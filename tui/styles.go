@@ -178,6 +178,15 @@ func (s *Styles) monochrome() {
 	s.Badge = lipgloss.NewStyle().Reverse(true).Bold(true)
 }
 
+// selection is the selected row's style: Selected while its list has the
+// keys, else SelectedDim.
+func (s *Styles) selection(focused bool) lipgloss.Style {
+	if focused {
+		return s.Selected
+	}
+	return s.SelectedDim
+}
+
 // dot returns the glyph and style for a connection state. The glyphs differ
 // so that state is readable without colour.
 func (s *Styles) dot(st client.State) string {

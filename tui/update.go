@@ -102,6 +102,7 @@ func (m *Model) fixScroll() {
 	// their scroll costs a render of the rows shown.
 	w, rows := m.mainWidth(), m.streamRows()
 	m.stream.fixScroll(rows)
+	m.chat.forget()
 	switch {
 	case m.overlay == overlayMatrix:
 		m.routing.fix(w, m.bodyRows())
