@@ -101,7 +101,7 @@ function mmm(name, col,   i, k, a) {
   k = 0
   for (i = 1; i <= rows; i++) if (who[i] == name) a[++k] = v[i, col]
   sort(a, k)
-  lo[name, col] = a[1]; med[name, col] = a[int((k + 1) / 2)]; hi[name, col] = a[k]
+  med[name, col] = a[int((k + 1) / 2)]
   return sprintf("%d/%d/%d", a[1], a[int((k + 1) / 2)], a[k])
 }
 # ratio A B COLUMN: min/median/max over the rounds of B over A.

@@ -40,9 +40,6 @@ func looksLikeURL(s string) bool {
 // hostWithPortOrPath reports whether s reads as host:port or host/path,
 // so is surely a URL without its scheme, not a word meant as a string.
 func hostWithPortOrPath(s string) bool {
-	if strings.ContainsAny(s, " \t") {
-		return false
-	}
 	host, _, hasPath := strings.Cut(s, "/")
 	return hostLike(s) && (hasPath || strings.Contains(host, ":"))
 }

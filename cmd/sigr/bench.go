@@ -13,7 +13,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/charmbracelet/x/term"
 	"github.com/spf13/cobra"
 
 	"github.com/sigr-dev/sigr/loadtest"
@@ -128,11 +127,7 @@ func runBench(ctx context.Context, stdout, stderr io.Writer, args []string, f *b
 		fmt.Fprintln(stderr, plan+".")
 	}
 	if !f.quiet {
-		tty := false
-		if fd, ok := stderr.(interface{ Fd() uintptr }); ok {
-			tty = term.IsTerminal(fd.Fd())
-		}
-		o.Progress = loadtest.ProgressBar(stderr, tty)
+		o.Progress = loadtest.ProgressBar(stderr, isTerminal(stderr))
 	}
 	res, err := loadtest.Run(ctx, o)
 	if err != nil {

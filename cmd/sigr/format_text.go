@@ -56,6 +56,10 @@ const (
 	// textClip bounds the arguments shown when the terminal's width is
 	// unknown: a line stays readable whatever a server sends.
 	textClip = 1000
+	// textWidthEvery is how long the terminal's width is kept before it
+	// is asked again: asking is a system call, a flood prints thousands
+	// of lines a second, and a resize shows within this.
+	textWidthEvery = 250 * time.Millisecond
 )
 
 // textWriter writes watch's events as text: one line per event, the
@@ -66,7 +70,9 @@ const (
 type textWriter struct {
 	*lineWriter // the output and the connection's label
 	sty         textStyles
-	width       func() int // the terminal's width, 0 when unknown
+	readWidth   func() int // asks the terminal's width, 0 when unknown
+	width       int        // the width last read
+	widthAt     time.Time  // when, by the event that read it; zero before
 	connW       int
 	targetW     int
 	routeW      int
@@ -88,7 +94,7 @@ func newTextWriter(lw *lineWriter, stdout io.Writer) *textWriter {
 	return &textWriter{
 		lineWriter: lw,
 		sty:        newTextStyles(profile),
-		width:      func() int { return terminalWidth(stdout) },
+		readWidth:  func() int { return terminalWidth(stdout) },
 		connW:      12, targetW: 14, routeW: 12,
 	}
 }
@@ -235,7 +241,7 @@ func (w *textWriter) write(ev client.Event) {
 	}
 	if args != "" {
 		b.WriteString("  ")
-		b.WriteString(asty.Render(w.fit(args)))
+		b.WriteString(asty.Render(w.fit(args, ev.Time)))
 	}
 	b.WriteByte('\n')
 	_, _ = w.out.WriteString(b.String())
@@ -243,9 +249,13 @@ func (w *textWriter) write(ev client.Event) {
 
 // fit returns s safe to print and cut to what is left of the terminal's
 // width after the other columns, or to textClip bytes when the width is
-// unknown.
-func (w *textWriter) fit(s string) string {
-	width := w.width()
+// unknown. now is the event's time, which decides whether the width is
+// read again (see textWidthEvery) without another read of the clock.
+func (w *textWriter) fit(s string, now time.Time) string {
+	if d := now.Sub(w.widthAt); w.widthAt.IsZero() || d >= textWidthEvery || d < 0 {
+		w.width, w.widthAt = w.readWidth(), now
+	}
+	width := w.width
 	if width <= 0 {
 		return textsafe.Clip(s, textClip)
 	}

@@ -171,6 +171,46 @@ func TestTextFormat(t *testing.T) {
 	}
 }
 
+// TestTextWidthKept checks that the terminal's width is asked once per
+// textWidthEvery of events, not once a line, and that a resize shows
+// after it.
+func TestTextWidthKept(t *testing.T) {
+	t.Setenv("TERM", "dumb")
+	var b bytes.Buffer
+	out := bufio.NewWriter(&b)
+	id := &identityFlags{user: "alice"}
+	lw := &lineWriter{out: out, id: id, label: id.label("")}
+	w := newTextWriter(lw, &ttyBuffer{})
+	reads, width := 0, 100
+	w.readWidth = func() int { reads++; return width }
+	long := `["` + strings.Repeat("x", 200) + `"]`
+	m := protocol.Message{Type: protocol.TypeInvocation, Target: "t", Arguments: []byte(long)}
+	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	line := func(at time.Duration) int {
+		b.Reset()
+		w.write(client.Event{Kind: client.EventMessage, Time: t0.Add(at), Message: m})
+		if err := out.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		return ansi.StringWidth(strings.TrimSuffix(b.String(), "\n"))
+	}
+	for i := range 50 {
+		if n := line(time.Duration(i) * time.Millisecond); n != 100 {
+			t.Fatalf("line %d: %d cells on a 100-cell terminal", i, n)
+		}
+	}
+	if reads != 1 {
+		t.Errorf("50 lines within %v: the width read %d times, want 1", textWidthEvery, reads)
+	}
+	width = 80
+	if n := line(textWidthEvery - time.Millisecond); n != 100 || reads != 1 {
+		t.Errorf("before %v: %d cells, %d reads; want the width kept", textWidthEvery, n, reads)
+	}
+	if n := line(textWidthEvery); n != 80 || reads != 2 {
+		t.Errorf("after a resize and %v: %d cells, %d reads; want 80 cells, 2 reads", textWidthEvery, n, reads)
+	}
+}
+
 // TestWatchTextAgainstEmulator runs `sigr watch` on a terminal against
 // the emulator: the default is text, and a send shows as a line with the
 // route.

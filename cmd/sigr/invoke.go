@@ -124,8 +124,7 @@ func runInvoke(ctx context.Context, stdin io.Reader, stdout io.Writer, args []st
 	}
 	out := bufio.NewWriter(stdout)
 	inv := &invocation{f: f, c: c, out: out, args: hubArgs,
-		w: &lineWriter{out: out, raw: f.raw, hub: strings.ToLower(c.Hub()), id: f.id}}
-	inv.w.label = f.id.label(inv.w.hub)
+		w: newLineWriter(out, f.raw, c.Hub(), f.id)}
 	inv.service = cs != ""
 	err = inv.run(ctx)
 	if ferr := out.Flush(); ferr != nil && err == nil {

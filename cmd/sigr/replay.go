@@ -52,9 +52,6 @@ func loadReplay(name string) (*tui.Replay, error) {
 
 // runReplay shows r until q or ctrl+c; it opens no connection.
 func runReplay(ctx context.Context, r *tui.Replay) error {
-	if ctx == nil {
-		ctx = context.Background()
-	}
 	m := tui.New(tui.Config{Context: ctx, Replay: r, URL: "replay " + r.Name})
 	_, err := tea.NewProgram(m, tea.WithContext(ctx)).Run()
 	if errors.Is(err, tea.ErrInterrupted) {

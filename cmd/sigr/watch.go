@@ -110,8 +110,7 @@ func runWatch(ctx context.Context, stdout io.Writer, args []string, wf *watchFla
 	go func() { startErr <- c.Start(ctx) }()
 
 	out := bufio.NewWriterSize(stdout, watchFlushSize)
-	lw := &lineWriter{out: out, raw: wf.raw, hub: strings.ToLower(c.Hub()), id: wf.id}
-	lw.label = wf.id.label(lw.hub)
+	lw := newLineWriter(out, wf.raw, c.Hub(), wf.id)
 	var w eventWriter = lw
 	if format == formatText {
 		w = newTextWriter(lw, stdout)
@@ -204,6 +203,14 @@ type lineWriter struct {
 	hub   string
 	label string
 	id    *identityFlags
+}
+
+// newLineWriter returns a lineWriter on out for a connection to hub, as
+// id names it; the hub is lower case, as the service and the label have
+// it.
+func newLineWriter(out *bufio.Writer, raw bool, hub string, id *identityFlags) *lineWriter {
+	hub = strings.ToLower(hub)
+	return &lineWriter{out: out, raw: raw, hub: hub, label: id.label(hub), id: id}
 }
 
 // track learns the hub from ev: a redirect to Azure SignalR names it on
