@@ -13,6 +13,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/sigr-dev/sigr/client"
 	"github.com/sigr-dev/sigr/manage"
 	"github.com/sigr-dev/sigr/protocol"
 )
@@ -359,6 +360,30 @@ func TestTokenInspector(t *testing.T) {
 	nokey.Update(press("t"))
 	if out := ansi.Strip(nokey.View().Content); !strings.Contains(out, "not checked: no access key") {
 		t.Fatalf("without a key:\n%s", out)
+	}
+}
+
+// TestTokenInspectorFitsTheScreen: a token with more claims than an
+// 80x24 screen holds lists those that fit and says how many it left out,
+// and the panel's frame and hint stay on screen.
+func TestTokenInspectorFitsTheScreen(t *testing.T) {
+	m := newTestModel(80, 24, Config{})
+	ev := stateEv(0, "alice@chat", "alice", client.Connected)
+	claims := map[string]any{"asrs.s.uid": "alice", "exp": float64(t0.Add(time.Hour).Unix()), "iat": float64(t0.Unix())}
+	for i := range 30 {
+		claims[fmt.Sprintf("role%02d", i)] = "reader"
+	}
+	ev.AccessToken = fakeJWT(claims)
+	feed(m, []Event{ev})
+	m.Update(press("t"))
+	lines := strings.Split(ansi.Strip(m.View().Content), "\n")
+	out := strings.Join(lines, "\n")
+	if len(lines) > 24 || !strings.Contains(out, "role00") || !strings.Contains(out, "more not shown (y copies them all)") ||
+		!strings.Contains(out, "t or esc closes") || !strings.Contains(out, "╰") {
+		t.Fatalf("token inspector at 80x24 (%d lines):\n%s", len(lines), out)
+	}
+	if strings.Contains(out, "role29") {
+		t.Fatalf("all 30 claims shown in 24 lines:\n%s", out)
 	}
 }
 

@@ -56,8 +56,10 @@ func shortToken(tok string) string { return sanitize(textsafe.RedactToken(tok)) 
 // tokenPanel is the token inspector for c, the selected connection: its
 // connection id and groups, the user id claim, audience and times in words
 // and UTC, whether the signature matches the access key when sigr knows
-// it, and every other claim; the token itself only as a prefix.
-func (m *Model) tokenPanel(c *conn, w int) string {
+// it, and every other claim; the token itself only as a prefix. The panel
+// is at most h lines tall: a token with more claims than fit lists those
+// that do and says how many it left out (y copies them all).
+func (m *Model) tokenPanel(c *conn, w, h int) string {
 	s := m.com.styles
 	now := m.now
 	inner := w - s.Panel.GetHorizontalFrameSize()
@@ -147,8 +149,19 @@ func (m *Model) tokenPanel(c *conn, w int) string {
 	}
 	sort.Strings(keys)
 	lines = append(lines, "", s.Section.Render("other claims"))
-	for _, k := range keys {
-		lines = append(lines, field(sanitize(k), sanitize(claimString(c.claims[k]))))
+	// room is what the other claims may take: the frame, the blank line
+	// and the hint below them, and one line to say what was left out.
+	// (A field may hold several lines.)
+	room := h - s.Panel.GetVerticalFrameSize() - strings.Count(strings.Join(lines, "\n"), "\n") - 1 - 3
+	for i, k := range keys {
+		f := field(sanitize(k), sanitize(claimString(c.claims[k])))
+		n := strings.Count(f, "\n") + 1
+		if n > room && !(i == len(keys)-1 && n <= room+1) {
+			lines = append(lines, s.Muted.Render(fit(fmt.Sprintf("… %d more not shown (y copies them all)", len(keys)-i), inner)))
+			break
+		}
+		lines = append(lines, f)
+		room -= n
 	}
 	lines = append(lines, "", s.Hint.Render(fit("y copies the decoded claims · t or esc closes", inner)))
 	return done()

@@ -104,7 +104,7 @@ func (m *Model) mainArea(w, h int) []string {
 		}
 	}
 	out = padLines(out, w, h)
-	if p := m.panel(w); p != "" {
+	if p := m.panel(w, h); p != "" {
 		// The token and the forms are drawn over the main area, leaving the
 		// sidebar to pick a connection from.
 		over(out, p, w)
@@ -139,12 +139,12 @@ func (m *Model) composerLine() string {
 	return m.composer.Render(m.width, m.focus, m.roster.kind())
 }
 
-// panel is the token or a form, w cells at most: what is drawn over the
-// main area, or "".
-func (m *Model) panel(w int) string {
+// panel is the token or a form, w cells and h lines at most: what is
+// drawn over the main area, or "".
+func (m *Model) panel(w, h int) string {
 	switch {
 	case m.overlay == overlayToken:
-		return m.tokenPanel(m.roster.selected(), min(w-2, 90))
+		return m.tokenPanel(m.roster.selected(), min(w-2, 90), h)
 	case m.overlay == overlayForm && m.form != nil:
 		return m.form.Render(m.com.styles, min(w-2, 70))
 	}
