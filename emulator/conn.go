@@ -53,8 +53,13 @@ type conn struct {
 	lastPoll   time.Time
 	finished   bool
 
-	out  *outQueue     // encoded records, shared between connections
-	done chan struct{} // closed when closing starts
+	out *outQueue // encoded records, shared between connections
+	// wire is the WebSocket serving the connection now, for a fan-out's
+	// direct writes (sendDirect); lastDirect is the monoNow of the latest
+	// of those, which the writer's ping timer counts as a write.
+	wire       atomic.Pointer[wsWire]
+	lastDirect atomic.Int64
+	done       chan struct{} // closed when closing starts
 	// closed is set as done closes, for the checks on every delivery; and
 	// streaming once a stream writer waits on out.ready, which close then
 	// signals (a long poll waits on done instead).
@@ -301,6 +306,9 @@ func (c *conn) drain(batch [][]byte, max int, sf *stateful) [][]byte {
 // the write.
 type sink interface {
 	writeBatch(batch [][]byte) error
+	// owes reports whether a direct write left bytes only the writer
+	// can finish (writeBatch with an empty batch writes them).
+	owes() bool
 }
 
 // writeLoop is the one writer of a streaming connection (WebSockets,
@@ -388,7 +396,7 @@ func (c *conn) writeLoop(w sink, quit context.Context, a *attachment, replay boo
 		}
 		if pingDue.Load() {
 			pingDue.Store(false)
-			if idle := time.Duration(monoNow() - last); idle < interval {
+			if idle := time.Duration(monoNow() - max(last, c.lastDirect.Load())); idle < interval {
 				ping.Reset(interval - idle)
 			} else {
 				if c.handshaken.Load() {
@@ -402,11 +410,13 @@ func (c *conn) writeLoop(w sink, quit context.Context, a *attachment, replay boo
 		// A full stateful buffer holds the queue back until an Ack.
 		if sf == nil || !sf.full() {
 			batch = c.drain(batch[:0], 64, sf)
-			if len(batch) > 0 {
+			if len(batch) > 0 || w.owes() {
 				if sf != nil {
 					sf.number(batch)
 				}
-				if err := write(batch); err != nil {
+				err := write(batch)
+				c.out.release()
+				if err != nil {
 					return fail(err)
 				}
 				// No second look at the queue: what came in during the

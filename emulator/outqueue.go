@@ -14,6 +14,9 @@ type outQueue struct {
 	head  int
 	limit int
 	ready chan struct{}
+	// busy is set while the writer holds records it took and has not
+	// finished writing: a fan-out's direct write must not pass them.
+	busy bool
 }
 
 func newOutQueue(limit int) *outQueue {
@@ -51,6 +54,9 @@ func (q *outQueue) take(batch [][]byte, max, room int) [][]byte {
 		size += len(f)
 		room -= len(f)
 	}
+	if len(batch) > 0 {
+		q.busy = true
+	}
 	left := len(q.items) - q.head
 	if left == 0 {
 		// Empty: start over, and let a burst's large backing array go.
@@ -78,6 +84,21 @@ func (q *outQueue) pending() bool {
 		q.signal()
 	}
 	return n > 0
+}
+
+// release tells the queue the writer has written what it took.
+func (q *outQueue) release() {
+	q.mu.Lock()
+	q.busy = false
+	q.mu.Unlock()
+}
+
+// idle reports whether nothing is queued and the writer holds nothing it
+// took, so a frame written now comes after everything before it.
+func (q *outQueue) idle() bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.head == len(q.items) && !q.busy
 }
 
 func (q *outQueue) signal() {

@@ -197,8 +197,10 @@ func (s *Service) finish(c *conn) {
 	}
 }
 
-// deliver encodes one invocation once per protocol and queues it to every recipient,
-// and returns to how many it was queued. The `route` header tells the
+// deliver encodes one invocation once per protocol and writes it to
+// every recipient, straight to the socket where nothing is queued ahead
+// (sendDirect) and through the queue otherwise, and returns to how many
+// it was written or queued. The `route` header tells the
 // receiver why the message reached it.
 func (s *Service) deliver(recips []*conn, target string, args []byte, route string) int {
 	if len(recips) == 0 {
@@ -208,12 +210,17 @@ func (s *Service) deliver(recips []*conn, target string, args []byte, route stri
 	m.Headers = protocol.EncodeHeaders(map[string]string{"route": route})
 	m.Fields |= protocol.FieldHeaders
 	fr := newFrames(&m)
+	now := monoNow()
 	n := 0
 	for _, c := range recips {
 		if !c.handshaken.Load() {
 			continue
 		}
-		if frame := fr.of(c); frame != nil && c.enqueue(frame) {
+		frame := fr.of(c)
+		if frame == nil {
+			continue
+		}
+		if c.wire.Load() != nil && c.sendDirect(fr.ws(c, frame), now) || c.enqueue(frame) {
 			n++
 		}
 	}
