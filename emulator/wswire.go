@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"syscall"
 )
 
@@ -32,6 +33,8 @@ type wsWire struct {
 	// rest is what a direct write left unwritten (the socket buffer was
 	// full): it goes out before anything else, from the writer.
 	rest []byte
+	// partials counts the direct writes the socket took only part of.
+	partials atomic.Int64
 
 	// The direct write's syscall, built once so that a write allocates
 	// nothing; its argument and results, under mu.
@@ -248,6 +251,7 @@ func (c *conn) sendDirect(frame []byte, now int64) bool {
 	c.lastDirect.Store(now)
 	if n < len(frame) {
 		w.rest = frame[n:] // frame is never written to again
+		w.partials.Add(1)
 		c.out.signal()
 	}
 	return true
