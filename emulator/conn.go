@@ -26,7 +26,8 @@ const (
 // Outgoing messages go through a bounded queue drained by exactly one
 // writer (the WebSocket writer goroutine, the SSE stream handler, or the
 // long poll in progress), so a slow client never blocks a sender: when its
-// queue is full it is closed instead.
+// queue is full it is closed instead. A fan-out writes straight to an idle
+// WebSocket instead, with a write that never waits (sendDirect).
 type conn struct {
 	s       *Service
 	id      string // public connection id
@@ -325,8 +326,11 @@ type sink interface {
 // messages. A failed or stalled write then only ends this socket
 // (a.cancel), because the connection waits for a resume.
 //
-// It runs once per delivery on every connection of a fan-out, so it keeps
-// to what a write needs. It waits on the queue's ready channel alone:
+// A fan-out writes to an idle WebSocket itself (sendDirect) and wakes the
+// writer only for what the socket did not take, or when something is
+// queued; the writer marks what it took as written (out.release) so that
+// no direct write passes it. Under load it runs once per delivery on
+// every connection of a fan-out, so it keeps to what a write needs. It waits on the queue's ready channel alone:
 // close, quit and the ping timer signal it too and the writer looks at
 // each after every wake. No timer or context per write (the watchdog
 // bounds writes), and no ping timer reset per write: the timer looks at
