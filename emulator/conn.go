@@ -29,6 +29,24 @@ const (
 // queue is full it is closed instead. A fan-out writes straight to an idle
 // WebSocket instead, with a write that never waits (sendDirect).
 type conn struct {
+	// What a fan-out reads of every recipient comes first, on one cache
+	// line: at one broadcast a second every connection is cold again by
+	// the next one, and each line it touches is a miss.
+	out  *outQueue              // encoded records, shared between connections
+	wire atomic.Pointer[wsWire] // the WebSocket serving the connection now, for direct writes
+	// sf is the stateful reconnect state, set by a version 2 handshake on
+	// a WebSocket and never changed after.
+	sf atomic.Pointer[stateful]
+	// lastDirect is the monoNow of the latest direct write, which the
+	// writer's ping timer counts as a write.
+	lastDirect atomic.Int64
+	handshaken atomic.Bool
+	// msgpack is set by a MessagePack handshake before the connection is
+	// registered, and never changes after.
+	msgpack atomic.Bool
+	// closed is set as done closes, for the checks on every delivery.
+	closed atomic.Bool
+
 	s       *Service
 	id      string // public connection id
 	token   string // connection token for id=
@@ -54,17 +72,9 @@ type conn struct {
 	lastPoll   time.Time
 	finished   bool
 
-	out *outQueue // encoded records, shared between connections
-	// wire is the WebSocket serving the connection now, for a fan-out's
-	// direct writes (sendDirect); lastDirect is the monoNow of the latest
-	// of those, which the writer's ping timer counts as a write.
-	wire       atomic.Pointer[wsWire]
-	lastDirect atomic.Int64
-	done       chan struct{} // closed when closing starts
-	// closed is set as done closes, for the checks on every delivery; and
-	// streaming once a stream writer waits on out.ready, which close then
-	// signals (a long poll waits on done instead).
-	closed    atomic.Bool
+	done chan struct{} // closed when closing starts
+	// streaming is set once a stream writer waits on out.ready, which
+	// close then signals (a long poll waits on done instead).
 	streaming atomic.Bool
 
 	closeOnce   sync.Once
@@ -75,17 +85,13 @@ type conn struct {
 	ctx    context.Context // cancelled on a hard close: aborts transport I/O
 	cancel context.CancelFunc
 
-	handshaken atomic.Bool
-	lastRecv   atomic.Int64 // unix nanos of the last inbound record
+	lastRecv atomic.Int64 // unix nanos of the last inbound record
 
 	inMu    sync.Mutex // serialises inbound data (one POST at a time)
 	framer  protocol.Framer
 	bframer *protocol.BinaryFramer      // MessagePack records after the handshake; nil for JSON
 	mpdec   protocol.MessagePackDecoder // under inMu
-	// msgpack is set by a MessagePack handshake before the connection is
-	// registered, and never changes after.
-	msgpack atomic.Bool
-	warned  bool // logged the dropped-invocation warning
+	warned  bool                        // logged the dropped-invocation warning
 
 	// For the upstream: the token's claims (set before the connection is
 	// shared, never changed), the connect query without access_token
@@ -105,11 +111,9 @@ type conn struct {
 	idleTimer  *time.Timer
 	graceTimer *time.Timer // a dropped stateful socket's wait for a resume
 
-	// Stateful reconnect. statefulOffered is set by negotiate before any
-	// handler sees the connection; sf is set by a version 2 handshake on a
-	// WebSocket and never changes after.
+	// statefulOffered is set by negotiate before any handler sees the
+	// connection.
 	statefulOffered bool
-	sf              atomic.Pointer[stateful]
 
 	// Guarded by s.mu: the WebSocket handler serving the connection now
 	// (nil while a stateful connection waits for a resume), and whether it
@@ -330,19 +334,15 @@ type sink interface {
 // writer only for what the socket did not take, or when something is
 // queued; the writer marks what it took as written (out.release) so that
 // no direct write passes it. Under load it runs once per delivery on
-// every connection of a fan-out, so it keeps to what a write needs. It waits on the queue's ready channel alone:
-// close, quit and the ping timer signal it too and the writer looks at
-// each after every wake. No timer or context per write (the watchdog
-// bounds writes), and no ping timer reset per write: the timer looks at
-// the time of the last write when it fires.
+// every connection of a fan-out, so it keeps to what a write needs. It
+// waits on the queue's ready channel alone: close, quit and the ping
+// timer signal it too and the writer looks at each after every wake. No
+// timer or context per write (the watchdog bounds writes), and no ping
+// timer reset per write (see pingTimer).
 func (c *conn) writeLoop(w sink, quit context.Context, a *attachment, replay bool) error {
 	interval := c.s.opts.PingInterval
-	var pingDue atomic.Bool
-	ping := time.AfterFunc(interval, func() {
-		pingDue.Store(true)
-		c.out.signal()
-	})
-	defer ping.Stop()
+	ping := startPingTimer(interval, &c.lastDirect, c.out.signal)
+	defer ping.stop()
 	defer context.AfterFunc(quit, c.out.signal)()
 	c.streaming.Store(true) // close signals out.ready from now on
 	// A write in progress ends when the socket does: a hard close (c.ctx)
@@ -362,9 +362,8 @@ func (c *conn) writeLoop(w sink, quit context.Context, a *attachment, replay boo
 	// fan-out) instead of reserving 64 slots (1.5 KiB) on every idle
 	// connection.
 	var batch [][]byte
-	last := monoNow() // start of the latest write
 	write := func(b [][]byte) error {
-		last = ww.begin()
+		ping.last.Store(ww.begin())
 		return ww.end(w.writeBatch(b))
 	}
 	fail := func(err error) error {
@@ -398,17 +397,17 @@ func (c *conn) writeLoop(w sink, quit context.Context, a *attachment, replay boo
 				return fail(err)
 			}
 		}
-		if pingDue.Load() {
-			pingDue.Store(false)
-			if idle := time.Duration(monoNow() - max(last, c.lastDirect.Load())); idle < interval {
-				ping.Reset(interval - idle)
+		if ping.due.Load() {
+			ping.due.Store(false)
+			if idle := ping.idle(); idle < interval {
+				ping.rearm(interval - idle)
 			} else {
 				if c.handshaken.Load() {
 					if err := write([][]byte{c.ping()}); err != nil {
 						return fail(err)
 					}
 				}
-				ping.Reset(interval)
+				ping.rearm(interval)
 			}
 		}
 		// A full stateful buffer holds the queue back until an Ack.

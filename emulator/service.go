@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/sigr-dev/sigr/internal/textsafe"
@@ -32,6 +33,9 @@ type Service struct {
 
 	trace    *tracer   // the live trace's subscribers
 	watchdog *watchdog // ends stalled writes
+	// delivering counts the fan-outs in progress: only one alone writes
+	// directly (see deliver).
+	delivering atomic.Int32
 
 	handlers sync.WaitGroup // transport handlers and writer goroutines
 	stop     chan struct{}
@@ -211,6 +215,12 @@ func (s *Service) deliver(recips []*conn, target string, args []byte, route stri
 	m.Fields |= protocol.FieldHeaders
 	fr := newFrames(&m)
 	now := monoNow()
+	// A fan-out alone writes to idle sockets itself. Several at once (a
+	// high rate of sends) leave it to the writers, which then take a few
+	// messages a write: a write(2) per delivery from every sender would
+	// cost some 9 µs each where a batch costs about 1.3.
+	direct := s.delivering.Add(1) == 1
+	defer s.delivering.Add(-1)
 	n := 0
 	for _, c := range recips {
 		if !c.handshaken.Load() {
@@ -220,7 +230,7 @@ func (s *Service) deliver(recips []*conn, target string, args []byte, route stri
 		if frame == nil {
 			continue
 		}
-		if c.wire.Load() != nil && c.sendDirect(fr.ws(c, frame), now) || c.enqueue(frame) {
+		if direct && c.wire.Load() != nil && c.sendDirect(fr.ws(c, frame), now) || c.enqueue(frame) {
 			n++
 		}
 	}

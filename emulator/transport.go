@@ -231,7 +231,7 @@ func (s *Service) runWebSocket(ws *websocket.Conn, wire *wsWire, c *conn, a *att
 		_ = ws.Close(websocket.StatusNormalClosure, "")
 	}()
 
-	readErr := s.readWebSocket(a.ctx, ws, c)
+	readErr := s.readWebSocket(ws, c)
 	if readErr != nil && c.sf.Load() != nil && !c.closing() && websocket.CloseStatus(readErr) != websocket.StatusNormalClosure {
 		// A stateful connection survives its socket: keep it, with what it
 		// has not had acknowledged, for a resume.
@@ -258,7 +258,7 @@ func dropReason(a *attachment, err error) string {
 	if code := websocket.CloseStatus(err); code != -1 {
 		return "WebSocket closed with status " + strconv.Itoa(int(code))
 	}
-	if errors.Is(err, context.Canceled) {
+	if errors.Is(err, context.Canceled) || a.ctx.Err() != nil {
 		return "a newer socket took over"
 	}
 	return "read failed: " + err.Error()
@@ -306,12 +306,13 @@ func (s *Service) detach(c *conn, a *attachment, reason string) {
 var readBufs = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
 
 // readWebSocket feeds every message into the connection until the socket
-// ends (the error) or the connection starts closing (nil). ctx is the
-// attachment's: cancelling it closes the socket, which is what a newer
-// socket taking over wants.
-func (s *Service) readWebSocket(ctx context.Context, ws *websocket.Conn, c *conn) error {
+// ends (the error) or the connection starts closing (nil). Its reads
+// carry no context that can end, as coder/websocket arms an AfterFunc
+// per message for one that can: the end of the attachment closes the
+// socket (runWebSocket), which ends a read.
+func (s *Service) readWebSocket(ws *websocket.Conn, c *conn) error {
 	for {
-		_, rd, err := ws.Reader(ctx)
+		_, rd, err := ws.Reader(context.Background())
 		if err != nil {
 			return err
 		}
