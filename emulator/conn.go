@@ -40,6 +40,7 @@ type conn struct {
 	// lastDirect is the monoNow of the latest direct write, which the
 	// writer's ping timer counts as a write.
 	lastDirect atomic.Int64
+	backlog    atomic.Bool // something is queued or held by the writer (outQueue.backlog)
 	handshaken atomic.Bool
 	// msgpack is set by a MessagePack handshake before the connection is
 	// registered, and never changes after.
@@ -146,6 +147,7 @@ func newConn(s *Service, hubName, user string, v0 bool) *conn {
 		out:     newOutQueue(s.opts.QueueSize),
 		done:    make(chan struct{}),
 	}
+	c.out.backlog = &c.backlog
 	c.token = c.id
 	if !v0 {
 		c.token = randomID()

@@ -1,6 +1,9 @@
 package emulator
 
-import "sync"
+import (
+	"sync"
+	"sync/atomic"
+)
 
 // outQueue is a connection's bounded outgoing queue. It grows as records
 // arrive instead of reserving all its slots up front, as a buffered
@@ -17,6 +20,10 @@ type outQueue struct {
 	// busy is set while the writer holds records it took and has not
 	// finished writing: a fan-out's direct write must not pass them.
 	busy bool
+	// backlog, when set, mirrors !idle() for readers that take no lock:
+	// it sits beside the other fields a fan-out reads of a connection,
+	// which saves it a cache line and this lock per recipient.
+	backlog *atomic.Bool
 }
 
 func newOutQueue(limit int) *outQueue {
@@ -31,6 +38,7 @@ func (q *outQueue) push(b []byte) bool {
 		return false
 	}
 	q.items = append(q.items, b)
+	q.note()
 	q.mu.Unlock()
 	q.signal()
 	return true
@@ -57,6 +65,7 @@ func (q *outQueue) take(batch [][]byte, max, room int) [][]byte {
 	if len(batch) > 0 {
 		q.busy = true
 	}
+	q.note()
 	left := len(q.items) - q.head
 	if left == 0 {
 		// Empty: start over, and let a burst's large backing array go.
@@ -90,6 +99,7 @@ func (q *outQueue) pending() bool {
 func (q *outQueue) release() {
 	q.mu.Lock()
 	q.busy = false
+	q.note()
 	q.mu.Unlock()
 }
 
@@ -99,6 +109,13 @@ func (q *outQueue) idle() bool {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	return q.head == len(q.items) && !q.busy
+}
+
+// note updates backlog; called with mu held.
+func (q *outQueue) note() {
+	if q.backlog != nil {
+		q.backlog.Store(q.busy || q.head < len(q.items))
+	}
 }
 
 func (q *outQueue) signal() {

@@ -249,7 +249,7 @@ func (c *conn) sendDirect(frame []byte, now int64) bool {
 		return false
 	}
 	defer w.mu.Unlock()
-	if w.rest != nil || c.closing() || !c.out.idle() {
+	if w.rest != nil || c.closing() || c.backlog.Load() {
 		return false
 	}
 	n, err := w.tryWrite(frame)

@@ -176,6 +176,16 @@ func TestDirectWrites(t *testing.T) {
 	if ca.lastDirect.Load() == 0 {
 		t.Fatal("no delivery was written directly")
 	}
+
+	// With another fan-out under way the writers take over, which batch.
+	ca.lastDirect.Store(0)
+	st.Service.delivering.Add(1)
+	st.Service.deliver(st.Service.recipients("chat", toAll, "", nil), "queued", []byte(`[]`), "broadcast")
+	st.Service.delivering.Add(-1)
+	a.expectInvocation("queued", "broadcast")
+	if ca.lastDirect.Load() != 0 {
+		t.Fatal("a fan-out wrote directly beside another")
+	}
 }
 
 // smallBufferDialer dials with a small receive buffer, so that the server
