@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"sync"
 	"sync/atomic"
-	"syscall"
 )
 
 // wsWire is the socket under one WebSocket. The emulator writes its data
@@ -32,7 +31,7 @@ type wsWire struct {
 	rest []byte
 
 	// fd is the socket's descriptor for direct writes, -1 when conn is no
-	// plain socket. A direct write calls write(2) on it itself, without
+	// plain socket or the system no Unix. A direct write calls write(2) on it itself, without
 	// the locks and poller bookkeeping of net.Conn or syscall.RawConn
 	// (some 0.4 µs a delivery): mu already keeps every writer of the
 	// socket apart, and fdMu keeps the descriptor open meanwhile, as
@@ -49,13 +48,7 @@ type wsWire struct {
 }
 
 func newWire(conn net.Conn) *wsWire {
-	w := &wsWire{conn: conn, fd: -1}
-	if sc, ok := conn.(syscall.Conn); ok {
-		if raw, err := sc.SyscallConn(); err == nil {
-			_ = raw.Control(func(fd uintptr) { w.fd = int(fd) })
-		}
-	}
-	return w
+	return &wsWire{conn: conn, fd: socketFD(conn)}
 }
 
 // tryWrite writes what the socket takes now without waiting, with one
@@ -68,14 +61,7 @@ func (w *wsWire) tryWrite(p []byte) (int, error) {
 	if w.closed {
 		return 0, net.ErrClosed
 	}
-	n, err := syscall.Write(w.fd, p)
-	if err == syscall.EAGAIN || err == syscall.EINTR {
-		return 0, nil
-	}
-	if err != nil {
-		return 0, err
-	}
-	return n, nil
+	return writeNow(w.fd, p)
 }
 
 // flushRest writes what a direct write left, waiting for the socket.
