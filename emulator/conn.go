@@ -420,7 +420,9 @@ func (c *conn) writeLoop(w sink, quit context.Context, a *attachment, replay boo
 					sf.number(batch)
 				}
 				err := write(batch)
-				c.out.release()
+				if len(batch) > 0 {
+					c.out.release()
+				}
 				if err != nil {
 					return fail(err)
 				}

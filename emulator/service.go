@@ -230,7 +230,7 @@ func (s *Service) deliver(recips []*conn, target string, args []byte, route stri
 		if frame == nil {
 			continue
 		}
-		if direct && c.wire.Load() != nil && c.sendDirect(fr.ws(c, frame), now) || c.enqueue(frame) {
+		if direct && c.sendDirect(fr, frame, now) || c.enqueue(frame) {
 			n++
 		}
 	}

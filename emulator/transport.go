@@ -221,7 +221,9 @@ func (s *Service) runWebSocket(ws *websocket.Conn, wire *wsWire, c *conn, a *att
 	writerDone := make(chan struct{})
 	go func() {
 		defer close(writerDone)
-		c.wire.Store(wire)
+		if wire.fd >= 0 { // else no direct writes (not a plain socket, or not Unix)
+			c.wire.Store(wire)
+		}
 		err := c.writeLoop(wsSink{w: wire, c: c}, a.ctx, a, resume)
 		c.wire.CompareAndSwap(wire, nil) // no direct write after the Close
 		if err != nil || c.hard.Load() || a.ctx.Err() != nil {

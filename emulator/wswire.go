@@ -29,6 +29,10 @@ type wsWire struct {
 	// rest is what a direct write left unwritten (the socket buffer was
 	// full): it goes out before anything else, from the writer.
 	rest []byte
+	// closeSent is set once coder/websocket has written a Close frame:
+	// no data frame may follow it (RFC 6455 5.5.1), which its own write
+	// path refused and the emulator's must refuse too.
+	closeSent bool
 
 	// fd is the socket's descriptor for direct writes, -1 when conn is no
 	// plain socket or the system no Unix. A direct write calls write(2) on it itself, without
@@ -87,6 +91,9 @@ func (w *wsWire) owes() bool {
 func (w *wsWire) writeMessage(op byte, batch [][]byte) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	if w.closeSent {
+		return net.ErrClosed
+	}
 	if err := w.flushRest(); err != nil || len(batch) == 0 {
 		return err
 	}
@@ -114,6 +121,7 @@ var batchBufs = sync.Pool{New: func() any { b := make([]byte, 0, batchBytes+maxF
 const (
 	opText   = 0x1
 	opBinary = 0x2
+	opClose  = 0x8
 
 	maxFrameHeader = 10
 )
@@ -161,7 +169,13 @@ func (c wsConn) Write(p []byte) (int, error) {
 	if err := c.w.flushRest(); err != nil {
 		return 0, err
 	}
-	return c.w.conn.Write(p)
+	n, err := c.w.conn.Write(p)
+	// Each control frame arrives whole (see wsWire), so p starts with
+	// its header.
+	if len(p) > 0 && p[0]&0x0f == opClose {
+		c.w.closeSent = true
+	}
+	return n, err
 }
 
 // wsAccept hands coder/websocket the hijacked connection as a wsConn, and
@@ -228,16 +242,17 @@ func (c *conn) opcode() byte {
 // reconnect, and no one else is writing to the socket. It never waits: it
 // makes one write(2), and what the socket does not take now goes to the
 // writer, which then waits for the socket under the watchdog. false means
-// nothing was written and the frame is to be queued.
-func (c *conn) sendDirect(frame []byte, now int64) bool {
+// nothing was written and payload, fr's encoding for c, is to be queued.
+func (c *conn) sendDirect(fr *frames, payload []byte, now int64) bool {
 	w := c.wire.Load()
-	if w == nil || w.fd < 0 || c.sf.Load() != nil || !w.mu.TryLock() {
+	if w == nil || c.sf.Load() != nil || !w.mu.TryLock() {
 		return false
 	}
 	defer w.mu.Unlock()
-	if w.rest != nil || c.closing() || c.backlog.Load() {
+	if w.rest != nil || w.closeSent || c.closing() || c.backlog.Load() {
 		return false
 	}
+	frame := fr.ws(c, payload)
 	n, err := w.tryWrite(frame)
 	if err != nil || n == 0 {
 		// A failed socket: the writer's own write will fail and say why.

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/coder/websocket"
 
@@ -207,5 +209,27 @@ func TestControlFrameAfterRest(t *testing.T) {
 	}
 	if w.rest != nil {
 		t.Fatal("the rest is still owed")
+	}
+}
+
+// TestNoDataAfterCloseFrame: once coder/websocket has written a Close
+// frame, the writer's next message fails instead of following it on the
+// wire (RFC 6455 5.5.1).
+func TestNoDataAfterCloseFrame(t *testing.T) {
+	a, b := net.Pipe()
+	defer a.Close()
+	defer b.Close()
+	w := newWire(a)
+	closeFrame := appendFrame(nil, opClose, []byte{0x03, 0xe8})
+	go func() { _, _ = wsConn{Conn: a, w: w}.Write(closeFrame) }()
+	got := make([]byte, len(closeFrame))
+	if _, err := io.ReadFull(b, got); err != nil || !bytes.Equal(got, closeFrame) {
+		t.Fatalf("read %x, %v", got, err)
+	}
+	// A write that went ahead would block on the pipe: the deadline turns
+	// that into a failure with another error.
+	_ = a.SetWriteDeadline(time.Now().Add(time.Second))
+	if err := w.writeMessage(opText, [][]byte{[]byte("late\x1e")}); !errors.Is(err, net.ErrClosed) {
+		t.Fatalf("a message after the Close frame: %v, want net.ErrClosed", err)
 	}
 }
