@@ -26,8 +26,28 @@ const (
 // Outgoing messages go through a bounded queue drained by exactly one
 // writer (the WebSocket writer goroutine, the SSE stream handler, or the
 // long poll in progress), so a slow client never blocks a sender: when its
-// queue is full it is closed instead.
+// queue is full it is closed instead. A fan-out writes straight to an idle
+// WebSocket instead, with a write that never waits (sendDirect).
 type conn struct {
+	// What a fan-out reads of every recipient comes first, on one cache
+	// line: at one broadcast a second every connection is cold again by
+	// the next one, and each line it touches is a miss.
+	out  *outQueue              // encoded records, shared between connections
+	wire atomic.Pointer[wsWire] // the WebSocket serving the connection now, for direct writes
+	// sf is the stateful reconnect state, set by a version 2 handshake on
+	// a WebSocket and never changed after.
+	sf atomic.Pointer[stateful]
+	// lastDirect is the monoNow of the latest direct write, which the
+	// writer's ping timer counts as a write.
+	lastDirect atomic.Int64
+	backlog    atomic.Bool // something is queued or held by the writer (outQueue.backlog)
+	handshaken atomic.Bool
+	// msgpack is set by a MessagePack handshake before the connection is
+	// registered, and never changes after.
+	msgpack atomic.Bool
+	// closed is set as done closes, for the checks on every delivery.
+	closed atomic.Bool
+
 	s       *Service
 	id      string // public connection id
 	token   string // connection token for id=
@@ -53,12 +73,9 @@ type conn struct {
 	lastPoll   time.Time
 	finished   bool
 
-	out  *outQueue     // encoded records, shared between connections
 	done chan struct{} // closed when closing starts
-	// closed is set as done closes, for the checks on every delivery; and
-	// streaming once a stream writer waits on out.ready, which close then
-	// signals (a long poll waits on done instead).
-	closed    atomic.Bool
+	// streaming is set once a stream writer waits on out.ready, which
+	// close then signals (a long poll waits on done instead).
 	streaming atomic.Bool
 
 	closeOnce   sync.Once
@@ -69,17 +86,13 @@ type conn struct {
 	ctx    context.Context // cancelled on a hard close: aborts transport I/O
 	cancel context.CancelFunc
 
-	handshaken atomic.Bool
-	lastRecv   atomic.Int64 // unix nanos of the last inbound record
+	lastRecv atomic.Int64 // unix nanos of the last inbound record
 
 	inMu    sync.Mutex // serialises inbound data (one POST at a time)
 	framer  protocol.Framer
 	bframer *protocol.BinaryFramer      // MessagePack records after the handshake; nil for JSON
 	mpdec   protocol.MessagePackDecoder // under inMu
-	// msgpack is set by a MessagePack handshake before the connection is
-	// registered, and never changes after.
-	msgpack atomic.Bool
-	warned  bool // logged the dropped-invocation warning
+	warned  bool                        // logged the dropped-invocation warning
 
 	// For the upstream: the token's claims (set before the connection is
 	// shared, never changed), the connect query without access_token
@@ -99,11 +112,9 @@ type conn struct {
 	idleTimer  *time.Timer
 	graceTimer *time.Timer // a dropped stateful socket's wait for a resume
 
-	// Stateful reconnect. statefulOffered is set by negotiate before any
-	// handler sees the connection; sf is set by a version 2 handshake on a
-	// WebSocket and never changes after.
+	// statefulOffered is set by negotiate before any handler sees the
+	// connection.
 	statefulOffered bool
-	sf              atomic.Pointer[stateful]
 
 	// Guarded by s.mu: the WebSocket handler serving the connection now
 	// (nil while a stateful connection waits for a resume), and whether it
@@ -136,6 +147,7 @@ func newConn(s *Service, hubName, user string, v0 bool) *conn {
 		out:     newOutQueue(s.opts.QueueSize),
 		done:    make(chan struct{}),
 	}
+	c.out.backlog = &c.backlog
 	c.token = c.id
 	if !v0 {
 		c.token = randomID()
@@ -301,6 +313,9 @@ func (c *conn) drain(batch [][]byte, max int, sf *stateful) [][]byte {
 // the write.
 type sink interface {
 	writeBatch(batch [][]byte) error
+	// owes reports whether a direct write left bytes only the writer
+	// can finish (writeBatch with an empty batch writes them).
+	owes() bool
 }
 
 // writeLoop is the one writer of a streaming connection (WebSockets,
@@ -317,20 +332,19 @@ type sink interface {
 // messages. A failed or stalled write then only ends this socket
 // (a.cancel), because the connection waits for a resume.
 //
-// It runs once per delivery on every connection of a fan-out, so it keeps
-// to what a write needs. It waits on the queue's ready channel alone:
-// close, quit and the ping timer signal it too and the writer looks at
-// each after every wake. No timer or context per write (the watchdog
-// bounds writes), and no ping timer reset per write: the timer looks at
-// the time of the last write when it fires.
+// A fan-out writes to an idle WebSocket itself (sendDirect) and wakes the
+// writer only for what the socket did not take, or when something is
+// queued; the writer marks what it took as written (out.release) so that
+// no direct write passes it. Under load it runs once per delivery on
+// every connection of a fan-out, so it keeps to what a write needs. It
+// waits on the queue's ready channel alone: close, quit and the ping
+// timer signal it too and the writer looks at each after every wake. No
+// timer or context per write (the watchdog bounds writes), and no ping
+// timer reset per write (see pingTimer).
 func (c *conn) writeLoop(w sink, quit context.Context, a *attachment, replay bool) error {
 	interval := c.s.opts.PingInterval
-	var pingDue atomic.Bool
-	ping := time.AfterFunc(interval, func() {
-		pingDue.Store(true)
-		c.out.signal()
-	})
-	defer ping.Stop()
+	ping := startPingTimer(interval, &c.lastDirect, c.out.signal)
+	defer ping.stop()
 	defer context.AfterFunc(quit, c.out.signal)()
 	c.streaming.Store(true) // close signals out.ready from now on
 	// A write in progress ends when the socket does: a hard close (c.ctx)
@@ -350,9 +364,8 @@ func (c *conn) writeLoop(w sink, quit context.Context, a *attachment, replay boo
 	// fan-out) instead of reserving 64 slots (1.5 KiB) on every idle
 	// connection.
 	var batch [][]byte
-	last := monoNow() // start of the latest write
 	write := func(b [][]byte) error {
-		last = ww.begin()
+		ping.last.Store(ww.begin())
 		return ww.end(w.writeBatch(b))
 	}
 	fail := func(err error) error {
@@ -386,27 +399,31 @@ func (c *conn) writeLoop(w sink, quit context.Context, a *attachment, replay boo
 				return fail(err)
 			}
 		}
-		if pingDue.Load() {
-			pingDue.Store(false)
-			if idle := time.Duration(monoNow() - last); idle < interval {
-				ping.Reset(interval - idle)
+		if ping.due.Load() {
+			ping.due.Store(false)
+			if idle := ping.idle(); idle < interval {
+				ping.rearm(interval - idle)
 			} else {
 				if c.handshaken.Load() {
 					if err := write([][]byte{c.ping()}); err != nil {
 						return fail(err)
 					}
 				}
-				ping.Reset(interval)
+				ping.rearm(interval)
 			}
 		}
 		// A full stateful buffer holds the queue back until an Ack.
 		if sf == nil || !sf.full() {
 			batch = c.drain(batch[:0], 64, sf)
-			if len(batch) > 0 {
+			if len(batch) > 0 || w.owes() {
 				if sf != nil {
 					sf.number(batch)
 				}
-				if err := write(batch); err != nil {
+				err := write(batch)
+				if len(batch) > 0 {
+					c.out.release()
+				}
+				if err != nil {
 					return fail(err)
 				}
 				// No second look at the queue: what came in during the

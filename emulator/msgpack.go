@@ -56,6 +56,24 @@ type frames struct {
 	json    []byte
 	msgpack []byte
 	mpErr   error
+
+	// The same as WebSocket frames, for direct writes (sendDirect),
+	// built for the first connection that takes one.
+	wsJSON, wsMsgpack []byte
+}
+
+// ws returns the WebSocket frame of payload, c's encoding of f.
+func (f *frames) ws(c *conn, payload []byte) []byte {
+	if c.msgpack.Load() {
+		if f.wsMsgpack == nil {
+			f.wsMsgpack = appendFrame(nil, opBinary, payload)
+		}
+		return f.wsMsgpack
+	}
+	if f.wsJSON == nil {
+		f.wsJSON = appendFrame(nil, opText, payload)
+	}
+	return f.wsJSON
 }
 
 // newFrames encodes m for JSON connections at once; MessagePack waits for

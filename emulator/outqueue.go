@@ -1,6 +1,9 @@
 package emulator
 
-import "sync"
+import (
+	"sync"
+	"sync/atomic"
+)
 
 // outQueue is a connection's bounded outgoing queue. It grows as records
 // arrive instead of reserving all its slots up front, as a buffered
@@ -14,6 +17,13 @@ type outQueue struct {
 	head  int
 	limit int
 	ready chan struct{}
+	// busy is set while the writer holds records it took and has not
+	// finished writing: a fan-out's direct write must not pass them.
+	busy bool
+	// backlog, when set, mirrors !idle() for readers that take no lock:
+	// it sits beside the other fields a fan-out reads of a connection,
+	// which saves it a cache line and this lock per recipient.
+	backlog *atomic.Bool
 }
 
 func newOutQueue(limit int) *outQueue {
@@ -28,6 +38,7 @@ func (q *outQueue) push(b []byte) bool {
 		return false
 	}
 	q.items = append(q.items, b)
+	q.note()
 	q.mu.Unlock()
 	q.signal()
 	return true
@@ -51,6 +62,10 @@ func (q *outQueue) take(batch [][]byte, max, room int) [][]byte {
 		size += len(f)
 		room -= len(f)
 	}
+	if len(batch) > 0 {
+		q.busy = true
+	}
+	q.note()
 	left := len(q.items) - q.head
 	if left == 0 {
 		// Empty: start over, and let a burst's large backing array go.
@@ -78,6 +93,29 @@ func (q *outQueue) pending() bool {
 		q.signal()
 	}
 	return n > 0
+}
+
+// release tells the queue the writer has written what it took.
+func (q *outQueue) release() {
+	q.mu.Lock()
+	q.busy = false
+	q.note()
+	q.mu.Unlock()
+}
+
+// idle reports whether nothing is queued and the writer holds nothing it
+// took, so a frame written now comes after everything before it.
+func (q *outQueue) idle() bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.head == len(q.items) && !q.busy
+}
+
+// note updates backlog; called with mu held.
+func (q *outQueue) note() {
+	if q.backlog != nil {
+		q.backlog.Store(q.busy || q.head < len(q.items))
+	}
 }
 
 func (q *outQueue) signal() {

@@ -1,12 +1,10 @@
 package emulator
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
 	"io"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -181,7 +179,8 @@ func (s *Service) serveWebSocket(w http.ResponseWriter, r *http.Request, c *conn
 		c.sf.Load().resumed()
 	}
 
-	ws, err := websocket.Accept(smallBuffers{w}, r, &websocket.AcceptOptions{InsecureSkipVerify: true})
+	acc := &wsAccept{ResponseWriter: w}
+	ws, err := websocket.Accept(acc, r, &websocket.AcceptOptions{InsecureSkipVerify: true})
 	if err != nil {
 		defer end()
 		if resume {
@@ -207,23 +206,26 @@ func (s *Service) serveWebSocket(w http.ResponseWriter, r *http.Request, c *conn
 	// connection.
 	go func() {
 		defer end()
-		s.runWebSocket(ws, c, a, resume)
+		s.runWebSocket(ws, acc.wire, c, a, resume)
 	}()
 }
 
 // runWebSocket serves an upgraded socket until it ends: its writer in a
 // goroutine, its reader here.
-func (s *Service) runWebSocket(ws *websocket.Conn, c *conn, a *attachment, resume bool) {
-	// Writes carry no context that can end (see wsSink), so ending the
-	// attachment (a hard close, a newer socket taking over, a stateful
-	// socket that failed) closes the socket, which aborts a write in
-	// progress.
+func (s *Service) runWebSocket(ws *websocket.Conn, wire *wsWire, c *conn, a *attachment, resume bool) {
+	// Writes carry no deadline (see writeLoop), so ending the attachment
+	// (a hard close, a newer socket taking over, a stateful socket that
+	// failed) closes the socket, which aborts a write in progress.
 	stopAbort := context.AfterFunc(a.ctx, func() { _ = ws.CloseNow() })
 	defer stopAbort()
 	writerDone := make(chan struct{})
 	go func() {
 		defer close(writerDone)
-		err := c.writeLoop(wsSink{ws: ws, c: c}, a.ctx, a, resume)
+		if wire.fd >= 0 { // else no direct writes (not a plain socket, or not Unix)
+			c.wire.Store(wire)
+		}
+		err := c.writeLoop(wsSink{w: wire, c: c}, a.ctx, a, resume)
+		c.wire.CompareAndSwap(wire, nil) // no direct write after the Close
 		if err != nil || c.hard.Load() || a.ctx.Err() != nil {
 			_ = ws.CloseNow()
 			return
@@ -231,7 +233,7 @@ func (s *Service) runWebSocket(ws *websocket.Conn, c *conn, a *attachment, resum
 		_ = ws.Close(websocket.StatusNormalClosure, "")
 	}()
 
-	readErr := s.readWebSocket(a.ctx, ws, c)
+	readErr := s.readWebSocket(ws, c)
 	if readErr != nil && c.sf.Load() != nil && !c.closing() && websocket.CloseStatus(readErr) != websocket.StatusNormalClosure {
 		// A stateful connection survives its socket: keep it, with what it
 		// has not had acknowledged, for a resume.
@@ -258,7 +260,7 @@ func dropReason(a *attachment, err error) string {
 	if code := websocket.CloseStatus(err); code != -1 {
 		return "WebSocket closed with status " + strconv.Itoa(int(code))
 	}
-	if errors.Is(err, context.Canceled) {
+	if errors.Is(err, context.Canceled) || a.ctx.Err() != nil {
 		return "a newer socket took over"
 	}
 	return "read failed: " + err.Error()
@@ -306,12 +308,13 @@ func (s *Service) detach(c *conn, a *attachment, reason string) {
 var readBufs = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
 
 // readWebSocket feeds every message into the connection until the socket
-// ends (the error) or the connection starts closing (nil). ctx is the
-// attachment's: cancelling it closes the socket, which is what a newer
-// socket taking over wants.
-func (s *Service) readWebSocket(ctx context.Context, ws *websocket.Conn, c *conn) error {
+// ends (the error) or the connection starts closing (nil). Its reads
+// carry no context that can end, as coder/websocket arms an AfterFunc
+// per message for one that can: the end of the attachment closes the
+// socket (runWebSocket), which ends a read.
+func (s *Service) readWebSocket(ws *websocket.Conn, c *conn) error {
 	for {
-		_, rd, err := ws.Reader(ctx)
+		_, rd, err := ws.Reader(context.Background())
 		if err != nil {
 			return err
 		}
@@ -346,71 +349,6 @@ func readMessage(rd io.Reader, c *conn, buf []byte) (done bool, err error) {
 		}
 	}
 }
-
-// smallBuffers hands coder/websocket smaller buffers than the HTTP
-// server's 4 KiB reader and writer, which every idle connection would keep
-// for its whole life: a client sends little (its handshake, pings, the odd
-// invocation) and a larger read goes straight into the caller's buffer,
-// and a batch goes out as one message, so a larger write only costs one
-// more write(2). This took about 6 KB off every idle connection.
-type smallBuffers struct{ http.ResponseWriter }
-
-const (
-	wsReadBuffer  = 1 << 10
-	wsWriteBuffer = 2 << 10
-)
-
-func (w smallBuffers) Hijack() (net.Conn, *bufio.ReadWriter, error) {
-	conn, brw, err := http.NewResponseController(w.ResponseWriter).Hijack()
-	if err != nil {
-		return nil, nil, err
-	}
-	rd := brw.Reader
-	if rd.Buffered() == 0 {
-		// Bytes the client sent right behind its request stay where they
-		// are, in the server's reader.
-		rd = bufio.NewReaderSize(conn, wsReadBuffer)
-	}
-	return conn, bufio.NewReadWriter(rd, bufio.NewWriterSize(conn, wsWriteBuffer)), nil
-}
-
-type wsSink struct {
-	ws *websocket.Conn
-	c  *conn
-}
-
-// noDeadline is the context of every WebSocket write. Its Done is nil, so
-// coder/websocket arms no timer for it (it does one per frame for a
-// context that can end); the watchdog and the attachment's AfterFunc
-// close the socket instead.
-var noDeadline = context.Background()
-
-// writeBatch writes the batch as one message, in one frame; the receiver
-// splits the records. A MessagePack connection's messages are binary, its
-// handshake response included, as the .NET server writes them.
-func (k wsSink) writeBatch(batch [][]byte) error {
-	typ := websocket.MessageText
-	if k.c.msgpack.Load() {
-		typ = websocket.MessageBinary
-	}
-	if len(batch) == 1 {
-		return k.ws.Write(noDeadline, typ, batch[0])
-	}
-	bp := batchBufs.Get().(*[]byte)
-	b := (*bp)[:0]
-	for _, rec := range batch {
-		b = append(b, rec...)
-	}
-	err := k.ws.Write(noDeadline, typ, b)
-	if cap(b) <= batchBytes*2 {
-		*bp = b
-		batchBufs.Put(bp)
-	}
-	return err
-}
-
-// batchBufs lends the buffers batches are joined in, only for the write.
-var batchBufs = sync.Pool{New: func() any { b := make([]byte, 0, batchBytes); return &b }}
 
 func (s *Service) serveSSE(w http.ResponseWriter, r *http.Request, c *conn) {
 	if !s.attachLocked(w, c, transportSSE) {
@@ -474,6 +412,8 @@ type sseSink struct {
 	rc  *http.ResponseController
 	buf []byte
 }
+
+func (k *sseSink) owes() bool { return false }
 
 // writeBatch writes the batch as one event, one `data:` line per line.
 func (k *sseSink) writeBatch(batch [][]byte) error {
